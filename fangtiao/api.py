@@ -1,0 +1,98 @@
+"""The JSON API v1 (../shared/API.md). Routers live in each app's api.py; this assembles them,
+sets authentication (bearer token or browser session) and turns every error into one shape."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.security import APIKeyCookie, HttpBearer
+
+from fangtiao.core.api import translate_validation_errors
+from fangtiao.core.errors import DomainError
+
+
+class BearerAuth(HttpBearer):
+    openapi_scheme = "bearer"
+
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        from fangtiao.org.services import token_user
+
+        user = token_user(token)
+        if user is not None:
+            request.user = user
+        return user
+
+
+class SessionAuth(APIKeyCookie):
+    """A logged-in browser session (CSRF-checked on unsafe methods)."""
+
+    param_name = "sessionid"
+
+    def _get_key(self, request: HttpRequest) -> str | None:
+        return "session"
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and user.is_active:
+            return user
+        return None
+
+
+api = NinjaAPI(
+    title="访调通 API",
+    version="1",
+    description="访调通（访调对接）HTTP API。认证：POST /api/v1/auth/token 获取令牌，以 Authorization: Bearer <token> 发送。",
+    urls_namespace="api",
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+    auth=[BearerAuth(), SessionAuth(csrf=True)],
+)
+
+
+def _error(request: HttpRequest, status: int, detail: str, errors: list[dict[str, str]] | None = None) -> HttpResponse:
+    return api.create_response(request, {"detail": detail, "errors": errors or []}, status=status)
+
+
+@api.exception_handler(NinjaValidationError)
+def _validation(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+    errors = translate_validation_errors(exc.errors)
+    detail = errors[0]["message"] if len(errors) == 1 else "输入有误，请检查后重试"
+    if len(errors) == 1 and errors[0]["field"] != "__all__":
+        detail = f"{errors[0]['field']}：{errors[0]['message']}"
+    return _error(request, 422, detail, errors)
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return _error(request, 401, "未登录或令牌无效，请先获取令牌")
+
+
+@api.exception_handler(DomainError)
+def _domain(request: HttpRequest, exc: DomainError) -> HttpResponse:
+    return _error(request, exc.status, exc.detail, [e.as_dict() for e in exc.errors])
+
+
+@api.exception_handler(Http404)
+def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return _error(request, 404, "未找到该对象，或不在您的管辖范围内")
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    messages = {400: "请求无效", 401: "未登录或令牌无效", 403: "您没有执行此操作的权限", 404: "未找到", 405: "不支持的请求方法"}
+    return _error(request, exc.status_code, messages.get(exc.status_code, str(exc)))
+
+
+def _register_routers() -> None:
+    from fangtiao.core.api_routes import router as core_router
+    from fangtiao.org.api import router as org_router
+
+    api.add_router("", core_router)
+    api.add_router("", org_router)
+
+
+_register_routers()

@@ -1,0 +1,122 @@
+"""Shared view machinery: the home page, the health probe, and ListPage — filter, page,
+htmx partial refresh and Excel export for every list, with the capability checked first and
+the jurisdiction applied by the selector."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils.html import format_html
+from django.views import View
+
+from fangtiao.audit import services as audit
+from fangtiao.core.excel import xlsx_response
+
+
+def healthz(request: HttpRequest) -> HttpResponse:
+    """Liveness probe and the benchmark floor: no database, no session, no template."""
+    return JsonResponse({"status": "ok"})
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    from fangtiao.org import selectors
+    from fangtiao.org.permissions import has_capability
+
+    ctx: dict[str, Any] = {"counts": selectors.registry_counts(user=request.user)}
+    if has_capability(request.user, "staffing.view"):
+        ctx["short_townships"] = [row for row in selectors.township_staffing(user=request.user) if row["shortfall"]]
+    return render(request, "core/home.html", ctx)
+
+
+@dataclass
+class Col:
+    label: str
+    value: Callable[[Any], Any]
+    link: Callable[[Any], str] | None = None
+    export: Callable[[Any], Any] | None = None
+    css: str = ""
+
+    def cell(self, obj: Any) -> Any:
+        value = self.value(obj)
+        if self.link is not None:
+            return format_html('<a href="{}">{}</a>', self.link(obj), value)
+        return value
+
+
+class ListPage(LoginRequiredMixin, View):
+    """Subclasses set title, filter_form, columns, export_name and `select(user, filters)`."""
+
+    capability: ClassVar[str] = "registry.view"
+    title: ClassVar[str] = ""
+    template_name: ClassVar[str] = "core/list.html"
+    filter_form: ClassVar[type[forms.Form]]
+    columns: ClassVar[Sequence[Col]]
+    export_name: ClassVar[str] = "导出"
+    create_url_name: ClassVar[str | None] = None
+    create_capability: ClassVar[str | None] = None
+    page_size: ClassVar[int] = 30
+
+    def select(self, user: Any, filters: dict[str, Any]) -> QuerySet:
+        raise PermissionDenied  # a ListPage without a selector shows nothing
+
+    def check(self, request: HttpRequest) -> None:
+        from fangtiao.org.permissions import has_capability
+
+        if not has_capability(request.user, self.capability):
+            raise PermissionDenied
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        from fangtiao.org.permissions import has_capability
+
+        self.check(request)
+        form = self.filter_form(request.GET or None, user=request.user)
+        filters = {k: v for k, v in form.cleaned_data.items() if v not in (None, "", [])} if form.is_valid() else {}
+        if not form.is_bound:
+            filters = {}
+        elif not form.is_valid():
+            filters = {k: v for k, v in getattr(form, "cleaned_data", {}).items() if v not in (None, "", [])}
+        qs = self.select(request.user, filters)
+        if request.GET.get("export") == "xlsx":
+            if not has_capability(request.user, "export.xlsx"):
+                raise PermissionDenied
+            return self.export(request, qs, filters)
+        paginator = Paginator(qs, self.page_size)
+        page = paginator.get_page(request.GET.get("page"))
+        query = request.GET.copy()
+        query.pop("page", None)
+        ctx = {
+            "title": self.title,
+            "form": form,
+            "columns": self.columns,
+            "rows": [[col.cell(obj) for col in self.columns] for obj in page.object_list],
+            "page": page,
+            "query": query.urlencode(),
+            "can_export": has_capability(request.user, "export.xlsx"),
+            "create_url_name": self.create_url_name
+            if self.create_capability and has_capability(request.user, self.create_capability)
+            else None,
+        }
+        template = "core/_list_table.html" if request.headers.get("HX-Request") and request.headers.get("HX-Target") == "list-table" else self.template_name
+        return render(request, template, ctx)
+
+    def export(self, request: HttpRequest, qs: QuerySet, filters: dict[str, Any]) -> HttpResponse:
+        limit = settings.FANGTIAO_EXPORT_MAX_ROWS
+        audit.record(
+            actor=request.user, action="export.xlsx",
+            extra={"list": self.title, "filters": {k: str(v) for k, v in filters.items()}, "limit": limit},
+            region_path=request.user.audit_region_path,
+        )
+        cols = [(c.label, c.export or c.value) for c in self.columns]
+        return xlsx_response(title=self.title, columns=cols, rows=qs[:limit].iterator(chunk_size=2000), filename=self.export_name)

@@ -1,0 +1,53 @@
+"""Capabilities as data: which roles may do what (the permission half of "permission AND
+jurisdiction"). Views and API declare the capability they need; services check it again."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fangtiao.org.choices import Role as R
+
+STAFF = frozenset(R)
+
+CAPABILITIES: dict[str, frozenset[str]] = {
+    # Registry
+    "registry.view": STAFF,
+    "registry.manage": frozenset({R.ADMIN}),
+    "mediator.manage": frozenset({R.ADMIN, R.COMMITTEE_HEAD}),
+    "expert.manage": frozenset({R.ADMIN}),
+    "staff.view": frozenset({R.ADMIN, R.LEADER, R.COMMITTEE_HEAD, R.OFFICER, R.AUDITOR}),
+    "staff.manage": frozenset({R.ADMIN}),
+    # Personal information: a full phone or ID number is shown only to these, and audited.
+    "pii.reveal": frozenset({R.ADMIN, R.LEADER, R.OFFICER, R.COMMITTEE_HEAD, R.CLERK}),
+    "export.xlsx": STAFF - {R.EXPERT},
+    # Audit log: administrators and the separate audit administrator (GB/T 22239 8.1.4.2).
+    "audit.view": frozenset({R.ADMIN, R.AUDITOR}),
+    "staffing.view": frozenset({R.ADMIN, R.LEADER, R.OFFICER, R.COMMITTEE_HEAD}),
+}
+
+CAPABILITY_LABELS = {
+    "registry.view": "查看组织机构",
+    "registry.manage": "维护区划和单位",
+    "mediator.manage": "维护调解员",
+    "expert.manage": "维护专家库",
+    "staff.view": "查看工作人员",
+    "staff.manage": "维护工作人员账号",
+    "pii.reveal": "查看完整手机号/身份证号",
+    "export.xlsx": "导出Excel",
+    "audit.view": "查看审计日志",
+    "staffing.view": "查看配备情况",
+}
+
+
+def has_capability(user: Any, capability: str) -> bool:
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if capability not in CAPABILITIES:
+        raise KeyError(f"unknown capability {capability!r}")
+    if user.is_superuser:
+        return True
+    return bool(CAPABILITIES[capability] & user.role_codes)
+
+
+def capabilities_of(user: Any) -> frozenset[str]:
+    return frozenset(c for c in CAPABILITIES if has_capability(user, c))

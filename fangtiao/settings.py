@@ -1,0 +1,175 @@
+"""Fangtiao settings. Configuration comes from the environment only (see README § Configuration)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+from fangtiao.env import env_bool, env_int, env_list, env_str
+
+BASE_DIR = Path(__file__).resolve().parent
+PROJECT_DIR = BASE_DIR.parent
+VAR_DIR = Path(env_str("FANGTIAO_VAR_DIR", str(PROJECT_DIR / "var")))
+
+DEBUG = env_bool("FANGTIAO_DEBUG", False)
+TESTING = "pytest" in sys.modules or env_bool("FANGTIAO_TESTING", False)
+DEMO_PASSWORD = env_str("FANGTIAO_DEMO_PASSWORD", "Fangtiao@2026")
+
+_secret = env_str("FANGTIAO_SECRET_KEY")
+if not _secret:
+    if not (DEBUG or TESTING or env_bool("FANGTIAO_ALLOW_INSECURE_KEY", False)):
+        raise ImproperlyConfigured(
+            "FANGTIAO_SECRET_KEY is required in production (set FANGTIAO_DEBUG=1 for a local demo)."
+        )
+    _secret = "insecure-development-key-do-not-use-in-production-0123456789"  # noqa: S105
+SECRET_KEY = _secret
+
+ALLOWED_HOSTS = env_list("FANGTIAO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if (DEBUG or TESTING) else [])
+if not ALLOWED_HOSTS and not (DEBUG or TESTING):
+    raise ImproperlyConfigured("FANGTIAO_ALLOWED_HOSTS is required in production.")
+CSRF_TRUSTED_ORIGINS = env_list("FANGTIAO_CSRF_TRUSTED_ORIGINS")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "ninja",
+    "fangtiao.core",
+    "fangtiao.audit",
+    "fangtiao.org",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "fangtiao.core.middleware.RequestContextMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "fangtiao.urls"
+WSGI_APPLICATION = "fangtiao.wsgi.application"
+ASGI_APPLICATION = "fangtiao.asgi.application"
+AUTH_USER_MODEL = "org.User"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "fangtiao.core.context_processors.navigation",
+            ],
+        },
+    }
+]
+
+# --- database ------------------------------------------------------------------------------
+_default_sqlite = f"sqlite:///{VAR_DIR / 'fangtiao.sqlite3'}"
+DATABASES = {"default": dj_database_url.parse(env_str("DATABASE_URL", _default_sqlite), conn_max_age=60)}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["OPTIONS"] = {
+        # WAL + a busy timeout so a few web processes and the worker can share the file;
+        # IMMEDIATE transactions so writers queue instead of failing with "database is locked".
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA secure_delete=ON;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+    }
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- cache and sessions --------------------------------------------------------------------
+REDIS_URL = env_str("REDIS_URL")
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    SESSION_ENGINE = "django.contrib.sessions.backends.db"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+if TESTING:
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# --- language and time ---------------------------------------------------------------------
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", _("简体中文"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+USE_I18N = True
+TIME_ZONE = "Asia/Shanghai"
+USE_TZ = True
+
+# --- static files --------------------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = Path(env_str("FANGTIAO_STATIC_ROOT", str(VAR_DIR / "static")))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+# Serve straight from the app folders when nothing was collected (demo and tests).
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+try:
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+except OSError:  # read-only deployments collect static files elsewhere
+    pass
+MEDIA_ROOT = Path(env_str("FANGTIAO_MEDIA_ROOT", str(VAR_DIR / "media")))
+
+# --- security ------------------------------------------------------------------------------
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_AGE = env_int("FANGTIAO_SESSION_AGE", 8 * 3600, minimum=60)
+SESSION_COOKIE_SECURE = env_bool("FANGTIAO_SECURE_COOKIES", not (DEBUG or TESTING))
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("FANGTIAO_BEHIND_PROXY") else None
+
+# --- Fangtiao ------------------------------------------------------------------------------
+# Field-encryption keys: "kid:base64key,kid2:base64key" (32-byte AES keys). The first encrypts;
+# all decrypt (rotation). Without it a key is derived from SECRET_KEY (demo and tests only).
+FANGTIAO_FIELD_KEYS = env_str("FANGTIAO_FIELD_KEYS")
+FANGTIAO_BLIND_INDEX_KEY = env_str("FANGTIAO_BLIND_INDEX_KEY")
+# Staffing rule of the article: each township sub-centre has at least this many full-time mediators
+# (浙江省司法厅关于加强专职人民调解员队伍建设的意见; configurable local default).
+FANGTIAO_MIN_FULLTIME_MEDIATORS_PER_TOWNSHIP = env_int("FANGTIAO_MIN_FULLTIME_PER_TOWNSHIP", 2, minimum=0)
+FANGTIAO_API_TOKEN_DAYS = env_int("FANGTIAO_API_TOKEN_DAYS", 30, minimum=1)
+FANGTIAO_PAGE_SIZE = 50
+FANGTIAO_MAX_PAGE_SIZE = 200
+FANGTIAO_EXPORT_MAX_ROWS = env_int("FANGTIAO_EXPORT_MAX_ROWS", 100_000, minimum=1)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("FANGTIAO_LOG_LEVEL", "WARNING")},
+}

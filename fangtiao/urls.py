@@ -1,0 +1,19 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from fangtiao.api import api
+from fangtiao.core import views as core_views
+
+admin.site.site_header = "访调通 系统管理"
+admin.site.site_title = "访调通"
+admin.site.index_title = "系统管理"
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("healthz", core_views.healthz, name="healthz"),
+    path("accounts/", include("fangtiao.core.auth_urls")),
+    path("org/", include("fangtiao.org.urls")),
+    path("audit/", include("fangtiao.audit.urls")),
+    path("api/v1/", api.urls),
+    path("admin/", admin.site.urls),
+]
