@@ -83,8 +83,11 @@ def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
 
 @api.exception_handler(HttpError)
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-    messages = {400: "请求无效", 401: "未登录或令牌无效", 403: "您没有执行此操作的权限", 404: "未找到", 405: "不支持的请求方法"}
-    return _error(request, exc.status_code, messages.get(exc.status_code, str(exc)))
+    if exc.status_code == 400:
+        # ninja answers a body it cannot parse with 400; the contract says invalid input is 422.
+        return _error(request, 422, "请求体不是有效的 JSON", [{"field": "__all__", "message": "请求体不是有效的 JSON"}])
+    messages = {401: "未登录或令牌无效", 403: "您没有执行此操作的权限", 404: "未找到", 405: "不支持的请求方法"}
+    return _error(request, exc.status_code, messages.get(exc.status_code, "请求无效"))
 
 
 def _register_routers() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 
@@ -16,20 +17,24 @@ PROJECT_DIR = BASE_DIR.parent
 VAR_DIR = Path(env_str("FANGTIAO_VAR_DIR", str(PROJECT_DIR / "var")))
 
 DEBUG = env_bool("FANGTIAO_DEBUG", False)
+# Demo mode (`make run`): production behaviour (no debug pages) on a laptop over plain HTTP:
+# a derived development key, localhost only, cookies without the Secure flag.
+DEMO = env_bool("FANGTIAO_DEMO", False)
 TESTING = "pytest" in sys.modules or env_bool("FANGTIAO_TESTING", False)
+LOCAL = DEBUG or DEMO or TESTING
 DEMO_PASSWORD = env_str("FANGTIAO_DEMO_PASSWORD", "Fangtiao@2026")
 
 _secret = env_str("FANGTIAO_SECRET_KEY")
 if not _secret:
-    if not (DEBUG or TESTING or env_bool("FANGTIAO_ALLOW_INSECURE_KEY", False)):
+    if not (LOCAL or env_bool("FANGTIAO_ALLOW_INSECURE_KEY", False)):
         raise ImproperlyConfigured(
             "FANGTIAO_SECRET_KEY is required in production (set FANGTIAO_DEBUG=1 for a local demo)."
         )
     _secret = "insecure-development-key-do-not-use-in-production-0123456789"  # noqa: S105
 SECRET_KEY = _secret
 
-ALLOWED_HOSTS = env_list("FANGTIAO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if (DEBUG or TESTING) else [])
-if not ALLOWED_HOSTS and not (DEBUG or TESTING):
+ALLOWED_HOSTS = env_list("FANGTIAO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if LOCAL else [])
+if not ALLOWED_HOSTS and not LOCAL:
     raise ImproperlyConfigured("FANGTIAO_ALLOWED_HOSTS is required in production.")
 CSRF_TRUSTED_ORIGINS = env_list("FANGTIAO_CSRF_TRUSTED_ORIGINS")
 
@@ -137,16 +142,14 @@ STORAGES = {
 # Serve straight from the app folders when nothing was collected (demo and tests).
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
-try:
+with contextlib.suppress(OSError):  # read-only deployments collect static files elsewhere
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)
-except OSError:  # read-only deployments collect static files elsewhere
-    pass
 MEDIA_ROOT = Path(env_str("FANGTIAO_MEDIA_ROOT", str(VAR_DIR / "media")))
 
 # --- security ------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = env_int("FANGTIAO_SESSION_AGE", 8 * 3600, minimum=60)
-SESSION_COOKIE_SECURE = env_bool("FANGTIAO_SECURE_COOKIES", not (DEBUG or TESTING))
+SESSION_COOKIE_SECURE = env_bool("FANGTIAO_SECURE_COOKIES", not LOCAL)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

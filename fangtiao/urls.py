@@ -17,3 +17,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]
+
+handler404 = "fangtiao.core.views.page_not_found"
+handler403 = "fangtiao.core.views.permission_denied"
+handler500 = "fangtiao.core.views.server_error"

@@ -64,7 +64,8 @@ def from_django_validation(exc: Exception) -> ValidationFailed:
     """Turn a django.core.exceptions.ValidationError into our shape."""
     from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
-    assert isinstance(exc, ValidationError)
+    if not isinstance(exc, ValidationError):
+        raise TypeError("expected a django ValidationError")
     errors: list[FieldError] = []
     if hasattr(exc, "error_dict"):
         for name, errs in exc.error_dict.items():

@@ -41,7 +41,7 @@ def search_key(name: str, *, person: bool = False) -> str:
                 head = [[reading]] if len(surname) == 1 else [[r] for r in _split_compound(surname, reading)]
                 rest = name[len(surname):]
                 break
-    syllables = head + [[r for r in dict.fromkeys(opts)][:3] for opts in _readings(rest)]
+    syllables = head + [list(dict.fromkeys(opts))[:3] for opts in _readings(rest)]
     keys: list[str] = []
     for combo in itertools.islice(itertools.product(*syllables), _MAX_VARIANTS):
         keys.append("".join(s[0] for s in combo if s))

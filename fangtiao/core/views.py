@@ -120,3 +120,32 @@ class ListPage(LoginRequiredMixin, View):
         )
         cols = [(c.label, c.export or c.value) for c in self.columns]
         return xlsx_response(title=self.title, columns=cols, rows=qs[:limit].iterator(chunk_size=2000), filename=self.export_name)
+
+
+def _api_error(status: int, detail: str) -> JsonResponse:
+    return JsonResponse({"detail": detail, "errors": []}, status=status, json_dumps_params={"ensure_ascii": False})
+
+
+def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """404 in the API's JSON shape under /api/, the Chinese page elsewhere."""
+    if request.path.startswith("/api/"):
+        return _api_error(404, "未找到该对象，或不在您的管辖范围内")
+    from django.views.defaults import page_not_found as default
+
+    return default(request, exception)  # type: ignore[arg-type]
+
+
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        return _api_error(403, "您没有执行此操作的权限")
+    from django.views.defaults import permission_denied as default
+
+    return default(request, exception)  # type: ignore[arg-type]
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        return _api_error(500, "系统出现错误，已记录，请稍后重试")
+    from django.views.defaults import server_error as default
+
+    return default(request)

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.contrib.auth import authenticate
 from django.http import Http404, HttpRequest
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 
 from fangtiao.core.api import ERRORS, ErrorOut, Page, PageIn, paginate
 from fangtiao.core.errors import PermissionDenied
@@ -43,8 +43,8 @@ def auth_token(request: HttpRequest, body: TokenIn) -> Any:
 
     user = authenticate(request, username=body.username, password=body.password)
     if user is None or not user.is_active:
-        return 401, {"detail": "账号或密码错误", "errors": []}
-    return 200, {"token": token_issue(user=user), "expires_in_days": settings.FANGTIAO_API_TOKEN_DAYS}
+        return Status(401, {"detail": "账号或密码错误", "errors": []})
+    return Status(200, {"token": token_issue(user=user), "expires_in_days": settings.FANGTIAO_API_TOKEN_DAYS})
 
 
 @router.delete("/auth/token", response={204: None, 401: ErrorOut}, tags=["认证"], summary="吊销当前令牌")
@@ -52,7 +52,7 @@ def auth_token_revoke(request: HttpRequest) -> Any:
     header = request.headers.get("Authorization", "")
     if header.lower().startswith("bearer "):
         token_revoke(actor=request.user, raw=header[7:].strip())
-    return 204, None
+    return Status(204, None)
 
 
 class MeOut(Schema):

@@ -14,9 +14,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from fangtiao.audit import services as audit
+from fangtiao.core import crypto
 from fangtiao.core.errors import FieldError, NotFound, PermissionDenied, ValidationFailed
 from fangtiao.core.pinyin import search_key
-from fangtiao.core import crypto
 from fangtiao.core.validators import normalize_phone, phone_error
 from fangtiao.org.choices import (
     Employment,
@@ -337,7 +337,7 @@ def _expert_values(data: dict[str, Any], *, actor: Any) -> tuple[dict[str, Any],
     if "fields" in data:
         raw = data["fields"] or []
         if isinstance(raw, str):
-            raw = [p for p in raw.replace("，", ",").replace("、", ",").split(",")]
+            raw = list(raw.replace("，", ",").replace("、", ",").split(","))
         fields = [str(f).strip() for f in raw if str(f).strip()]
         if len(fields) > 20 or any(len(f) > 30 for f in fields):
             raise ValidationFailed.on("fields", "专业领域最多20项，每项不超过30个字")

@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
 from fangtiao.core.errors import DomainError
@@ -19,8 +19,8 @@ from fangtiao.core.excel import xlsx_response
 from fangtiao.core.views import Col, ListPage
 from fangtiao.org import forms as f
 from fangtiao.org import selectors, services
-from fangtiao.org.choices import Employment, PersonStatus
-from fangtiao.org.models import Expert, Mediator, Region, Unit, User
+from fangtiao.org.choices import Employment
+from fangtiao.org.models import Region
 from fangtiao.org.permissions import has_capability
 
 

@@ -1,0 +1,66 @@
+# 访调通 daily commands. The README's two commands are `make run` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+PORT   ?= 8000
+JOBS   ?= 2
+PYTEST_ARGS ?=
+
+.PHONY: run test install install-test browser-deps demo serve bench lint migrations-check clean
+
+$(BIN)/fangtiao: pyproject.toml constraints.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "访调通需要 Python 3.11 或更高版本")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -c constraints.txt -e .
+	@touch $@
+
+install: $(BIN)/fangtiao
+
+# 1) Set everything up and start the demo district on SQLite (var/fangtiao.sqlite3).
+run: install
+	FANGTIAO_DEMO=1 $(BIN)/fangtiao migrate --noinput -v 0
+	FANGTIAO_DEMO=1 $(BIN)/fangtiao demo
+	FANGTIAO_DEMO=1 $(BIN)/fangtiao serve --host 127.0.0.1 --port $(PORT)
+
+$(VENV)/.test-installed: $(BIN)/fangtiao pyproject.toml constraints.txt
+	$(BIN)/python -m pip install -q -c constraints.txt -e ".[test]"
+	@touch $@
+
+install-test: $(VENV)/.test-installed
+
+# Browser tests drive Debian's Chromium (never a downloaded browser).
+browser-deps:
+	@if [ -z "$$FANGTIAO_CHROMIUM" ] && ! command -v chromium >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "安装 Chromium（浏览器测试用）…"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+	  else \
+	    echo "未找到 chromium，且无法用 apt-get 安装：浏览器测试将被跳过（sudo apt-get install chromium）"; \
+	  fi; \
+	fi
+
+# 2) Install what the tests need and run the whole suite (DATABASE_URL picks the database).
+test: install-test browser-deps
+	@$(BIN)/pytest -n $(JOBS) -q $(PYTEST_ARGS); rc=$$?; \
+	  if [ $$rc -eq 5 ]; then echo "pytest: no tests collected"; rc=0; fi; exit $$rc
+
+demo: install
+	FANGTIAO_DEMO=1 $(BIN)/fangtiao demo
+
+serve: install
+	FANGTIAO_DEMO=1 $(BIN)/fangtiao serve --host 127.0.0.1 --port $(PORT)
+
+# Benchmarks: ratios to a floor measured in the same run (see docs/benchmarks.md).
+bench: install
+	FANGTIAO_DEMO=1 $(BIN)/fangtiao migrate --noinput -v 0
+	FANGTIAO_DEMO=1 $(BIN)/fangtiao bench --n-cases $${N_CASES:-100000} --json $${BENCH_JSON:-var/bench.json}
+
+lint: install-test
+	$(BIN)/ruff check .
+
+migrations-check: install
+	FANGTIAO_DEMO=1 $(BIN)/fangtiao makemigrations --check --dry-run
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache

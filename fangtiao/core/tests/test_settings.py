@@ -1,0 +1,60 @@
+"""Settings come from the environment; production refuses to start without its secrets."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from fangtiao.env import env_bool, env_int, env_list
+
+
+def _boot(env: dict[str, str]) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("FANGTIAO_") and k != "DATABASE_URL"}
+    clean.update(env)
+    code = "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='fangtiao.settings'; django.setup(); print('ok')"
+    return subprocess.run([sys.executable, "-c", code], env=clean, capture_output=True, text=True, timeout=60)
+
+
+def test_production_requires_secret_key():
+    r = _boot({})
+    assert r.returncode != 0 and "FANGTIAO_SECRET_KEY" in r.stderr
+
+
+def test_production_requires_allowed_hosts():
+    r = _boot({"FANGTIAO_SECRET_KEY": "x" * 50})
+    assert r.returncode != 0 and "FANGTIAO_ALLOWED_HOSTS" in r.stderr
+
+
+def test_production_boots_with_both(tmp_path):
+    r = _boot({"FANGTIAO_SECRET_KEY": "x" * 50, "FANGTIAO_ALLOWED_HOSTS": "fangtiao.example.gov.cn",
+               "FANGTIAO_VAR_DIR": str(tmp_path)})
+    assert r.returncode == 0, r.stderr
+
+
+def test_bad_boolean_is_loud():
+    r = _boot({"FANGTIAO_DEBUG": "maybe"})
+    assert r.returncode != 0 and "FANGTIAO_DEBUG" in r.stderr
+
+
+def test_env_helpers(monkeypatch):
+    monkeypatch.setenv("X_INT", "12")
+    monkeypatch.setenv("X_LIST", "a, b,,c")
+    monkeypatch.setenv("X_BOOL", "on")
+    assert env_int("X_INT", 1) == 12
+    assert env_list("X_LIST") == ["a", "b", "c"]
+    assert env_bool("X_BOOL") is True
+    monkeypatch.setenv("X_INT", "twelve")
+    with pytest.raises(ImproperlyConfigured):
+        env_int("X_INT", 1)
+    monkeypatch.setenv("X_INT", "-1")
+    with pytest.raises(ImproperlyConfigured):
+        env_int("X_INT", 1, minimum=0)
+
+
+def test_healthz_is_cheap(db, client, django_assert_num_queries):
+    with django_assert_num_queries(0):
+        r = client.get("/healthz")
+    assert r.json() == {"status": "ok"}
+    assert r["X-Request-ID"]
