@@ -102,7 +102,7 @@ def mediator_list(*, user: Any, filters: Mapping[str, Any] | None = None) -> Que
         qs = qs.filter(specialties__code=f["specialty"])
     if f.get("q"):
         qs = qs.filter(name_q(f["q"]))
-    return qs.order_by("name", "id")
+    return qs.order_by("search_key", "id")  # pinyin order, as Chinese rosters are read
 
 
 def mediator_get(*, user: Any, pk: int) -> Mediator | None:
@@ -124,7 +124,7 @@ def expert_list(*, user: Any, filters: Mapping[str, Any] | None = None) -> Query
     if f.get("q"):
         q = f["q"].strip()
         qs = qs.filter(name_q(q) | Q(organisation__icontains=q) | Q(fields__icontains=q))
-    return qs.order_by("kind", "name", "id")
+    return qs.order_by("kind", "search_key", "id")
 
 
 def expert_get(*, user: Any, pk: int) -> Expert | None:

@@ -223,3 +223,12 @@ def test_detail_pages(world, login):
     html = c.get("/org/regions/331003001/").content.decode()
     assert "上洋村" in html and "东城街道联合调解分中心" in html
     assert "clerk_t01" in c.get(f"/org/staff/{world.users['clerk_t01'].pk}/").content.decode()
+
+
+def test_vendored_assets_are_served(db, client):
+    """Tabler and htmx come from our own server (offline intranets), never from a CDN."""
+    for path in ["/static/vendor/tabler-1.6.1/tabler.min.css", "/static/vendor/htmx-2.0.11/htmx.min.js", "/static/fangtiao/app.js"]:
+        r = client.get(path)
+        assert r.status_code == 200, path
+    html = client.get("/accounts/login/").content.decode()
+    assert "http://" not in html and "https://" not in html

@@ -1,0 +1,101 @@
+"""`fangtiao demo`: load the deterministic demo district (浙江省台州市黄岩区). Safe to run again."""
+
+from __future__ import annotations
+
+import os
+import time
+import unicodedata
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from fangtiao.core.errors import DomainError
+from fangtiao.org import demo
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _pad(text: str, width: int) -> str:
+    # Chinese characters take two columns in a terminal; str.ljust counts them as one.
+    return text + " " * max(0, width - _width(text))
+
+
+class Command(BaseCommand):
+    help = (
+        "载入演示数据：浙江省台州市黄岩区的行政区划（19个乡镇街道及其村社区）、矛调中心及进驻单位、"
+        "各级人民调解委员会、调解员、调解专家库和演示账号。结果确定（同一种子得到同样的数据），"
+        "可重复运行：已存在的数据不会重复创建。"
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--villages", type=int, default=demo.DEFAULT_VILLAGES,
+            help=f"村（社区）总数，{demo.MIN_VILLAGES}–{demo.MAX_VILLAGES}，默认 {demo.DEFAULT_VILLAGES}",
+        )
+        parser.add_argument(
+            "--village-mediators", type=int, default=demo.DEFAULT_VILLAGE_MEDIATORS,
+            help=f"村（社区）调解员总数，默认 {demo.DEFAULT_VILLAGE_MEDIATORS}",
+        )
+        parser.add_argument(
+            "--full", action="store_true",
+            help=f"按报道规模生成 {demo.FULL_VILLAGE_MEDIATORS} 名村（社区）调解员（覆盖 --village-mediators）",
+        )
+        parser.add_argument("--seed", type=int, default=demo.DEFAULT_SEED, help=f"随机种子，默认 {demo.DEFAULT_SEED}")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        village_mediators = demo.FULL_VILLAGE_MEDIATORS if options["full"] else options["village_mediators"]
+        try:
+            p = demo.plan(seed=options["seed"], villages=options["villages"], village_mediators=village_mediators)
+        except ValueError as exc:
+            raise CommandError(str(exc)) from exc
+
+        started = time.monotonic()  # elapsed time for the report only; the data never depends on it
+        try:
+            result = demo.build(p, password=settings.DEMO_PASSWORD)
+        except DomainError as exc:
+            details = "；".join(f"{e.field}：{e.message}" for e in exc.errors)
+            raise CommandError(f"载入演示数据失败：{exc.detail}" + (f"（{details}）" if details else "")) from exc
+        elapsed = time.monotonic() - started
+
+        out = self.stdout
+        if result.total:
+            out.write(self.style.SUCCESS(
+                f"已载入浙江省台州市黄岩区演示数据（种子 {p.seed}，新建 {result.total} 条记录，用时 {elapsed:.1f} 秒）。"
+            ))
+        else:
+            out.write(self.style.SUCCESS("演示数据已存在，本次未作任何改动。"))
+        self._summary(p)
+
+    def _summary(self, p: demo.Plan) -> None:
+        c = demo.summary_counts()
+        w = self.stdout.write
+        w("")
+        w(f"区划：乡镇（街道）{c['streets'] + c['towns'] + c['townships']} 个"
+          f"（街道 {c['streets']}、镇 {c['towns']}、乡 {c['townships']}），"
+          f"村（社区）{c['community_regions'] + c['village_regions']} 个"
+          f"（社区 {c['community_regions']}、村 {c['village_regions']}）")
+        w(f"单位：共 {c['units']} 个；进驻矛调中心 {c['stationed']} 家，一级响应联动 {c['joint_response']} 家；"
+          f"乡镇（街道）调委会 {c['township_committees']} 个，村（居）调委会 {c['village_committees']} 个，"
+          f"行业性专业性调委会 {c['professional_committees']} 个，个人调解工作室 {c['studios']} 个，人民法庭 {c['tribunals']} 个")
+        w(f"调解员：共 {c['mediators']} 名；区调委会专职 {c['district_full_time']} 名、兼职 {c['district_part_time']} 名；"
+          f"乡镇（街道）调委会专职 {c['township_full_time']} 名、兼职 {c['township_part_time']} 名；"
+          f"村（社区）{c['village_mediators']} 名；行业性专业性调委会 {c['professional_mediators']} 名；"
+          f"个人调解工作室 {c['studio_mediators']} 名；信访调解室 {c['room_mediators']} 名")
+        w(f"调解专家库：调解专家 {c['mediation_experts']} 名，律师 {c['lawyers']} 名，行业专家 {c['specialists']} 名")
+
+        rows = demo.login_rows(p)
+        w("")
+        w(f"演示账号（共 {len(rows)} 个）：")
+        widths = [max(_width(r[i]) for r in [("账号", "角色", "单位"), *rows]) for i in range(2)]
+        w("  " + _pad("账号", widths[0]) + "  " + _pad("角色", widths[1]) + "  单位")
+        for username, role, unit in rows:
+            w("  " + _pad(username, widths[0]) + "  " + _pad(role, widths[1]) + "  " + unit)
+        w("")
+        if os.environ.get("FANGTIAO_DEMO_PASSWORD"):
+            w("密码：取自环境变量 FANGTIAO_DEMO_PASSWORD（此处不显示）")
+        else:
+            w(f"密码：{settings.DEMO_PASSWORD}（默认值；可用环境变量 FANGTIAO_DEMO_PASSWORD 另行设置，须在首次载入前设置）")
+        w(f"访问地址：{demo.URL}（先运行 fangtiao serve）")
