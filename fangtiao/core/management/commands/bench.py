@@ -1,0 +1,103 @@
+"""`fangtiao bench`: generate province-scale registry data and measure the pages against the floor.
+
+    fangtiao bench [--n-cases N] [--json PATH] [--requests R] [--concurrency C] [--ops a,b]
+    fangtiao bench generate [--n-cases N]        (or --generate-only)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+
+class Command(BaseCommand):
+    help = "基准测试：按案件规模生成登记数据，启动真实服务，测量各项操作的延迟和吞吐并与基线（/healthz）比较"
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("action", nargs="?", choices=["run", "generate"], default="run",
+                            help="run：生成数据（如尚未生成）并测量（默认）；generate：只生成数据")
+        parser.add_argument("--n-cases", type=int, default=100_000, help="按多少件案件的规模生成数据（默认 100000）")
+        parser.add_argument("--json", metavar="PATH", help="把结果另存为 JSON 文件")
+        parser.add_argument("--requests", type=int, default=200, help="每项操作测量的请求数（默认 200）")
+        parser.add_argument("--concurrency", type=int, default=2, help="并发客户端数（默认 2）")
+        parser.add_argument("--warmup", type=int, default=20, help="每项操作测量前的预热请求数（默认 20）")
+        parser.add_argument("--generate-only", action="store_true", help="只生成数据，不测量")
+        parser.add_argument("--ops", default="", help="只测量这些操作（逗号分隔）；基线 floor 总会测量")
+        parser.add_argument("--list-ops", action="store_true", help="列出可测量的操作")
+        parser.add_argument("--base-url", help="测量已在运行的本机服务（如 http://127.0.0.1:8000），不另行启动")
+        parser.add_argument("--workers", type=int, default=2, help="启动服务时的 gunicorn 进程数（默认 2）")
+        parser.add_argument("--seed", type=int, default=None, help="生成数据的随机种子（默认固定值）")
+        parser.add_argument("--op-timeout", type=float, default=120.0, help="每项操作最长测量秒数（默认 120）")
+
+    def handle(self, *args: Any, **opts: Any) -> None:
+        from fangtiao.bench import generate as gen
+        from fangtiao.bench import runner
+        from fangtiao.bench.ops import REGISTRY
+
+        if opts["list_ops"]:
+            for name, o in REGISTRY.items():
+                self.stdout.write(f"{name:<28} {o.auth:<8} {o.doc}")
+            return
+        for key, low, high in (("requests", 1, 100_000), ("concurrency", 1, 64), ("warmup", 0, 10_000), ("workers", 1, 32)):
+            if not low <= opts[key] <= high:
+                raise CommandError(f"--{key} 应在 {low} 到 {high} 之间")
+        if not 1 <= opts["op_timeout"] <= 3600:
+            raise CommandError("--op-timeout 应在 1 到 3600 秒之间")
+        names = [n.strip() for n in opts["ops"].split(",") if n.strip()]
+        unknown = [n for n in names if n not in REGISTRY]
+        if unknown:
+            raise CommandError(f"未知的操作：{'、'.join(unknown)}（可用 --list-ops 查看）")
+
+        seed = gen.SEED if opts["seed"] is None else opts["seed"]
+        try:
+            gen.generate(opts["n_cases"], seed=seed, log=self.stdout.write)
+        except gen.GenerationError as exc:
+            raise CommandError(str(exc)) from exc
+        if opts["generate_only"] or opts["action"] == "generate":
+            return
+
+        config = runner.RunConfig(
+            n_cases=opts["n_cases"], requests=opts["requests"], concurrency=opts["concurrency"], warmup=opts["warmup"],
+            ops=names or None, base_url=opts["base_url"], workers=opts["workers"], op_timeout_s=opts["op_timeout"],
+        )
+        try:
+            with _sigterm_unwinds():
+                results = runner.run(config, log=self.stdout.write)
+        except (runner.BenchError, gen.GenerationError) as exc:
+            raise CommandError(str(exc)) from exc
+        except KeyboardInterrupt as exc:
+            raise CommandError("已中断，服务已停止") from exc
+        self.stdout.write("")
+        self.stdout.write(runner.table(results))
+        if opts["json"]:
+            runner.write_json(results, Path(opts["json"]))
+            self.stdout.write(f"\n结果已写入 {opts['json']}")
+        failed = [r for r in results if r.errors or r.truncated]
+        for r in failed:
+            self.stderr.write(f"{r.op}：{r.errors} 个错误响应{'，测量超时被截断' if r.truncated else ''} {r.first_error}")
+        if failed:
+            raise CommandError(f"{len(failed)} 项操作未能完整测量")
+
+
+@contextlib.contextmanager
+def _sigterm_unwinds() -> Iterator[None]:
+    """SIGTERM would end the process without running `finally`; turn it into KeyboardInterrupt
+    so the runner stops the server it started."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
