@@ -10,6 +10,7 @@ from typing import Any
 
 from fangtiao.org import services
 from fangtiao.org.models import Expert, Mediator, Region, Unit, User
+from fangtiao.org.seed import ensure_reference_data
 
 PASSWORD = "Test-Passw0rd!"  # noqa: S105 - test personas only
 
@@ -35,6 +36,8 @@ class World:
 
 
 def build_world() -> World:
+    # A transactional test before this one may have flushed the seeded reference tables.
+    ensure_reference_data()
     district = services.region_create(actor=None, code="331003", name="黄岩区", level="district", kind="district", parent=None)
     t01 = services.region_create(actor=None, code="331003001", name="东城街道", level="township", kind="street", parent=district)
     t02 = services.region_create(actor=None, code="331003002", name="西城街道", level="township", kind="street", parent=district)

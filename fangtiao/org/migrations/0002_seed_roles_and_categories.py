@@ -6,12 +6,9 @@ from fangtiao.org.choices import DISPUTE_CATEGORIES, Role
 
 
 def seed(apps, schema_editor):
-    RoleModel = apps.get_model("org", "Role")
-    Category = apps.get_model("org", "DisputeCategory")
-    for code, name in Role.choices:
-        RoleModel.objects.update_or_create(code=code, defaults={"name": name})
-    for i, (code, name) in enumerate(DISPUTE_CATEGORIES, start=1):
-        Category.objects.update_or_create(code=code, defaults={"name": name, "sort": i * 10})
+    from fangtiao.org.seed import ensure_reference_data
+
+    ensure_reference_data(apps.get_model("org", "Role"), apps.get_model("org", "DisputeCategory"))
 
 
 def unseed(apps, schema_editor):
