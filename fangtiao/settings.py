@@ -50,6 +50,10 @@ INSTALLED_APPS = [
     "fangtiao.core",
     "fangtiao.audit",
     "fangtiao.org",
+    "fangtiao.clocks",
+    "fangtiao.notifications",
+    "fangtiao.cases",
+    "fangtiao.portal",
 ]
 
 MIDDLEWARE = [

@@ -14,6 +14,9 @@ urlpatterns = [
     path("accounts/", include("fangtiao.core.auth_urls")),
     path("org/", include("fangtiao.org.urls")),
     path("audit/", include("fangtiao.audit.urls")),
+    path("cases/", include("fangtiao.cases.urls")),
+    path("inbox/", include("fangtiao.notifications.urls")),
+    path("portal/", include("fangtiao.portal.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -23,6 +23,10 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     # Audit log: administrators and the separate audit administrator (GB/T 22239 8.1.4.2).
     "audit.view": frozenset({R.ADMIN, R.AUDITOR}),
     "staffing.view": frozenset({R.ADMIN, R.LEADER, R.OFFICER, R.COMMITTEE_HEAD}),
+    # Cases
+    "case.view": STAFF - {R.AUDITOR},
+    "case.register": frozenset({R.CLERK, R.OFFICER, R.LEADER, R.COMMITTEE_HEAD, R.MEDIATOR}),
+    "clocks.manage": frozenset({R.ADMIN}),
 }
 
 CAPABILITY_LABELS = {
@@ -36,6 +40,9 @@ CAPABILITY_LABELS = {
     "export.xlsx": "导出Excel",
     "audit.view": "查看审计日志",
     "staffing.view": "查看配备情况",
+    "case.view": "查看事项",
+    "case.register": "登记事项",
+    "clocks.manage": "维护时限规则和节假日",
 }
 
 

@@ -38,6 +38,9 @@ class World:
 def build_world() -> World:
     # A transactional test before this one may have flushed the seeded reference tables.
     ensure_reference_data()
+    from fangtiao.clocks.seed import ensure_rules
+
+    ensure_rules()
     district = services.region_create(actor=None, code="331003", name="黄岩区", level="district", kind="district", parent=None)
     t01 = services.region_create(actor=None, code="331003001", name="东城街道", level="township", kind="street", parent=district)
     t02 = services.region_create(actor=None, code="331003002", name="西城街道", level="township", kind="street", parent=district)

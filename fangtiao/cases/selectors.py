@@ -1,0 +1,85 @@
+"""Case reads: jurisdiction first (an indexed prefix on the case's own region path), then the
+filters of API.md, then fixed prefetches so a page of any size costs the same queries."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from fangtiao.cases.models import Case, CaseEvent, CaseLink, Party, Transfer
+from fangtiao.clocks.models import Clock
+from fangtiao.org.models import Region
+
+FLAG_FIELDS = {"collective": "is_collective", "repeat": "is_repeat", "skip_level": "is_skip_level",
+               "backlog": "is_backlog", "overdue": "is_overdue"}
+
+
+def _day_start(d: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(d, dt.time.min))
+
+
+def case_list(*, user: Any, filters: Mapping[str, Any] | None = None) -> QuerySet[Case]:
+    f = filters or {}
+    qs = Case.objects.visible_to(user).select_related("category", "region", "holder_unit")
+    if f.get("status"):
+        qs = qs.filter(status=f["status"])
+    if f.get("category"):
+        qs = qs.filter(category_id=f["category"])
+    if f.get("channel"):
+        qs = qs.filter(channel=f["channel"])
+    if f.get("kind"):
+        qs = qs.filter(kind=f["kind"])
+    if f.get("region"):
+        path = Region.objects.filter(code=f["region"]).values_list("path", flat=True).first()
+        qs = qs.filter(region_path__startswith=path) if path else qs.none()
+    if f.get("flag") in FLAG_FIELDS:
+        qs = qs.filter(**{FLAG_FIELDS[f["flag"]]: True})
+    if f.get("holder_unit"):
+        qs = qs.filter(holder_unit_id=f["holder_unit"])
+    if f.get("q"):
+        q = f["q"].strip()
+        qs = qs.filter(Q(number__icontains=q) | Q(title__icontains=q))
+    if f.get("received_from"):
+        qs = qs.filter(received_at__gte=_day_start(f["received_from"]))
+    if f.get("received_to"):
+        qs = qs.filter(received_at__lt=_day_start(f["received_to"] + dt.timedelta(days=1)))
+    return qs.order_by("-received_at", "-id")
+
+
+def case_detail(*, user: Any, pk: int) -> Case | None:
+    return (
+        Case.objects.visible_to(user)
+        .filter(pk=pk)
+        .select_related("category", "region", "holder_unit", "registered_unit", "lead_unit", "registered_by",
+                        "accused_unit", "extension_approver")
+        .prefetch_related(
+            Prefetch("parties", queryset=Party.objects.order_by("sort", "id")),
+            Prefetch("events", queryset=CaseEvent.objects.select_related("unit").order_by("at", "id")),
+            Prefetch("clocks", queryset=Clock.objects.select_related("rule", "holder_unit").order_by("started_on", "id")),
+            Prefetch("links", queryset=CaseLink.objects.select_related("other").order_by("-score")),
+            Prefetch("transfers", queryset=Transfer.objects.select_related("from_unit", "to_unit").order_by("sent_at", "id")),
+            "co_tasks__unit", "supervisions__by", "reviews__organ",
+        )
+        .first()
+    )
+
+
+def inbox(*, user: Any) -> dict[str, Any]:
+    """A unit's work: transfers to sign for, cases it holds, due soon and overdue."""
+    unit_id = user.unit_id
+    today = timezone.localdate()
+    base = Case.objects.visible_to(user).select_related("category", "region", "holder_unit")
+    open_clocks = Clock.objects.filter(holder_unit_id=unit_id, state__in=["running", "overdue"])
+    return {
+        "to_receive": Transfer.objects.filter(to_unit_id=unit_id, status="pending").select_related("case", "from_unit")
+        .order_by("sent_at")[:100],
+        "todo": base.filter(holder_unit_id=unit_id).exclude(status__in=["closed", "archived", "transferring"])
+        .order_by("received_at")[:100],
+        "due_soon": open_clocks.filter(state="running", due_on__lte=today + dt.timedelta(days=3))
+        .select_related("case", "rule").order_by("due_on")[:100],
+        "overdue": open_clocks.filter(state="overdue").select_related("case", "rule").order_by("due_on")[:100],
+    }
