@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import multiprocessing
+import subprocess
+import sys
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
@@ -18,6 +20,8 @@ class Command(BaseCommand):
         parser.add_argument("--threads", type=int, default=4)
         parser.add_argument("--timeout", type=int, default=60)
         parser.add_argument("--access-log", action="store_true")
+        parser.add_argument("--no-worker", action="store_true",
+                            help="不在本机启动后台任务进程（多台 Web 服务器时，只在一台或单独的机器上运行 fangtiao worker）")
 
     def handle(self, *args: Any, **opts: Any) -> None:
         from django.conf import settings
@@ -50,4 +54,16 @@ class Command(BaseCommand):
                 return application
 
         self.stdout.write(f"访调通 正在 http://{opts['host']}:{opts['port']}/ 提供服务（{workers} 个进程）")
-        App().run()
+        worker = None
+        if not opts["no_worker"]:
+            # The embedded default: one background worker beside the web processes.
+            worker = subprocess.Popen([sys.executable, "-m", "fangtiao.cli", "worker"])  # noqa: S603
+        try:
+            App().run()
+        finally:
+            if worker is not None:
+                worker.terminate()
+                try:
+                    worker.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    worker.kill()

@@ -1,0 +1,45 @@
+"""`fangtiao worker`: the embedded background worker (no broker needed).
+
+Every interval it runs the clock tick: marks overdue clocks and warns of those due soon, each
+exactly once (compare-and-set claims, so several workers may run). Stops cleanly on SIGTERM."""
+
+from __future__ import annotations
+
+import signal
+import time
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+from django.db import close_old_connections
+
+
+class Command(BaseCommand):
+    help = "后台任务：定期巡检法定时限（临期提醒、超期标记），每项只通知一次"
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--interval", type=int, default=60, help="巡检间隔（秒），默认60")
+        parser.add_argument("--once", action="store_true", help="只巡检一次后退出")
+
+    def handle(self, *args: Any, **opts: Any) -> None:
+        from fangtiao.clocks.services import clock_tick
+
+        stop = {"flag": False}
+
+        def _stop(signum: int, frame: Any) -> None:
+            stop["flag"] = True
+
+        signal.signal(signal.SIGTERM, _stop)
+        signal.signal(signal.SIGINT, _stop)
+        interval = max(1, opts["interval"])
+        while True:
+            close_old_connections()
+            counts = clock_tick()
+            if counts["overdue"] or counts["due_soon"] or opts["once"]:
+                self.stdout.write(f"时限巡检：超期 {counts['overdue']} 项，临期 {counts['due_soon']} 项")
+            if opts["once"] or stop["flag"]:
+                break
+            deadline = time.monotonic() + interval
+            while time.monotonic() < deadline and not stop["flag"]:
+                time.sleep(0.5)
+            if stop["flag"]:
+                break
