@@ -106,7 +106,7 @@ def case_create(request: HttpRequest, body: CaseIn) -> Any:
         return 201, out
 
     status, out = run_idempotent(key=request.headers.get("Idempotency-Key"), user_id=request.user.pk,
-                                 endpoint="POST /cases", fn=run)
+                                 endpoint="POST /cases", fn=run, secret_fields=("query_code",))
     return Status(status, out)
 
 

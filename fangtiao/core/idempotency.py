@@ -10,6 +10,7 @@ from typing import Any
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 
+from fangtiao.core import crypto
 from fangtiao.core.errors import ValidationFailed
 from fangtiao.core.models import IdempotencyRecord
 
@@ -18,7 +19,22 @@ def _jsonable(body: Any) -> Any:
     return json.loads(json.dumps(body, cls=DjangoJSONEncoder, ensure_ascii=False))
 
 
-def run_idempotent(*, key: str | None, user_id: int, endpoint: str, fn: Callable[[], tuple[int, Any]]) -> tuple[int, Any]:
+def _seal(body: Any, secret_fields: tuple[str, ...]) -> Any:
+    if not secret_fields or not isinstance(body, dict):
+        return body
+    return {k: (crypto.encrypt(str(v), context=f"idempotency.{k}") if k in secret_fields and v else v) for k, v in body.items()}
+
+
+def _open(body: Any, secret_fields: tuple[str, ...]) -> Any:
+    if not secret_fields or not isinstance(body, dict):
+        return body
+    return {k: (crypto.decrypt(v, context=f"idempotency.{k}") if k in secret_fields and crypto.is_encrypted(v) else v)
+            for k, v in body.items()}
+
+
+def run_idempotent(*, key: str | None, user_id: int, endpoint: str, fn: Callable[[], tuple[int, Any]],
+                   secret_fields: tuple[str, ...] = ()) -> tuple[int, Any]:
+    """`secret_fields` of the response (e.g. a citizen's query code) are stored encrypted."""
     if not key:
         return fn()
     key = key.strip()
@@ -26,23 +42,24 @@ def run_idempotent(*, key: str | None, user_id: int, endpoint: str, fn: Callable
         raise ValidationFailed.on("Idempotency-Key", "Idempotency-Key 应为1–100个可打印字符")
     existing = IdempotencyRecord.objects.filter(user_id=user_id, key=key).first()
     if existing is not None:
-        return _replay(existing, endpoint)
+        return _replay(existing, endpoint, secret_fields)
     try:
         with transaction.atomic():
             status, body = fn()
             body = _jsonable(body)
             if status < 300:
-                IdempotencyRecord.objects.create(user_id=user_id, key=key, endpoint=endpoint, status_code=status, response=body)
+                IdempotencyRecord.objects.create(user_id=user_id, key=key, endpoint=endpoint, status_code=status,
+                                                 response=_seal(body, secret_fields))
             return status, body
     except IntegrityError:
         # A concurrent request with the same key committed first: ours is rolled back, theirs stands.
         existing = IdempotencyRecord.objects.filter(user_id=user_id, key=key).first()
         if existing is None:
             raise
-        return _replay(existing, endpoint)
+        return _replay(existing, endpoint, secret_fields)
 
 
-def _replay(record: IdempotencyRecord, endpoint: str) -> tuple[int, Any]:
+def _replay(record: IdempotencyRecord, endpoint: str, secret_fields: tuple[str, ...] = ()) -> tuple[int, Any]:
     if record.endpoint != endpoint:
         raise ValidationFailed.on("Idempotency-Key", "该 Idempotency-Key 已用于另一个请求")
-    return record.status_code, record.response
+    return record.status_code, _open(record.response, secret_fields)

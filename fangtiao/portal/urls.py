@@ -1,5 +1,13 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from fangtiao.portal import views
 
 app_name = "portal"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.guide_view, name="guide"),
+    path("submit/", views.submit_view, name="submit"),
+    path("submit/done/", views.submitted_view, name="submitted"),
+    path("track/", views.track_view, name="track"),
+    path("track/rate/", views.rate_view, name="rate"),
+]
