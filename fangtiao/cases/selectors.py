@@ -79,7 +79,9 @@ def inbox(*, user: Any) -> dict[str, Any]:
         .order_by("sent_at")[:100],
         "todo": base.filter(holder_unit_id=unit_id).exclude(status__in=["closed", "archived", "transferring"])
         .order_by("received_at")[:100],
-        "due_soon": open_clocks.filter(state="running", due_on__lte=today + dt.timedelta(days=3))
-        .select_related("case", "rule").order_by("due_on")[:100],
+        # 临期 by each rule's own warning period (the same one the worker notifies by).
+        "due_soon": [c for c in open_clocks.filter(state="running", due_on__lte=today + dt.timedelta(days=30))
+                     .select_related("case", "rule").order_by("due_on")[:500]
+                     if (c.due_on - today).days <= c.rule.due_soon_days][:100],
         "overdue": open_clocks.filter(state="overdue").select_related("case", "rule").order_by("due_on")[:100],
     }

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import Q
 from django.utils import timezone
 
 from fangtiao.notifications.models import Notification
@@ -13,4 +14,6 @@ def notify_unit(*, unit_id: int, kind: str, title: str, body: str = "", case: An
 
 
 def mark_read(*, user: Any, ids: list[int]) -> int:
-    return Notification.objects.filter(pk__in=ids, unit_id=user.unit_id, read_at__isnull=True).update(read_at=timezone.now())
+    """Mark notices read: those of the user's unit and those addressed to the user."""
+    mine = Q(user_id=user.pk) | (Q(unit_id=user.unit_id) if user.unit_id else Q(pk__in=[]))
+    return Notification.objects.filter(mine, pk__in=ids, read_at__isnull=True).update(read_at=timezone.now())

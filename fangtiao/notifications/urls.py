@@ -1,5 +1,12 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from fangtiao.notifications import views
 
 app_name = "notifications"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("notifications/", views.NotificationList.as_view(), name="list"),
+    path("notifications/read/", views.mark_read, name="read"),
+    path("unread-count/", views.unread_count, name="unread_count"),
+]
