@@ -4,7 +4,7 @@
   units it was registered at, is held by, was transferred to, or has a joint-handling task at
   (professional committees and district departments see what is routed to them).
 - 检举控告类 (accusation) matters are readable only by the roles that handle them (petition
-  officers, leaders, and staff of discipline units) and never by the accused unit
+  officers and leaders) and never by the accused unit
   (信访工作条例 第30条第3款, 第46条(5)).
 - Experts see only cases they are asked about (next issue: opinion requests).
 """
@@ -15,20 +15,16 @@ from typing import Any
 
 from django.db.models import Q
 
-from fangtiao.org.choices import Role, UnitKind
+from fangtiao.org.choices import Role
 from fangtiao.org.jurisdiction import scope_of
 
 ACCUSATION_ROLES = frozenset({Role.OFFICER, Role.LEADER})
-ACCUSATION_UNIT_KINDS = frozenset({UnitKind.DISCIPLINE, UnitKind.PETITION_BUREAU, UnitKind.PETITION_OFFICE})
 
 
 def may_read_accusations(user: Any) -> bool:
-    if user.is_superuser:
-        return True
-    if ACCUSATION_ROLES & user.role_codes:
-        return True
-    unit = getattr(user, "unit", None)
-    return unit is not None and unit.kind in ACCUSATION_UNIT_KINDS and Role.CLERK not in user.role_codes
+    """Only those who handle accusations: petition officers and leaders (not clerks, mediators,
+    administrators or auditors), and never staff of the accused unit (checked per case)."""
+    return bool(user.is_superuser or ACCUSATION_ROLES & user.role_codes)
 
 
 def case_visible_q(user: Any) -> Q | None:

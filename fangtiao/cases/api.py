@@ -74,6 +74,12 @@ def _similar_out(hits: list[dict[str, Any]]) -> list[dict[str, Any]]:
              "score": h["score"], "reasons": h["reasons"]} for h in hits]
 
 
+def _visible_hits(request: HttpRequest, hits: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Only earlier matters the caller may see (jurisdiction, 检举控告 restrictions)."""
+    visible = set(Case.objects.visible_to(request.user).filter(pk__in=[h["case"].pk for h in hits]).values_list("pk", flat=True))
+    return [h for h in hits if h["case"].pk in visible]
+
+
 def _detail_or_404(request: HttpRequest, case_id: int) -> Case:
     case = selectors.case_detail(user=request.user, pk=case_id)
     if case is None:
@@ -100,7 +106,8 @@ def case_create(request: HttpRequest, body: CaseIn) -> Any:
     def run() -> tuple[int, Any]:
         case, code = services.case_register(actor=request.user, data=body)
         detail = selectors.case_detail(user=request.user, pk=case.pk) or case
-        hits = services.similar_earlier(parties=body.parties, region=case.region, category=case.category, exclude_id=case.pk)
+        hits = _visible_hits(request, services.similar_earlier(parties=body.parties, region=case.region,
+                                                                category=case.category, exclude_id=case.pk))
         out = case_out(detail, similar=_similar_out(hits))
         out["query_code"] = code
         return 201, out
@@ -156,8 +163,7 @@ def case_similar(request: HttpRequest, case_id: int) -> Any:
 
     parties = [PartyIn(role=p.role, type=p.type, name=p.name, id_number=p.id_number, phone=p.phone) for p in case.parties.all()]
     hits = services.similar_earlier(parties=parties, region=case.region, category=case.category, exclude_id=case.pk)
-    visible = set(Case.objects.visible_to(request.user).filter(pk__in=[h["case"].pk for h in hits]).values_list("pk", flat=True))
-    return _similar_out([h for h in hits if h["case"].pk in visible])
+    return _similar_out(_visible_hits(request, hits))
 
 
 class RevealIn(Schema):

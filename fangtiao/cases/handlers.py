@@ -56,6 +56,12 @@ def _transfer(case: Case, actor: Any, to_unit: Unit, purpose: str, resume: str, 
     return transfer
 
 
+def _handling_clock_to_holder(case: Case) -> None:
+    """The running handling period (第34条) is kept by the unit now holding the case: its notices go there."""
+    case.clocks.filter(code="petition.handling", state__in=["running", "paused", "overdue"]).update(
+        holder_unit=case.holder_unit)
+
+
 def _pending_transfer(case: Case) -> Transfer:
     transfer = case.transfers.filter(status=TransferStatus.PENDING).order_by("-sent_at", "-id").first()
     if transfer is None:
@@ -166,6 +172,7 @@ def do_receive(case: Case, actor: Any, p: Any, today: dt.date) -> Result:
     t.handled_by = actor
     t.handled_at = timezone.now()
     t.save(update_fields=["status", "handled_by", "handled_at"])
+    _handling_clock_to_holder(case)
     if t.resume_status == Status.MEDIATING:
         clocks.clock_start(case=case, code="mediation.period", start_on=today, holder_unit=case.holder_unit)
     if case.kind == Kind.PETITION and case.accepted_on is None and not case.identity_incomplete:
@@ -199,9 +206,13 @@ def do_return(case: Case, actor: Any, p: Any, today: dt.date) -> Result:
 def do_report_major(case: Case, actor: Any, p: Any, today: dt.date) -> Result:
     """第25条: major or urgent matters are reported to the 党委/政府 at the same level and up."""
     case.is_major = True
-    centre = _district_centre(case)
-    if centre is not None:
-        notify_unit(unit_id=centre.pk, kind="major", case=case, title=f"重大紧急：{case.number}", body=p.note)
+    # The 矛调中心 of the same level and every centre or petition bureau above it (第25条: to the
+    # 党委/政府 at the same level, and 信访部门 report further up).
+    codes = [c for c in case.region_path.strip("/").split("/") if c]
+    targets = (Unit.objects.filter(kind__in=[UnitKind.CENTRE, UnitKind.PETITION_BUREAU], region__code__in=codes, active=True)
+               .values_list("pk", flat=True))
+    for unit_id in targets:
+        notify_unit(unit_id=unit_id, kind="major", case=case, title=f"重大紧急：{case.number}", body=p.note)
     return Result(note=f"重大紧急信访事项报告：{p.note}", public=False)
 
 
@@ -277,6 +288,7 @@ def do_fail(case: Case, actor: Any, p: Any, today: dt.date) -> Result:
         sent = case.transfers.filter(purpose=TransferPurpose.MEDIATION).order_by("-sent_at").first()
         if sent is not None:
             case.holder_unit = sent.from_unit
+            _handling_clock_to_holder(case)
             notify_unit(unit_id=sent.from_unit_id, kind="mediation_failed", case=case,
                         title=f"调解不成，退回办理：{case.number}", body=p.reason)
         return Result(status=Status.FAILED, note=f"调解不成，转回信访办理：{p.reason}")

@@ -191,7 +191,7 @@ class Party(models.Model):
 class CaseLink(models.Model):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="links")
     other = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+")
-    kind = models.CharField(max_length=16, default="repeat")  # repeat | related | duplicate_pending
+    kind = models.CharField(max_length=32, default="repeat")  # repeat | related | duplicate_pending
     reason = models.CharField(max_length=200)
     score = models.FloatField(default=1.0)
 

@@ -39,6 +39,8 @@ LEVEL_RANK = {"village": 0, "township": 1, "district": 2, "city": 3, "province":
 QUERY_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud at the window
 MAX_REPRESENTATIVES = 5  # 信访工作条例 第20条第3款
 COLLECTIVE_HEADCOUNT = 5
+# 第19条第3款 bars a superior only 在规定期限内: while none of these periods of the earlier matter has run out.
+HANDLING_PERIODS = ("petition.handling", "review.answer", "re_review.answer")
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -97,7 +99,9 @@ def _validate_intake(data: CaseIn, actor: Any) -> tuple[list[FieldError], dict[s
         errors.append(FieldError("nature", "信访事项须区分建议意见类、检举控告类或申诉求决类（第29–31条）"))
     if data.kind == Kind.DISPUTE and data.nature:
         errors.append(FieldError("nature", "矛盾纠纷不区分信访事项性质"))
-    if data.channel in (Channel.VISIT, Channel.PHONE) and data.kind == Kind.PETITION and not data.oral_record.strip() \
+    if data.channel == Channel.PHONE and data.kind == Kind.PETITION and not data.oral_record.strip():
+        errors.append(FieldError("oral_record", "来电信访为口头信访，须如实记录信访人所述（第19条）"))
+    if data.channel == Channel.VISIT and data.kind == Kind.PETITION and not data.oral_record.strip() \
             and not data.description.strip():
         errors.append(FieldError("oral_record", "口头信访须如实记录信访人所述（第19条）"))
     if not (data.demands.strip() or data.description.strip() or data.oral_record.strip()):
@@ -235,7 +239,9 @@ def case_register(*, actor: Any, data: CaseIn | Mapping[str, Any], unit: Unit | 
             continue
         kind = "repeat"
         if other.status in OPEN_STATUSES and other.accepted_on and other.status != Status.REGISTERED \
-                and reception_rank > LEVEL_RANK.get(other.holder_unit.level, 2):
+                and reception_rank > LEVEL_RANK.get(other.holder_unit.level, 2) \
+                and not other.clocks.filter(code__in=HANDLING_PERIODS, due_on__lt=today,
+                                            state__in=["running", "paused", "overdue"]).exists():
             kind = "duplicate_pending"
             duplicate_of = duplicate_of or other
         CaseLink.objects.get_or_create(case=case, other=other, defaults={"kind": kind, "reason": "；".join(hit["reasons"]),
@@ -335,11 +341,17 @@ def case_act(*, case: Case | int, actor: Any, action: str, data: Mapping[str, An
             raise Conflict("该事项已被他人修改，请刷新后重试", code="stale_version")
         reason = why_not(locked, actor, t)
         if reason is not None:
-            if locked.status not in t.sources or (t.guard and t.guard(locked)):
+            # 409 for "not now" (state, kind, a guard of the case), 403 for "not you" (role, holding unit).
+            if locked.status not in t.sources or locked.kind not in t.kinds:
+                raise Conflict(reason, code="not_allowed_now")
+            if not _role_ok(actor, t) or not _holder_ok(actor, locked, t):
+                raise PermissionDenied(reason)
+            if t.guard is not None and t.guard(locked):
                 raise Conflict(reason, code="not_allowed_now")
             raise PermissionDenied(reason)
         before = {"status": locked.status, "holder_unit": locked.holder_unit_id}
         today = timezone.localdate()
+        started = timezone.now()
         handler = getattr(handlers, t.handler_name)
         result = handler(locked, actor, payload, today)
         target = result.status if result.status is not None else t.target
@@ -351,6 +363,8 @@ def case_act(*, case: Case | int, actor: Any, action: str, data: Mapping[str, An
             pass  # disputes have no statutory handling period; the mediation clock starts on receipt
         else:
             for code in t.starts:
+                if locked.clocks.filter(code=code, state="running", started_on=today, created_at__gte=started).exists():
+                    continue  # the handler already started it (e.g. a transfer's objection period)
                 holder = None if code.endswith(".request") or code == "satisfaction.window" else locked.holder_unit
                 clocks.clock_start(case=locked, code=code, start_on=today, holder_unit=holder)
         if target in (Status.CLOSED, Status.NOT_ACCEPTED, Status.FORWARDED, Status.DIVERTED, Status.WITHDRAWN, Status.ARCHIVED):
@@ -358,7 +372,7 @@ def case_act(*, case: Case | int, actor: Any, action: str, data: Mapping[str, An
             open_codes = list(locked.clocks.filter(state__in=["running", "paused", "overdue"]).exclude(code__in=keep)
                               .values_list("code", flat=True))
             clocks.clock_cancel(case=locked, codes=open_codes, on=today)
-        locked.is_overdue = locked.clocks.filter(state="overdue").exists()
+        locked.is_overdue = locked.clocks.filter(state="overdue", holder_unit__isnull=False).exists()
         locked.version += 1
         locked.save()
         event(locked, t.action, actor=actor, note=result.note or t.public_note, public=result.public,

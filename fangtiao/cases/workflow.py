@@ -61,6 +61,22 @@ def _not_extended(case: Any) -> str | None:
     return "办理期限只能延长一次（信访工作条例 第34条）" if case.extended_days else None
 
 
+def _co_units_replied(case: Any) -> str | None:
+    """联动化解 (第24条): the lead unit replies once every co-unit has given its own reply."""
+    pending = [t.unit.name for t in case.co_tasks.filter(replied_at__isnull=True).select_related("unit")]
+    return ("协办单位尚未答复：" + "、".join(pending)) if pending else None
+
+
+def _objection_window_open(case: Any) -> str | None:
+    """第23条: a misrouted transfer may be returned only within 5 working days of receipt; after that it is signed for."""
+    from django.utils import timezone
+
+    clock = case.clocks.filter(code="transfer.objection", state__in=["running", "overdue"]).order_by("-id").first()
+    if clock is not None and clock.due_on and timezone.localdate() > clock.due_on:
+        return "已超过5个工作日的异议期限，不能退回，请签收（信访工作条例 第23条）"
+    return None
+
+
 def _review_open(case: Any) -> str | None:
     if case.kind != "petition":
         return "只有信访事项可以请求复查"
@@ -95,7 +111,7 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition("receive", "签收", frozenset({S.TRANSFERRING}), None, RECEIVERS | {R.MEDIATOR}, s.ReceiveIn,
                stops=("transfer.objection",), basis="信访工作条例 第23条", style="primary"),
     Transition("return", "退回（说明理由）", frozenset({S.TRANSFERRING}), None, RECEIVERS, s.ReturnIn,
-               stops=("transfer.objection",), basis="信访工作条例 第23条（5个工作日内提出异议）", style="warning"),
+               guard=_objection_window_open, stops=("transfer.objection",), basis="信访工作条例 第23条（5个工作日内提出异议）", style="warning"),
     Transition("escalate", "上报上级", frozenset({S.REGISTERED, S.ACCEPTED, S.HANDLING, S.MEDIATING}), S.TRANSFERRING,
                HANDLERS | {R.MEDIATOR}, s.EscalateIn, starts=("transfer.objection",), basis="三级联动（村—乡镇—区）"),
     Transition("report_major", "重大紧急报告", OPEN, None, OFFICERS, s.MajorIn, holder_only=False,
@@ -107,7 +123,7 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition("co_reply", "协办答复", frozenset({S.HANDLING}), None, HANDLERS, s.CoReplyIn, holder_only=False,
                basis="信访工作条例 第24条（联动化解）"),
     Transition("reply", "出具处理意见书", frozenset({S.HANDLING}), S.REPLIED, HANDLERS, s.ReplyIn,
-               stops=("petition.handling",), starts=("review.request", "satisfaction.window"),
+               guard=_co_units_replied, stops=("petition.handling",), starts=("review.request", "satisfaction.window"),
                basis="信访工作条例 第32、34条", public_note="已出具信访处理意见书。", style="primary"),
     Transition("agree", "调解成功", frozenset({S.MEDIATING}), S.AGREED, MEDIATORS, s.AgreeIn,
                stops=("mediation.period",), basis="人民调解法 第28、29条", public_note="调解成功，已达成调解协议。",

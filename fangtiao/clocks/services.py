@@ -160,8 +160,8 @@ def clock_tick(*, today: dt.date | None = None, batch: int = 500) -> dict[str, i
             clock = Clock.objects.select_related("case", "rule").get(pk=pk)
             from fangtiao.cases.models import Case
 
-            Case.objects.filter(pk=clock.case_id).update(is_overdue=True, version=F("version"))
-            if clock.holder_unit_id:
+            if clock.holder_unit_id:  # a lapsed window of the citizen's (复查/复核 request) is no unit's delay
+                Case.objects.filter(pk=clock.case_id).update(is_overdue=True, version=F("version"))
                 notify_unit(unit_id=clock.holder_unit_id, kind="overdue", case=clock.case,
                             title=f"已超期：{clock.case.number} {clock.rule.name}",
                             body=f"期满日 {clock.due_on:%Y年%m月%d日}，依据 {clock.rule.source}")

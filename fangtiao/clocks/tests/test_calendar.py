@@ -7,9 +7,10 @@ import pytest
 from fangtiao.clocks.calendar import CountingRule, WorkCalendar, add_working_days, days_between, due_date
 
 D = dt.date
-# 2026 National Day: 1–7 Oct off (1–2 Oct weekdays … 8 Oct too in the official plan), 10 Oct (Sat) worked.
+# 2026 National Day as the State Council announced it (and chinesecalendar 1.11 has it): 1–7 Oct off,
+# Sun 20 Sep and Sat 10 Oct worked. Weekdays off: 1, 2, 5, 6, 7 Oct.
 CAL = WorkCalendar(
-    holidays=frozenset({D(2026, 10, 1), D(2026, 10, 2), D(2026, 10, 5), D(2026, 10, 6), D(2026, 10, 7), D(2026, 10, 8)}),
+    holidays=frozenset({D(2026, 10, 1), D(2026, 10, 2), D(2026, 10, 5), D(2026, 10, 6), D(2026, 10, 7)}),
     workdays=frozenset({D(2026, 9, 20), D(2026, 10, 10)}),
 )
 
@@ -25,8 +26,8 @@ def test_start_day_counted_setting():
 
 
 def test_due_on_holiday_moves_past_the_holiday():
-    # 30 days from 3 Sep → 3 Oct (holiday) → the first working day after is Fri 9 Oct.
-    assert due_date(D(2026, 9, 3), 30, working_days=False, calendar=CAL) == D(2026, 10, 9)
+    # 30 days from 3 Sep → 3 Oct (holiday) → the first working day after is Thu 8 Oct.
+    assert due_date(D(2026, 9, 3), 30, working_days=False, calendar=CAL) == D(2026, 10, 8)
 
 
 def test_due_on_makeup_workday_stays():
@@ -35,9 +36,9 @@ def test_due_on_makeup_workday_stays():
 
 
 def test_five_working_days_across_national_day():
-    # Transfer received Wed 30 Sep: working days after it are 9 Oct (Fri), 10 Oct (Sat, make-up), 12, 13, 14 Oct.
-    assert add_working_days(D(2026, 9, 30), 5, calendar=CAL) == D(2026, 10, 14)
-    assert due_date(D(2026, 9, 30), 5, working_days=True, calendar=CAL) == D(2026, 10, 14)
+    # Transfer received Wed 30 Sep: working days after it are 8, 9, 10 (Sat, make-up), 12 and 13 Oct.
+    assert add_working_days(D(2026, 9, 30), 5, calendar=CAL) == D(2026, 10, 13)
+    assert due_date(D(2026, 9, 30), 5, working_days=True, calendar=CAL) == D(2026, 10, 13)
 
 
 def test_five_working_days_ordinary_week():
@@ -49,7 +50,7 @@ def test_working_days_from_a_weekend():
 
 
 def test_days_between():
-    assert days_between(D(2026, 9, 30), D(2026, 10, 14), working_days=True, calendar=CAL) == 5
+    assert days_between(D(2026, 9, 30), D(2026, 10, 13), working_days=True, calendar=CAL) == 5
     assert days_between(D(2026, 5, 1), D(2026, 5, 16), working_days=False, calendar=CAL) == 15
     assert days_between(D(2026, 5, 16), D(2026, 5, 1), working_days=False, calendar=CAL) == -15
 
