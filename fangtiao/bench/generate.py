@@ -1,8 +1,7 @@
-"""Deterministic benchmark data: the registry a province would hold for N cases.
+"""Deterministic benchmark data: the registry a province would hold for N cases, and the cases.
 
-Cases arrive in a later issue; today the generator builds what N cases' worth of a province
-needs around them — regions, units, mediators, experts, staff accounts — at the proportions of
-the real network (DESIGN §6: a county per ~100,000 cases, 19 townships per county, ~13 villages
+The generator builds what N cases' worth of a province needs around them — regions, units,
+mediators, experts, staff accounts — at the proportions of the real network (DESIGN §6: a county per ~100,000 cases, 19 townships per county, ~13 villages
 per township, a mediator per ~100 cases).
 
 Two passes: `build()` is pure (a seeded RNG, no database), so the same N and seed always give
@@ -12,6 +11,7 @@ generated lives under fictional city codes 3399xx, 3398xx … of province 330000
 cities end at 3311), so it never collides with the demo district, and every region and unit name
 starts with “基准”. Person names are ordinary Chinese names (so the pinyin search is measured on
 realistic keys); generated people are marked by their notes and by the `bench_` username prefix.
+Then the N cases themselves (`generate_cases.py`: bulk insert, COPY on PostgreSQL).
 """
 
 from __future__ import annotations
@@ -172,6 +172,7 @@ class Plan:
             "mediators": self.mediators,
             "experts": self.experts,
             "staff": staff,
+            "cases": self.n_cases,
         }
 
 
@@ -298,7 +299,7 @@ def build(n_cases: int, *, seed: int = SEED) -> Dataset:
             elif s.parent_slot:
                 parent_key = f"{region.code}:{s.parent_slot}"
             row = UnitRow(
-                key=f"{region.code}:{s.slot}", name=region.name + s.suffix, short_name=(region.name + s.short)[:20],
+                key=f"{region.code}:{s.slot}", name=region.name + s.suffix, short_name=f"{s.short}{region.code}",  # unique: it heads case numbers
                 kind=s.kind, level=level, region_code=region.code, parent_key=parent_key,
                 stationed=level == UnitLevel.DISTRICT and s.slot != "centre",
             )
@@ -422,7 +423,14 @@ def generated_counts() -> dict[str, int]:
         "mediators": Mediator.objects.filter(**in_bench).count(),
         "experts": Expert.objects.filter(**in_bench).count(),
         "staff": User.objects.filter(username__startswith=STAFF_USERNAME_PREFIX).count(),
+        "cases": _generated_cases(),
     }
+
+
+def _generated_cases() -> int:
+    from fangtiao.bench.generate_cases import generated_case_count
+
+    return generated_case_count()
 
 
 @dataclass(frozen=True)
@@ -444,6 +452,14 @@ def generate(n_cases: int, *, seed: int = SEED, log: Callable[[str], None] | Non
     if bench_user and have == expected:
         say(f"基准数据已存在（{_fmt_counts(have)}），跳过生成")
         return GenerateResult(plan=plan, created=False, seconds=0.0, counts=have)
+    registry_only = {k: v for k, v in expected.items() if k != "cases"}
+    if bench_user and have == {**registry_only, "cases": 0}:
+        # A registry generated before the cases existed: add them.
+        from fangtiao.bench.generate_cases import generate_cases
+
+        generate_cases(n_cases, seed=seed, log=say)
+        counts = generated_counts()
+        return GenerateResult(plan=plan, created=True, seconds=time.monotonic() - t0, counts=counts)
     if bench_user or any(have.values()):
         raise GenerationError(
             f"数据库中已有不同规模的基准数据（现有：{_fmt_counts(have)}；需要：{_fmt_counts(expected)}）。"
@@ -454,6 +470,12 @@ def generate(n_cases: int, *, seed: int = SEED, log: Callable[[str], None] | Non
     say(f"  数据已构造（{time.monotonic() - t0:.1f} 秒），正在写入数据库……")
     with transaction.atomic():
         _insert(ds, say)
+        say(f"  登记数据已写入（{time.monotonic() - t0:.1f} 秒），正在写入 {n_cases} 件事项……")
+        from fangtiao.bench.generate_cases import insert_cases
+
+        cases = insert_cases(ds, n_cases, seed=seed, say=say)
+        say(f"  事项 {cases.created} 件、当事人 {cases.parties} 名、时间线 {cases.events} 条（{cases.seconds:.1f} 秒，"
+            f"{cases.created / max(cases.seconds, 1e-9):,.0f} 件/秒）")
     counts = generated_counts()
     if counts != expected:  # a bug in the generator, not a user error
         raise GenerationError(f"生成结果与计划不符：{counts} ≠ {expected}")
@@ -463,7 +485,7 @@ def generate(n_cases: int, *, seed: int = SEED, log: Callable[[str], None] | Non
 
 
 def _fmt_counts(c: dict[str, int]) -> str:
-    labels = {"regions": "区划", "units": "单位", "mediators": "调解员", "experts": "专家", "staff": "工作人员"}
+    labels = {"regions": "区划", "units": "单位", "mediators": "调解员", "experts": "专家", "staff": "工作人员", "cases": "事项"}
     return "，".join(f"{labels[k]} {v}" for k, v in c.items())
 
 

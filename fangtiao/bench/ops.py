@@ -9,21 +9,34 @@ A later issue adds its operation here with one decorated function, e.g.::
 
 Names are "<surface>.<resource>.<action>"; `auth` says how the runner signs the requests
 ("token": API bearer token, "session": a logged-in browser session, "none"). Several paths are
-requested round-robin, so a detail page is not measured on one hot row only.
+requested round-robin, so a detail page is not measured on one hot row only. A writing
+operation gives `method="POST"` and `bodies` (one fresh body per request, warm-up included),
+the status it expects, and `login` when the bench administrator may not do it (intake is a
+clerk's work).
 """
 
 from __future__ import annotations
 
+import json
+import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urlencode
 
-from django.db.models import Count, Q
+from django.db.models import Count, Max, Min, Q
 
-from fangtiao.bench.generate import BENCH_PATH_PREFIX, GenerationError, bench_mediators, bench_regions
+from fangtiao.bench.generate import (
+    BENCH_PATH_PREFIX,
+    COUNTY_UNITS,
+    STAFF_USERNAME_PREFIX,
+    GenerationError,
+    bench_mediators,
+    bench_regions,
+)
 from fangtiao.org.choices import Employment, RegionLevel, UnitKind
+from fangtiao.org.choices import Role as R
 from fangtiao.org.models import Region
 
 Auth = Literal["none", "token", "session"]
@@ -68,6 +81,78 @@ class Context:
         step = max(1, len(ids) // 20)
         return ids[::step][:20]
 
+    # --- cases (issue 3) -------------------------------------------------------------------
+
+    @cached_property
+    def case_ids(self) -> list[int]:
+        """20 generated cases spread evenly over the id range (one indexed lookup each); not 检举控告
+        ones, which the bench administrator may not read."""
+        from fangtiao.cases.models import Case
+
+        bench = Case.objects.filter(region_path__startswith=BENCH_PATH_PREFIX).exclude(nature="accusation")
+        bounds = bench.aggregate(lo=Min("pk"), hi=Max("pk"))
+        if bounds["lo"] is None:
+            raise GenerationError("没有找到基准事项，请先运行 fangtiao bench generate")
+        lo, hi = bounds["lo"], bounds["hi"]
+        ids = [bench.filter(pk__gte=lo + (hi - lo) * k // 20).order_by("pk").values_list("pk", flat=True).first()
+               for k in range(20)]
+        return list(dict.fromkeys(i for i in ids if i is not None))
+
+    @cached_property
+    def intake_username(self) -> str:
+        """The window clerk of the first county's centre (the bench administrator may not register)."""
+        slot = COUNTY_UNITS[0]
+        return f"{STAFF_USERNAME_PREFIX}{self.county_code}_{slot.slot}_{slot.staff_roles.index(R.CLERK) + 1}"
+
+    @cached_property
+    def intake_villages(self) -> list[str]:
+        codes = list(Region.objects.filter(path__startswith=f"{BENCH_PATH_PREFIX}", level=RegionLevel.VILLAGE,
+                                           code__startswith=self.county_code).order_by("code").values_list("code", flat=True)[:60])
+        if not codes:
+            raise GenerationError("没有找到基准村（社区），请先运行 fangtiao bench generate")
+        return codes
+
+    @cached_property
+    def known_petitioners(self) -> list[dict[str, str]]:
+        """Generated petitioners of the county (decrypted), so some intakes are the same person again."""
+        from fangtiao.cases.models import Party
+
+        rows = (Party.objects.filter(case__region_path__startswith=f"{BENCH_PATH_PREFIX}", role="petitioner")
+                .exclude(id_index="").filter(case__region__code__startswith=self.county_code).order_by("pk")[:50])
+        return [{"name": p.name, "id_number": p.id_number, "phone": p.phone} for p in rows]
+
+    def intake_bodies(self, count: int) -> list[bytes]:
+        """`count` distinct valid intake bodies: 60 % disputes, 40 % oral petitions; a third of the
+        petitioners are people the county has seen before (repeat detection finds them)."""
+        from fangtiao.bench.generate_cases import _texts
+        from fangtiao.core.validators import id_check_char
+
+        rng = random.Random(f"bench-intake/{count}")  # noqa: S311
+        texts = _texts(rng)
+        known = self.known_petitioners
+        out = []
+        for i in range(count):
+            kind = "dispute" if rng.random() < 0.6 else "petition"
+            title, facts, demands, category, _amount = texts[kind][rng.randrange(len(texts[kind]))]
+            if known and rng.random() < 0.33:
+                person = dict(known[rng.randrange(len(known))])
+            else:
+                first17 = f"{self.county_code}{1950 + rng.randrange(50)}{rng.randrange(1, 13):02d}{rng.randrange(1, 29):02d}{rng.randrange(1000):03d}"
+                person = {"name": f"测试{i}号", "id_number": first17 + id_check_char(first17),
+                          "phone": f"13{rng.randrange(10**9):09d}"}
+            body: dict[str, Any] = {
+                "channel": "visit", "kind": kind, "title": f"{title}（{i}）", "description": facts, "demands": demands,
+                "region": self.intake_villages[rng.randrange(len(self.intake_villages))],
+                "parties": [{"role": "petitioner", "address": "基准村1号", **person}],
+            }
+            if kind == "dispute":
+                body["category"] = category or "neighbour"
+                body["parties"].append({"role": "respondent", "name": f"对方{i}"})
+            else:
+                body.update(nature="claim", category=category, oral_record=f"来访人口述：{facts}")
+            out.append(json.dumps(body, ensure_ascii=False).encode())
+        return out
+
     @cached_property
     def pinyin_query(self) -> str:
         """The initials of the first generated mediator's name ("wxm" for 王晓明)."""
@@ -83,18 +168,27 @@ class Op:
     paths: Callable[[Context], Sequence[str]]
     auth: Auth = "token"
     doc: str = ""
+    method: str = "GET"
+    expect: int = 200
+    bodies: Callable[[Context, int], list[bytes]] | None = None
+    login: Callable[[Context], str] | None = None  # whose token (default: the bench administrator)
 
 
 REGISTRY: dict[str, Op] = {}
 
 
-def op(name: str, *, auth: Auth = "token") -> Callable[[Callable[[Context], Sequence[str]]], Callable[[Context], Sequence[str]]]:
+def op(name: str, *, auth: Auth = "token", method: str = "GET", expect: int = 200,
+       bodies: Callable[[Context, int], list[bytes]] | None = None,
+       login: Callable[[Context], str] | None = None) -> Callable[[Callable[[Context], Sequence[str]]], Callable[[Context], Sequence[str]]]:
     """Register a measured operation (the decorated function returns its paths)."""
 
     def register(fn: Callable[[Context], Sequence[str]]) -> Callable[[Context], Sequence[str]]:
         if name in REGISTRY:
             raise ValueError(f"benchmark operation {name!r} registered twice")
-        REGISTRY[name] = Op(name=name, paths=fn, auth=auth, doc=(fn.__doc__ or "").strip())
+        if method != "GET" and bodies is None:
+            raise ValueError(f"benchmark operation {name!r}: a {method} needs bodies")
+        REGISTRY[name] = Op(name=name, paths=fn, auth=auth, doc=(fn.__doc__ or "").strip(), method=method,
+                            expect=expect, bodies=bodies, login=login)
         return fn
 
     return register
@@ -169,3 +263,51 @@ def _me(ctx: Context) -> list[str]:
 def _ui_mediators_list(ctx: Context) -> list[str]:
     """The mediator list page, rendered for a logged-in browser session."""
     return ["/org/mediators/"]
+
+
+# --- cases (issue 3) ---------------------------------------------------------------------------
+
+CASE_SEARCH = "工资"  # a word of many generated titles; the search is a substring match on number and title
+
+
+@op("api.cases.intake", method="POST", expect=201, bodies=lambda ctx, n: ctx.intake_bodies(n),
+    login=lambda ctx: ctx.intake_username)
+def _cases_intake(ctx: Context) -> list[str]:
+    """Intake over HTTP by a county window clerk, a new valid body each time (POST /cases)."""
+    return ["/api/v1/cases"]
+
+
+@op("api.cases.list")
+def _cases_list(ctx: Context) -> list[str]:
+    """Every case in scope, newest first, first page of 50 (with the total count)."""
+    return [_q("/api/v1/cases", page_size=50)]
+
+
+@op("api.cases.filter_status")
+def _cases_filter_status(ctx: Context) -> list[str]:
+    """Cases being handled (status=handling)."""
+    return [_q("/api/v1/cases", status="handling", page_size=50)]
+
+
+@op("api.cases.filter_region")
+def _cases_filter_region(ctx: Context) -> list[str]:
+    """The cases of one township (a region-path prefix)."""
+    return [_q("/api/v1/cases", region=ctx.township_code, page_size=50)]
+
+
+@op("api.cases.filter_flag")
+def _cases_filter_flag(ctx: Context) -> list[str]:
+    """Overdue cases (flag=overdue, a partial index)."""
+    return [_q("/api/v1/cases", flag="overdue", page_size=50)]
+
+
+@op("api.cases.q")
+def _cases_q(ctx: Context) -> list[str]:
+    """Search by a word of the title (substring of number or title)."""
+    return [_q("/api/v1/cases", q=CASE_SEARCH, page_size=50)]
+
+
+@op("api.cases.detail")
+def _cases_detail(ctx: Context) -> list[str]:
+    """One case with parties, clocks, timeline, transfers, over 20 ids spread across the table."""
+    return [f"/api/v1/cases/{pk}" for pk in ctx.case_ids]

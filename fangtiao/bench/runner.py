@@ -143,16 +143,16 @@ def _cookies(headers: http.client.HTTPMessage) -> dict[str, str]:
     return {k: m.value for k, m in jar.items()}
 
 
-def login_token(host: str, port: int) -> str:
+def login_token(host: str, port: int, username: str = BENCH_USERNAME) -> str:
     client = Client(host, port)
     try:
-        body = json.dumps({"username": BENCH_USERNAME, "password": BENCH_PASSWORD}).encode()
+        body = json.dumps({"username": username, "password": BENCH_PASSWORD}).encode()
         status, _, data = client.request("POST", "/api/v1/auth/token", body=body,
                                          headers={"Content-Type": "application/json"})
     finally:
         client.close()
     if status != 200:
-        raise BenchError(f"获取接口令牌失败：HTTP {status} {data[:200]!r}")
+        raise BenchError(f"获取接口令牌失败（{username}）：HTTP {status} {data[:200]!r}")
     return str(json.loads(data)["token"])
 
 
@@ -182,11 +182,27 @@ def login_session(host: str, port: int) -> str:
 
 
 def measure(host: str, port: int, paths: Sequence[str], headers: dict[str, str], *, requests: int,
-            concurrency: int, warmup: int, timeout_s: float) -> Sample:
+            concurrency: int, warmup: int, timeout_s: float, method: str = "GET",
+            bodies: Sequence[bytes] | None = None, expect: int = 200) -> Sample:
     """`requests` measured requests (after `warmup`) from `concurrency` threads, round-robin over
     `paths`; the threads start together and stop at `timeout_s` whatever is left, or as soon as
-    the main thread is interrupted (so the server can shut down without clients still talking)."""
+    the main thread is interrupted (so the server can shut down without clients still talking).
+    With `bodies`, every request (warm-up included) sends the next unused body."""
     stop = threading.Event()
+    feed = iter(bodies or ())
+    feed_lock = threading.Lock()
+    if bodies is not None and len(bodies) < requests + warmup:
+        raise BenchError(f"请求体不足：需要 {requests + warmup} 个，只有 {len(bodies)} 个")
+    send_headers = {"Content-Type": "application/json"} if bodies is not None else None
+
+    def send(client: Client, path: str) -> tuple[int, bytes]:
+        body = None
+        if bodies is not None:
+            with feed_lock:
+                body = next(feed)
+        status, _, data = client.request(method, path, body=body, headers=send_headers)
+        return status, data
+
     concurrency = max(1, min(concurrency, requests))
     shares = [requests // concurrency + (1 if i < requests % concurrency else 0) for i in range(concurrency)]
     warm = [warmup // concurrency + (1 if i < warmup % concurrency else 0) for i in range(concurrency)]
@@ -203,7 +219,7 @@ def measure(host: str, port: int, paths: Sequence[str], headers: dict[str, str],
             for j in range(warm[i]):
                 if stop.is_set():
                     return
-                client.request("GET", paths[(i + j) % len(paths)])
+                send(client, paths[(i + j) % len(paths)])
             barrier.wait(timeout=REQUEST_TIMEOUT_S * 2)
             start = time.perf_counter()
             deadline = time.monotonic() + timeout_s
@@ -213,9 +229,9 @@ def measure(host: str, port: int, paths: Sequence[str], headers: dict[str, str],
                     break
                 path = paths[(i + j * concurrency) % len(paths)]
                 t0 = time.perf_counter()
-                status, _, data = client.request("GET", path)
+                status, data = send(client, path)
                 latencies.append((time.perf_counter() - t0) * 1000)
-                if status != 200:
+                if status != expect:
                     errors += 1
                     first_error = first_error or f"HTTP {status} {path}: {data[:160]!r}"
             end = time.perf_counter()
@@ -336,6 +352,8 @@ def run(config: RunConfig, *, log: Callable[[str], None] = print) -> list[OpResu
     ops = select(config.ops)
     ctx = Context()
     paths = {o.name: list(o.paths(ctx)) for o in ops}  # every database lookup before measuring
+    bodies = {o.name: o.bodies(ctx, config.requests + config.warmup) for o in ops if o.bodies is not None}
+    logins = {o.name: o.login(ctx) for o in ops if o.login is not None}
     db = database_vendor()
     connections.close_all()  # the bench process holds no connection (or SQLite lock) while measuring
 
@@ -352,7 +370,14 @@ def run(config: RunConfig, *, log: Callable[[str], None] = print) -> list[OpResu
             auth["token"] = {"Authorization": f"Bearer {login_token(host, port)}", "Accept": "application/json"}
         if any(o.auth == "session" for o in ops):
             auth["session"] = {"Cookie": f"sessionid={login_session(host, port)}"}
-        results = [_measure_op(o, paths[o.name], auth[o.auth], host, port, config, db) for o in ops]
+        for username in dict.fromkeys(logins.values()):
+            auth[f"token:{username}"] = {"Authorization": f"Bearer {login_token(host, port, username)}",
+                                         "Accept": "application/json"}
+        results = [
+            _measure_op(o, paths[o.name], auth[f"token:{logins[o.name]}" if o.name in logins else o.auth], host, port,
+                        config, db, bodies=bodies.get(o.name))
+            for o in ops
+        ]
 
     floor = results[0]
     for r in results:
@@ -363,16 +388,17 @@ def run(config: RunConfig, *, log: Callable[[str], None] = print) -> list[OpResu
     return results
 
 
-def _measure_op(o: Op, paths: list[str], headers: dict[str, str], host: str, port: int, config: RunConfig, db: str) -> OpResult:
+def _measure_op(o: Op, paths: list[str], headers: dict[str, str], host: str, port: int, config: RunConfig, db: str,
+                *, bodies: Sequence[bytes] | None = None) -> OpResult:
     s = measure(host, port, paths, headers, requests=config.requests, concurrency=config.concurrency,
-                warmup=config.warmup, timeout_s=config.op_timeout_s)
+                warmup=config.warmup, timeout_s=config.op_timeout_s, method=o.method, bodies=bodies, expect=o.expect)
     n = len(s.latencies_ms)
     return OpResult(
         op=o.name, db=db, n_cases=config.n_cases,
         p50_ms=round(percentile(s.latencies_ms, 50), 2), p95_ms=round(percentile(s.latencies_ms, 95), 2),
         p99_ms=round(percentile(s.latencies_ms, 99), 2), rps=round(n / s.wall_s, 1) if s.wall_s > 0 else 0.0,
         floor_ratio=0.0, requests=n, concurrency=min(config.concurrency, config.requests), errors=s.errors,
-        first_error=s.first_error, truncated=s.truncated, path=paths[0],
+        first_error=s.first_error, truncated=s.truncated, path=paths[0] if o.method == "GET" else f"{o.method} {paths[0]}",
     )
 
 

@@ -282,9 +282,20 @@ def reissue_query_code(*, actor: Any, case: Case) -> str:
 # --- lifecycle -------------------------------------------------------------------------------
 
 def _lock_visible(pk: int, actor: Any) -> Case:
-    visible = Case.objects.visible_to(actor).filter(pk=pk).values("pk")
-    case = Case.objects.select_for_update().filter(pk__in=visible).select_related("region", "holder_unit").first()
+    """Lock the case row if the actor may see it (404 otherwise). The common cases — in the actor's
+    subtree, or held/registered by the actor's unit — are decided in Python without a second query."""
+    from fangtiao.cases.access import may_read_accusations
+    from fangtiao.org.jurisdiction import scope_of
+
+    case = Case.objects.select_for_update().filter(pk=pk).select_related("region", "holder_unit").first()
     if case is None:
+        raise NotFound("未找到该事项，或不在您的管辖范围内")
+    accusation_ok = case.nature != "accusation" or (may_read_accusations(actor) and case.accused_unit_id != actor.unit_id)
+    scope = scope_of(actor)
+    near = scope.contains_path(case.region_path) or (actor.unit_id and actor.unit_id in (case.holder_unit_id, case.registered_unit_id))
+    if accusation_ok and near and not (actor.role_codes == {"expert"} and not actor.is_superuser):
+        return case
+    if not Case.objects.visible_to(actor).filter(pk=pk).exists():
         raise NotFound("未找到该事项，或不在您的管辖范围内")
     return case
 

@@ -47,7 +47,10 @@ def id_number_error(value: str, *, today: dt.date | None = None) -> str | None:
         born = dt.date(int(v[6:10]), int(v[10:12]), int(v[12:14]))
     except ValueError:
         return "身份证号码中的出生日期无效"
-    today = today or dt.date.today()  # noqa: DTZ011 - a calendar date, local to the server
+    if today is None:
+        from django.utils import timezone
+
+        today = timezone.localdate()
     if born > today or born.year < 1900:
         return "身份证号码中的出生日期不合理"
     if id_check_char(v[:17]) != v[17]:

@@ -126,7 +126,11 @@ class Unit(TimeStamped):
         verbose_name = "单位"
         verbose_name_plural = "单位"
         ordering = ["region__path", "kind", "name"]
-        constraints = [models.UniqueConstraint(fields=["region", "name"], name="org_unit_region_name_uniq")]
+        constraints = [
+            models.UniqueConstraint(fields=["region", "name"], name="org_unit_region_name_uniq"),
+            # Case and transfer numbers start with the short name: it must identify the unit.
+            models.UniqueConstraint(fields=["short_name"], name="org_unit_short_name_uniq"),
+        ]
         indexes = [
             models.Index(fields=["kind", "level"], name="org_unit_kind_level"),
             models.Index(fields=["search_key"], name="org_unit_search"),

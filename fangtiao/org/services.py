@@ -184,6 +184,13 @@ def _unit_values(data: dict[str, Any], *, actor: Any) -> dict[str, Any]:
     return out
 
 
+def _short_name_free(unit: Unit) -> None:
+    """The short name heads every case and transfer number of the unit (〔年〕号): unique."""
+    other = Unit.objects.filter(short_name=unit.short_name).exclude(pk=unit.pk).first()
+    if other is not None:
+        raise ValidationFailed.on("short_name", f"简称“{unit.short_name}”已被{other.name}使用，文书编号需要唯一的简称")
+
+
 @transaction.atomic
 def unit_create(*, actor: Any, **data: Any) -> Unit:
     if actor is not None:
@@ -194,6 +201,7 @@ def unit_create(*, actor: Any, **data: Any) -> Unit:
     values = _unit_values(data, actor=actor)
     unit = Unit(**values)
     unit.search_key = search_key(unit.name)
+    _short_name_free(unit)
     try:
         with transaction.atomic():
             unit.save()
@@ -215,6 +223,7 @@ def unit_update(*, actor: Any, unit: Unit, **data: Any) -> Unit:
     if unit.parent_id == unit.pk:
         raise ValidationFailed.on("parent", "单位不能隶属于自身")
     unit.search_key = search_key(unit.name)
+    _short_name_free(unit)
     try:
         with transaction.atomic():
             unit.save()

@@ -46,7 +46,9 @@ def row_counts() -> Counter[str]:
 
 
 def run_demo(**options: object) -> str:
+    """The district only (the year of cases has its own tests in cases/tests/test_demo_cases.py)."""
     out = io.StringIO()
+    options.setdefault("no_cases", True)
     call_command("demo", stdout=out, **options)
     return out.getvalue()
 

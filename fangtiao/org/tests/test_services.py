@@ -75,6 +75,13 @@ class TestUnits:
         assert fragment in errors_of(exc)[field]
         assert not Unit.objects.filter(name="新单位").exists()
 
+    def test_short_name_is_unique(self, world):
+        """The short name heads every case and transfer number: a duplicate is refused, not a 500 later."""
+        with pytest.raises(ValidationFailed) as exc:
+            services.unit_create(actor=world.users["admin"], name="另一个中心", short_name="黄岩矛调", kind="other",
+                                 level="district", region=world.district)
+        assert "已被黄岩区矛盾纠纷综合化解中心使用" in errors_of(exc)["short_name"]
+
     def test_update_outside_scope_is_not_found(self, world):
         t01_admin = services.staff_create(actor=None, username="t01_admin", name="街道管理员", unit=world.units["t01_subcentre"],
                                           roles=["admin"], password="Adm-Passw0rd-1")

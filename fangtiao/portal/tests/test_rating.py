@@ -8,7 +8,6 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from django.test import override_settings
 from django.utils import timezone
 
 from fangtiao.audit.models import AuditEvent

@@ -1,4 +1,5 @@
-"""`fangtiao bench`: generate province-scale registry data and measure the pages against the floor.
+"""`fangtiao bench`: generate province-scale registry data and N cases, and measure the pages and
+the case API (intake over HTTP, list, filters, search, detail) against the floor.
 
     fangtiao bench [--n-cases N] [--json PATH] [--requests R] [--concurrency C] [--ops a,b]
     fangtiao bench generate [--n-cases N]        (or --generate-only)
@@ -22,7 +23,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("action", nargs="?", choices=["run", "generate"], default="run",
                             help="run：生成数据（如尚未生成）并测量（默认）；generate：只生成数据")
-        parser.add_argument("--n-cases", type=int, default=100_000, help="按多少件案件的规模生成数据（默认 100000）")
+        parser.add_argument("--n-cases", type=int, default=100_000, help="生成多少件基准事项及相应规模的登记数据（默认 100000）")
         parser.add_argument("--json", metavar="PATH", help="把结果另存为 JSON 文件")
         parser.add_argument("--requests", type=int, default=200, help="每项操作测量的请求数（默认 200）")
         parser.add_argument("--concurrency", type=int, default=2, help="并发客户端数（默认 2）")

@@ -1,4 +1,10 @@
-"""`fangtiao demo`: load the deterministic demo district (浙江省台州市黄岩区). Safe to run again."""
+"""`fangtiao demo`: load the deterministic demo district (浙江省台州市黄岩区) and a year of its cases.
+Safe to run again.
+
+The cases (fangtiao.cases.demo) are made by calling the case services at simulated moments, so
+their timelines, clocks, notifications and audit are real. `--cases N` sets how many (default
+1500), `--no-cases` skips them. Under the test runner the default is no cases (tests that want
+them pass `cases=N`), so the district's own tests stay fast."""
 
 from __future__ import annotations
 
@@ -10,6 +16,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from fangtiao.cases import demo as case_demo
 from fangtiao.core.errors import DomainError
 from fangtiao.org import demo
 
@@ -44,9 +51,22 @@ class Command(BaseCommand):
             help=f"按报道规模生成 {demo.FULL_VILLAGE_MEDIATORS} 名村（社区）调解员（覆盖 --village-mediators）",
         )
         parser.add_argument("--seed", type=int, default=demo.DEFAULT_SEED, help=f"随机种子，默认 {demo.DEFAULT_SEED}")
+        parser.add_argument(
+            "--cases", type=int, default=None,
+            help=f"同时生成一年的演示事项（调用业务服务办理，时间线、时限和审计均真实），"
+                 f"{case_demo.MIN_CASES}–{case_demo.MAX_CASES} 件，默认 {case_demo.DEFAULT_CASES}；已生成过则跳过",
+        )
+        parser.add_argument("--no-cases", action="store_true", help="不生成演示事项")
 
     def handle(self, *args: Any, **options: Any) -> None:
         village_mediators = demo.FULL_VILLAGE_MEDIATORS if options["full"] else options["village_mediators"]
+        n_cases = options["cases"]
+        if n_cases is None:
+            n_cases = case_demo.DEFAULT_CASES
+        if options["no_cases"]:
+            n_cases = 0
+        if n_cases and not case_demo.MIN_CASES <= n_cases <= case_demo.MAX_CASES:
+            raise CommandError(f"演示事项数量应在 {case_demo.MIN_CASES}–{case_demo.MAX_CASES} 之间（或用 --no-cases 不生成）")
         try:
             p = demo.plan(seed=options["seed"], villages=options["villages"], village_mediators=village_mediators)
         except ValueError as exc:
@@ -67,7 +87,29 @@ class Command(BaseCommand):
             ))
         else:
             out.write(self.style.SUCCESS("演示数据已存在，本次未作任何改动。"))
+        if n_cases:
+            self._cases(p, n_cases)
         self._summary(p)
+
+    def _cases(self, p: demo.Plan, n: int) -> None:
+        out = self.stdout
+        out.write(f"正在生成一年的演示事项（{n} 件，逐件调用业务服务办理）……")
+        try:
+            result = case_demo.build_cases(p, n=n, password=settings.DEMO_PASSWORD, log=out.write)
+        except (DomainError, ValueError) as exc:
+            raise CommandError(f"生成演示事项失败：{exc}") from exc
+        if result.skipped:
+            out.write(self.style.SUCCESS("演示事项已存在，本次未重复生成。"))
+            return
+        out.write(self.style.SUCCESS(
+            f"已生成演示事项 {result.created} 件（{result.steps} 个办理步骤，用时 {result.seconds:.1f} 秒）；"
+            f"时限巡检：到期未完成的期限 {result.tick.get('overdue', 0)} 项（含信访人的复查、评价等申请期限），"
+            f"临期提醒 {result.tick.get('due_soon', 0)} 项。"
+        ))
+        for msg in result.failures[:10]:
+            self.stderr.write(f"  未能办理：{msg}")
+        if len(result.failures) > 10:
+            self.stderr.write(f"  ……共 {len(result.failures)} 件事项未能按计划办理完毕")
 
     def _summary(self, p: demo.Plan) -> None:
         c = demo.summary_counts()
@@ -85,6 +127,11 @@ class Command(BaseCommand):
           f"村（社区）{c['village_mediators']} 名；行业性专业性调委会 {c['professional_mediators']} 名；"
           f"个人调解工作室 {c['studio_mediators']} 名；信访调解室 {c['room_mediators']} 名")
         w(f"调解专家库：调解专家 {c['mediation_experts']} 名，律师 {c['lawyers']} 名，行业专家 {c['specialists']} 名")
+        k = case_demo.case_summary()
+        if k["total"]:
+            w(f"事项：共 {k['total']} 件（矛盾纠纷 {k['disputes']}、信访事项 {k['petitions']}；村（社区）登记 {k['village']}）；"
+              f"调解成功 {k['agreed']}、调解不成 {k['failed']}、出具处理意见书 {k['replied']}；办理中 {k['open']}，"
+              f"其中超期 {k['overdue']}；集体 {k['collective']}、重复 {k['repeat']}、越级 {k['skip_level']}")
 
         rows = demo.login_rows(p)
         w("")
@@ -93,6 +140,11 @@ class Command(BaseCommand):
         w("  " + _pad("账号", widths[0]) + "  " + _pad("角色", widths[1]) + "  单位")
         for username, role, unit in rows:
             w("  " + _pad(username, widths[0]) + "  " + _pad(role, widths[1]) + "  " + unit)
+        if k["total"]:
+            n = case_demo.case_login_count(p)
+            w(f"  另有办理演示事项的账号 {n} 个：city_clerk、city_officer（台州市信访局），room_head（信访调解室），"
+              "各部门 <简拼>_officer / <简拼>_leader（如 zhujian_officer 区住建局），专业调委会 wuye_head 等，"
+              "jiwei_officer（区纪委监委），村（社区）调委会主任 v+区划代码（如 v331003001001）")
         w("")
         if os.environ.get("FANGTIAO_DEMO_PASSWORD"):
             w("密码：取自环境变量 FANGTIAO_DEMO_PASSWORD（此处不显示）")
