@@ -297,7 +297,8 @@ def server(workers: int, start_timeout_s: float) -> Iterator[str]:
     port = free_port()
     log = tempfile.NamedTemporaryFile(prefix="fangtiao-bench-", suffix=".log", delete=False)  # noqa: SIM115
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "fangtiao.settings")}
-    cmd = [sys.executable, "-m", "fangtiao.cli", "serve", "--host", HOST, "--port", str(port), "--workers", str(workers)]
+    cmd = [sys.executable, "-m", "fangtiao.cli", "serve", "--host", HOST, "--port", str(port), "--workers", str(workers),
+           "--no-worker"]  # no background worker competing for the cores while we measure
     # Its own process group, so the gunicorn workers go with the master if it must be killed; and
     # (Linux) a parent-death signal, so even a killed bench process leaves no server behind.
     proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True,
