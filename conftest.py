@@ -6,7 +6,7 @@ import socket
 
 import pytest
 
-pytest_plugins = ["fangtiao.core.testing.browser"]
+pytest_plugins = ["fangtiao.core.testing.browser", "fangtiao.cases.tests.factories"]
 
 _real_connect = socket.socket.connect
 

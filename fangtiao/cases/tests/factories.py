@@ -27,6 +27,7 @@ from typing import Any
 from unittest import mock
 from zoneinfo import ZoneInfo
 
+import pytest
 from django.db import transaction
 from django.db.models import F, Value
 from django.db.models.functions import Concat
@@ -399,3 +400,17 @@ def footprint(case: Case | int) -> dict[str, Any]:
         "transfers": sorted(Transfer.objects.filter(case=c).values_list("number", "status")),
         "notifications": Notification.objects.count(),
     }
+
+
+# --- fixtures (registered for the whole suite in the root conftest) ----------------------------
+
+@pytest.fixture(scope="module")
+def _shared_world(django_db_setup: Any, django_db_blocker: Any) -> Any:
+    """The extended world, built once per test module; each test runs in a savepoint of it."""
+    with shared_world(django_db_blocker) as world:
+        yield world
+
+
+@pytest.fixture
+def xw(_shared_world: Any, db: Any) -> Any:
+    return _shared_world.reset()

@@ -19,23 +19,11 @@ from fangtiao.cases.tests.factories import (
     intake,
     make_case,
     person,
-    shared_world,
     valid_payload,
 )
 from fangtiao.cases.workflow import TRANSITIONS
 from fangtiao.core.models import NumberSequence
 from fangtiao.core.testing.api import ApiClient
-
-
-@pytest.fixture(scope="module")
-def _shared_world(django_db_setup, django_db_blocker):
-    with shared_world(django_db_blocker) as xw:
-        yield xw
-
-
-@pytest.fixture
-def xw(_shared_world, db):
-    return _shared_world.reset()
 
 
 def api(user=None):

@@ -19,24 +19,11 @@ from fangtiao.cases.tests.factories import (
     intake,
     make_case,
     person,
-    shared_world,
 )
 from fangtiao.clocks.models import Clock
 from fangtiao.core.errors import PermissionDenied, ValidationFailed
 from fangtiao.core.models import NumberSequence
 from fangtiao.core.validators import id_check_char
-
-
-@pytest.fixture(scope="module")
-def _shared_world(django_db_setup, django_db_blocker):
-    with shared_world(django_db_blocker) as xw:
-        yield xw
-
-
-@pytest.fixture
-def xw(_shared_world, db):
-    return _shared_world.reset()
-
 
 D = dt.date
 

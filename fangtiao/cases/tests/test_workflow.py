@@ -28,7 +28,6 @@ from fangtiao.cases.tests.factories import (
     fresh,
     make_case,
     other_unit,
-    shared_world,
     valid_payload,
 )
 from fangtiao.cases.workflow import BY_ACTION, TRANSITIONS
@@ -36,17 +35,6 @@ from fangtiao.clocks.models import Clock
 from fangtiao.core.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationFailed
 from fangtiao.core.testing.api import ApiClient
 from fangtiao.notifications.models import Notification
-
-
-@pytest.fixture(scope="module")
-def _shared_world(django_db_setup, django_db_blocker):
-    with shared_world(django_db_blocker) as xw:
-        yield xw
-
-
-@pytest.fixture
-def xw(_shared_world, db):
-    return _shared_world.reset()
 
 
 class _Rollback(Exception):

@@ -18,7 +18,6 @@ from fangtiao.cases.tests.factories import (
     footprint,
     frozen,
     make_case,
-    shared_world,
     valid_payload,
 )
 from fangtiao.clocks.models import CalendarDay, Clock, ClockRule, CountingSetting
@@ -31,15 +30,6 @@ from fangtiao.notifications.models import Notification
 D = dt.date
 
 
-@pytest.fixture(scope="module")
-def _shared_world(django_db_setup, django_db_blocker):
-    with shared_world(django_db_blocker) as xw:
-        yield xw
-
-
-@pytest.fixture
-def xw(_shared_world, db):
-    return _shared_world.reset()
 
 
 def clock(case, code):
