@@ -10,6 +10,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import APIKeyCookie, HttpBearer
+from ninja.utils import check_csrf
 
 from fangtiao.core.api import translate_validation_errors
 from fangtiao.core.errors import DomainError
@@ -37,9 +38,13 @@ class SessionAuth(APIKeyCookie):
 
     def authenticate(self, request: HttpRequest, key: str | None) -> Any:
         user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated and user.is_active:
-            return user
-        return None
+        if user is None or not user.is_authenticated or not user.is_active:
+            return None
+        # ninja exempts its views from Django's CSRF middleware; a cookie-authenticated write must
+        # still carry the CSRF token (bearer tokens are not sent by browsers on their own).
+        if request.method not in ("GET", "HEAD", "OPTIONS", "TRACE") and check_csrf(request) is not None:
+            raise HttpError(403, "CSRF 校验失败")
+        return user
 
 
 api = NinjaAPI(
@@ -86,7 +91,8 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     if exc.status_code == 400:
         # ninja answers a body it cannot parse with 400; the contract says invalid input is 422.
         return _error(request, 422, "请求体不是有效的 JSON", [{"field": "__all__", "message": "请求体不是有效的 JSON"}])
-    messages = {401: "未登录或令牌无效", 403: "您没有执行此操作的权限", 404: "未找到", 405: "不支持的请求方法"}
+    messages = {401: "未登录或令牌无效", 403: "您没有执行此操作的权限（或页面已过期，请刷新后重试）", 404: "未找到",
+                405: "不支持的请求方法"}
     return _error(request, exc.status_code, messages.get(exc.status_code, "请求无效"))
 
 

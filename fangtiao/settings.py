@@ -166,6 +166,9 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("FANGT
 # all decrypt (rotation). Without it a key is derived from SECRET_KEY (demo and tests only).
 FANGTIAO_FIELD_KEYS = env_str("FANGTIAO_FIELD_KEYS")
 FANGTIAO_BLIND_INDEX_KEY = env_str("FANGTIAO_BLIND_INDEX_KEY")
+if not LOCAL and not (FANGTIAO_FIELD_KEYS and FANGTIAO_BLIND_INDEX_KEY):
+    # A key derived from SECRET_KEY would tie every stored ID number and phone to that secret.
+    raise ImproperlyConfigured("FANGTIAO_FIELD_KEYS and FANGTIAO_BLIND_INDEX_KEY are required in production.")
 # Staffing rule of the article: each township sub-centre has at least this many full-time mediators
 # (浙江省司法厅关于加强专职人民调解员队伍建设的意见; configurable local default).
 FANGTIAO_MIN_FULLTIME_MEDIATORS_PER_TOWNSHIP = env_int("FANGTIAO_MIN_FULLTIME_PER_TOWNSHIP", 2, minimum=0)

@@ -14,7 +14,7 @@ from fangtiao.cases.schemas import CaseIn
 from fangtiao.cases.workflow import BY_ACTION
 from fangtiao.core.api import ERRORS, ErrorOut, PageIn, paginate
 from fangtiao.core.errors import PermissionDenied
-from fangtiao.core.idempotency import run_idempotent
+from fangtiao.core.idempotency import fingerprint, run_idempotent
 from fangtiao.org.permissions import has_capability
 
 router = Router(tags=["事项"])
@@ -95,8 +95,8 @@ class CaseFilter(PageIn):
     region: str | None = Field(None, max_length=12)
     flag: str | None = Field(None, pattern="^(collective|repeat|skip_level|backlog|overdue)$")
     q: str | None = Field(None, max_length=100)
-    received_from: dt.date | None = None
-    received_to: dt.date | None = None
+    received_from: dt.date | None = Field(None, ge=dt.date(1900, 1, 1), le=dt.date(2100, 12, 31))
+    received_to: dt.date | None = Field(None, ge=dt.date(1900, 1, 1), le=dt.date(2100, 12, 31))
 
 
 @router.post("/cases", response={201: dict[str, Any], 200: dict[str, Any], 403: ErrorOut, **ERRORS}, summary="登记事项（一次登记，一个编号）")
@@ -113,7 +113,8 @@ def case_create(request: HttpRequest, body: CaseIn) -> Any:
         return 201, out
 
     status, out = run_idempotent(key=request.headers.get("Idempotency-Key"), user_id=request.user.pk,
-                                 endpoint="POST /cases", fn=run, secret_fields=("query_code",))
+                                 endpoint="POST /cases", fn=run, secret_fields=("query_code",),
+                                 request_hash=fingerprint(body.model_dump(mode="json")))
     return Status(status, out)
 
 
@@ -150,7 +151,7 @@ def case_action(request: HttpRequest, case_id: int, action: str, body: dict[str,
         return 200, case_out(_detail_or_404(request, case_id))
 
     status, out = run_idempotent(key=request.headers.get("Idempotency-Key"), user_id=request.user.pk,
-                                 endpoint=f"POST /cases/{case_id}/actions/{action}", fn=run)
+                                 endpoint=f"POST /cases/{case_id}/actions/{action}", fn=run, request_hash=fingerprint(body))
     return Status(status, out)
 
 

@@ -39,9 +39,21 @@ def _unit(actor: Any, pk: int | None, field_name: str) -> Unit:
     return unit
 
 
+def _not_accused(case: Case, unit: Unit, field_name: str) -> None:
+    """检举控告材料不得转给被检举控告的单位 (信访工作条例 第30条第3款、第46条(5))."""
+    if case.nature == Nature.ACCUSATION and case.accused_unit_id == unit.pk:
+        raise ValidationFailed.on(field_name, "检举控告事项不得交由被检举控告的单位办理")
+
+
+def subject(case: Case) -> str:
+    """How a notice names the case: an accusation by its number only (its title may name people)."""
+    return case.number if case.nature == Nature.ACCUSATION else f"{case.number} {case.title[:40]}"
+
+
 def _transfer(case: Case, actor: Any, to_unit: Unit, purpose: str, resume: str, note: str, today: dt.date) -> Transfer:
     if to_unit.pk == case.holder_unit_id:
         raise ValidationFailed.on("to_unit", "不能移交给本单位")
+    _not_accused(case, to_unit, "to_unit")
     from_unit = case.holder_unit
     seq = next_number(scope="transfer", unit_id=from_unit.pk, year=today.year)
     transfer = Transfer.objects.create(
@@ -52,7 +64,7 @@ def _transfer(case: Case, actor: Any, to_unit: Unit, purpose: str, resume: str, 
     case.holder_unit = to_unit
     clocks.clock_start(case=case, code="transfer.objection", start_on=today, holder_unit=to_unit)
     notify_unit(unit_id=to_unit.pk, kind="transfer", case=case,
-                title=f"待签收：{case.number} {case.title[:40]}", body=f"{from_unit.name} 移交（{transfer.number}）：{note}")
+                title=f"待签收：{subject(case)}", body=f"{from_unit.name} 移交（{transfer.number}）：{note}")
     return transfer
 
 
@@ -137,11 +149,14 @@ def do_route(case: Case, actor: Any, p: Any, today: dt.date) -> Result:
             raise ValidationFailed.on("unit", "请选择承办单位")
     co_ids = [c for c in dict.fromkeys(p.co_units) if c != unit.pk]
     co_units = [_unit(actor, c, "co_units") for c in co_ids]
+    _not_accused(case, unit, "unit")
+    for cu in co_units:
+        _not_accused(case, cu, "co_units")
     case.route = RouteTo.HANDLING
     case.lead_unit = unit
     for cu in co_units:
         CoTask.objects.update_or_create(case=case, unit=cu, defaults={"task": p.task or "协同办理"})
-        notify_unit(unit_id=cu.pk, kind="co_task", case=case, title=f"协办：{case.number} {case.title[:40]}",
+        notify_unit(unit_id=cu.pk, kind="co_task", case=case, title=f"协办：{subject(case)}",
                     body=f"牵头单位：{unit.name}。{p.task}")
     note = f"交{unit.name}牵头办理" + (f"，协办：{'、'.join(c.name for c in co_units)}" if co_units else "")
     if unit.pk != case.holder_unit_id:
@@ -154,14 +169,19 @@ def do_route(case: Case, actor: Any, p: Any, today: dt.date) -> Result:
 
 def do_transfer(case: Case, actor: Any, p: Any, today: dt.date) -> Result:
     unit = _unit(actor, p.to_unit, "to_unit")
+    if case.status == Status.REGISTERED:
+        # Transferring is the disposition of 第22条 (met); the receiver owes the 第23条 notice from receipt.
+        clocks.clock_stop(case=case, code="petition.disposition", on=today)
+        clocks.clock_cancel(case=case, codes=["petition.acceptance_notice"], on=today)
     t = _transfer(case, actor, unit, TransferPurpose.TRANSFER, case.status, p.note, today)
     return Result(note=f"移交{unit.name}（工作移交单 {t.number}）", data={"transfer": t.number})
 
 
 def do_escalate(case: Case, actor: Any, p: Any, today: dt.date) -> Result:
     unit = _unit(actor, p.to_unit, "to_unit")
-    if LEVEL_RANK.get(unit.level, 0) <= LEVEL_RANK.get(case.holder_unit.level, 0):
-        raise ValidationFailed.on("to_unit", "只能上报到更高一级的单位（村—乡镇—区三级联动）")
+    if LEVEL_RANK.get(unit.level, 0) <= LEVEL_RANK.get(case.holder_unit.level, 0) \
+            or not case.holder_unit.region.path.startswith(unit.region.path):
+        raise ValidationFailed.on("to_unit", "只能上报到本单位所在区划的上级单位（村—乡镇—区三级联动）")
     t = _transfer(case, actor, unit, TransferPurpose.ESCALATION, case.status, p.reason, today)
     return Result(note=f"上报{unit.name}：{p.reason}（{t.number}）")
 
@@ -304,18 +324,25 @@ def do_withdraw(case: Case, actor: Any, p: Any, today: dt.date) -> Result:
 
 def _review(case: Case, actor: Any, p: Any, today: dt.date, stage: str, window_code: str) -> Result:
     organ = _unit(actor, p.organ, "organ")
+    _not_accused(case, organ, "organ")
     base_unit = case.holder_unit if stage == "review" else case.reviews.filter(stage="review").latest("id").organ
-    if LEVEL_RANK.get(organ.level, 0) <= LEVEL_RANK.get(base_unit.level, 0):
-        raise ValidationFailed.on("organ", "复查、复核应向原办理（复查）机关的上一级机关请求")
+    above = LEVEL_RANK.get(organ.level, 0) == LEVEL_RANK.get(base_unit.level, 0) + 1
+    if not above or not base_unit.region.path.startswith(organ.region.path):
+        raise ValidationFailed.on("organ", "复查、复核应向原办理（复查）机关的上一级机关请求（第35、36条）")
     window = case.clocks.filter(code=window_code).order_by("-id").first()
     if p.requested_on > today:
         raise ValidationFailed.on("requested_on", "申请日期不能晚于今天")
+    if case.replied_on and p.requested_on < case.replied_on:
+        raise ValidationFailed.on("requested_on", "申请日期不能早于书面答复日期")
     if window is not None and window.due_on and p.requested_on > window.due_on:
         article = "第35条" if stage == "review" else "第36条"
         raise ValidationFailed.on("requested_on", f"已超过收到答复之日起30日的申请期限（信访工作条例 {article}），不予受理")
     ReviewRequest.objects.create(case=case, stage=stage, organ=organ, requested_on=p.requested_on, reasons=p.reasons)
     case.review_stage = stage
     case.holder_unit = organ
+    # 第35、36条: the organ answers within 30 days of *receiving* the request, not of keying it in.
+    clocks.clock_stop(case=case, code=window_code, on=p.requested_on)
+    clocks.clock_start(case=case, code=f"{stage}.answer", start_on=p.requested_on, holder_unit=organ)
     notify_unit(unit_id=organ.pk, kind=stage, case=case, title=f"{'复查' if stage == 'review' else '复核'}请求：{case.number}",
                 body=p.reasons)
     return Result(note=f"{organ.name}登记{'复查' if stage == 'review' else '复核'}请求")

@@ -68,6 +68,7 @@ class Case(models.Model):
     is_backlog = models.BooleanField("积案", default=False)
     is_overdue = models.BooleanField("超期", default=False)
     is_major = models.BooleanField("重大紧急", default=False)
+    skip_level_risk = models.BooleanField("表示将越级上访", default=False)
     identity_incomplete = models.BooleanField("姓名或住址不清", default=False)
     administrative_dispute = models.BooleanField("行政争议", default=False)
     litigation_pending = models.BooleanField("涉法涉诉未终结", default=False)

@@ -60,7 +60,9 @@ def case_detail(*, user: Any, pk: int) -> Case | None:
             Prefetch("parties", queryset=Party.objects.order_by("sort", "id")),
             Prefetch("events", queryset=CaseEvent.objects.select_related("unit").order_by("at", "id")),
             Prefetch("clocks", queryset=Clock.objects.select_related("rule", "holder_unit").order_by("started_on", "id")),
-            Prefetch("links", queryset=CaseLink.objects.select_related("other").order_by("-score")),
+            # Only links to matters the reader may see (an accusation never shows through a link).
+            Prefetch("links", queryset=CaseLink.objects.select_related("other")
+                     .filter(other__in=Case.objects.visible_to(user).values("pk")).order_by("-score")),
             Prefetch("transfers", queryset=Transfer.objects.select_related("from_unit", "to_unit").order_by("sent_at", "id")),
             "co_tasks__unit", "supervisions__by", "reviews__organ",
         )
@@ -68,14 +70,26 @@ def case_detail(*, user: Any, pk: int) -> Case | None:
     )
 
 
+def case_for_receipt(*, user: Any, pk: int) -> Case | None:
+    """The receipt: a case the user may see, or one they registered themselves."""
+    visible = Case.objects.visible_to(user).filter(pk=pk).values("pk")
+    return (Case.objects.filter(Q(pk__in=visible) | Q(pk=pk, registered_by=user))
+            .select_related("category", "region", "holder_unit", "registered_unit")
+            .prefetch_related(Prefetch("parties", queryset=Party.objects.order_by("sort", "id")),
+                              Prefetch("clocks", queryset=Clock.objects.select_related("rule", "holder_unit")))
+            .first())
+
+
 def inbox(*, user: Any) -> dict[str, Any]:
     """A unit's work: transfers to sign for, cases it holds, due soon and overdue."""
     unit_id = user.unit_id
     today = timezone.localdate()
     base = Case.objects.visible_to(user).select_related("category", "region", "holder_unit")
-    open_clocks = Clock.objects.filter(holder_unit_id=unit_id, state__in=["running", "overdue"])
+    visible = base.values("pk")
+    open_clocks = Clock.objects.filter(holder_unit_id=unit_id, state__in=["running", "overdue"], case__in=visible)
     return {
-        "to_receive": Transfer.objects.filter(to_unit_id=unit_id, status="pending").select_related("case", "from_unit")
+        "to_receive": Transfer.objects.filter(to_unit_id=unit_id, status="pending", case__in=visible)
+        .select_related("case", "from_unit")
         .order_by("sent_at")[:100],
         "todo": base.filter(holder_unit_id=unit_id).exclude(status__in=["closed", "archived", "transferring"])
         .order_by("received_at")[:100],

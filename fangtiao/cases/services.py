@@ -112,7 +112,9 @@ def _validate_intake(data: CaseIn, actor: Any) -> tuple[list[FieldError], dict[s
         errors.append(FieldError("parties", "请至少登记一名信访人或当事人"))
     if not any(p.role == "petitioner" for p in data.parties):
         errors.append(FieldError("parties", "请至少登记一名信访人（申请人）"))
-    reps = sum(1 for p in data.parties if p.is_representative)
+    reps = sum(1 for p in data.parties if p.is_representative and p.role == "petitioner")
+    if any(p.is_representative and p.role != "petitioner" for p in data.parties):
+        errors.append(FieldError("parties", "代表人应当是信访人（申请人）一方推选的人员"))
     if reps > MAX_REPRESENTATIVES:
         errors.append(FieldError("parties", f"集体访推选的代表不得超过{MAX_REPRESENTATIVES}人（信访工作条例 第20条第3款）"))
     if data.headcount >= COLLECTIVE_HEADCOUNT and reps == 0 and data.channel == Channel.VISIT:
@@ -148,6 +150,8 @@ def similar_earlier(*, parties: list[PartyIn], region: Region | None, category: 
     similarity of the screening issue adds to the score."""
     id_keys, np_keys = set(), set()
     for p in parties:
+        if p.role != "petitioner":
+            continue  # 同人 = a petitioner in common; the other side raising it is not a repeat
         id_index, _, np_index = _party_keys(p)
         if id_index:
             id_keys.add(id_index)
@@ -155,7 +159,7 @@ def similar_earlier(*, parties: list[PartyIn], region: Region | None, category: 
             np_keys.add(np_index)
     if not id_keys and not np_keys:
         return []
-    case_ids = Party.objects.filter(Q(id_index__in=id_keys) | Q(name_phone_index__in=np_keys)).values("case_id")
+    case_ids = Party.objects.filter(Q(id_index__in=id_keys) | Q(name_phone_index__in=np_keys), role="petitioner").values("case_id")
     qs = Case.objects.filter(pk__in=case_ids).select_related("region", "holder_unit", "category").order_by("-received_at")
     if exclude_id:
         qs = qs.exclude(pk=exclude_id)
@@ -203,7 +207,8 @@ def case_register(*, actor: Any, data: CaseIn | Mapping[str, Any], unit: Unit | 
     year = today.year
     seq = next_number(scope="case", unit_id=unit.pk, year=year)
     people = [p for p in data.parties if p.role == "petitioner"]
-    identity_incomplete = any(not p.name.strip() or not p.address.strip() for p in people) or not people
+    # 第23条 exempts the notice only when no petitioner can be reached: no one with name and address.
+    identity_incomplete = not any(p.name.strip() and p.address.strip() for p in people)
     oral = data.channel in (Channel.VISIT, Channel.PHONE) and bool(data.oral_record.strip())
     reception_rank = LEVEL_RANK.get(unit.level, 2)
     skip = data.channel == Channel.VISIT and reception_rank >= competent_rank(region) + 2
@@ -214,7 +219,7 @@ def case_register(*, actor: Any, data: CaseIn | Mapping[str, Any], unit: Unit | 
         description=data.description.strip(), reasons=data.reasons.strip(), demands=data.demands.strip(),
         oral=oral, oral_record=data.oral_record.strip(), category=resolved.get("category"), region=region,
         region_path=region.path, occurred_on=data.occurred_on, amount=data.amount, headcount=data.headcount,
-        is_collective=data.headcount >= COLLECTIVE_HEADCOUNT, is_skip_level=skip or data.skip_level_declared,
+        is_collective=data.headcount >= COLLECTIVE_HEADCOUNT, is_skip_level=skip, skip_level_risk=data.skip_level_declared,
         identity_incomplete=identity_incomplete, administrative_dispute=data.administrative_dispute,
         litigation_pending=data.litigation_pending, accused_unit=resolved.get("accused_unit"),
         registered_unit=unit, registered_by=actor, received_at=now, holder_unit=unit,
@@ -233,12 +238,16 @@ def case_register(*, actor: Any, data: CaseIn | Mapping[str, Any], unit: Unit | 
     # 同人+同事: link earlier matters; a matter accepted and within its handling period that is
     # raised again above the handling organ is recorded but not accepted (第19条第3款).
     duplicate_of = None
+    terminated = None
     for hit in similar_earlier(parties=data.parties, region=region, category=resolved.get("category"), exclude_id=case.pk):
         other: Case = hit["case"]
         if not hit["same_matter"]:
             continue
         kind = "repeat"
-        if other.status in OPEN_STATUSES and other.accepted_on and other.status != Status.REGISTERED \
+        if other.review_stage == "final" and other.kind == Kind.PETITION:
+            kind = "terminated"  # 第36条: after 复核 the same facts and reasons are not accepted again
+            terminated = terminated or other
+        elif other.status in OPEN_STATUSES and other.accepted_on and other.status != Status.REGISTERED \
                 and reception_rank > LEVEL_RANK.get(other.holder_unit.level, 2) \
                 and not other.clocks.filter(code__in=HANDLING_PERIODS, due_on__lt=today,
                                             state__in=["running", "paused", "overdue"]).exists():
@@ -256,6 +265,13 @@ def case_register(*, actor: Any, data: CaseIn | Mapping[str, Any], unit: Unit | 
                                 note="信访人姓名（名称）、住址不清，依法免于书面告知（第23条）")
         elif duplicate_of is None:
             clocks.clock_start(case=case, code="petition.acceptance_notice", start_on=today, holder_unit=unit)
+    if terminated is not None and duplicate_of is None and data.kind == Kind.PETITION:
+        case.status = Status.NOT_ACCEPTED
+        case.not_accepted_reason = (f"同一信访事项已经复核终结（{terminated.number}），以同一事实和理由提出的，"
+                                    "不再受理（信访工作条例 第36条）")
+        case.lawful_channel = "other"
+        event(case, "reject", actor=actor, unit=unit, note=case.not_accepted_reason)
+        clocks.clock_cancel(case=case, on=today)
     if duplicate_of is not None:
         case.status = Status.NOT_ACCEPTED
         case.not_accepted_reason = (f"同一事项已由{duplicate_of.holder_unit.name}受理（{duplicate_of.number}），"
@@ -287,7 +303,7 @@ def _lock_visible(pk: int, actor: Any) -> Case:
     from fangtiao.cases.access import may_read_accusations
     from fangtiao.org.jurisdiction import scope_of
 
-    case = Case.objects.select_for_update().filter(pk=pk).select_related("region", "holder_unit").first()
+    case = Case.objects.select_for_update(of=("self",)).filter(pk=pk).select_related("region", "holder_unit").first()
     if case is None:
         raise NotFound("未找到该事项，或不在您的管辖范围内")
     accusation_ok = case.nature != "accusation" or (may_read_accusations(actor) and case.accused_unit_id != actor.unit_id)
@@ -374,7 +390,7 @@ def case_act(*, case: Case | int, actor: Any, action: str, data: Mapping[str, An
             pass  # disputes have no statutory handling period; the mediation clock starts on receipt
         else:
             for code in t.starts:
-                if locked.clocks.filter(code=code, state="running", started_on=today, created_at__gte=started).exists():
+                if locked.clocks.filter(code=code, state="running", created_at__gte=started).exists():
                     continue  # the handler already started it (e.g. a transfer's objection period)
                 holder = None if code.endswith(".request") or code == "satisfaction.window" else locked.holder_unit
                 clocks.clock_start(case=locked, code=code, start_on=today, holder_unit=holder)

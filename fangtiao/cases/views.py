@@ -21,6 +21,7 @@ from fangtiao.cases.choices import PartyRole, PartyType, Status
 from fangtiao.cases.models import Case
 from fangtiao.cases.schemas import PartyIn
 from fangtiao.cases.workflow import ACTION_LABELS, BY_ACTION
+from fangtiao.core import crypto
 from fangtiao.core.errors import DomainError, FieldError
 from fangtiao.core.idempotency import run_idempotent
 from fangtiao.core.views import Col, ListPage
@@ -64,6 +65,13 @@ def flag_badges(case: Case) -> str:
 
 def flag_text(case: Case) -> str:
     return "、".join(label for attr, label, _ in FLAG_BADGES if getattr(case, attr))
+
+
+def _keep_code(request: HttpRequest, case_id: int, code: str) -> None:
+    """Hold a new query code for the one receipt that shows it, sealed (sessions may sit in Redis)."""
+    codes = dict(request.session.get(SESSION_CODES, {}))
+    codes[str(case_id)] = crypto.encrypt(code, context="session.query_code")
+    request.session[SESSION_CODES] = codes
 
 
 def _get_case(request: HttpRequest, pk: int) -> Case:
@@ -130,9 +138,7 @@ def intake(request: HttpRequest) -> HttpResponse:
             form.add_error(None, exc.detail)
         return _intake_page(request, form, parties or [f.blank_party()], row_errors=row_errors, grid_errors=grid, status=422)
     if issued.get("id") == body["id"]:
-        codes = dict(request.session.get(SESSION_CODES, {}))
-        codes[str(body["id"])] = issued["code"]
-        request.session[SESSION_CODES] = codes
+        _keep_code(request, body["id"], issued["code"])
     messages.success(request, f"已登记，事项编号 {body['number']}")
     return redirect("cases:receipt", pk=body["id"])
 
@@ -154,8 +160,8 @@ def hints(request: HttpRequest) -> HttpResponse:
     hits = services.similar_earlier(parties=parties, region=region, category=category) if parties else []
     visible = set(Case.objects.visible_to(request.user).filter(pk__in=[h["case"].pk for h in hits]).values_list("pk", flat=True))
     shown = [h for h in hits if h["case"].pk in visible]
-    response = render(request, "cases/_hints.html", {"hits": shown, "hidden": len(hits) - len(shown),
-                                                      "searched": bool(parties)})
+    # Matters the clerk may not see are not mentioned at all, not even by count (accusations).
+    response = render(request, "cases/_hints.html", {"hits": shown, "hidden": 0, "searched": bool(parties)})
     response["Cache-Control"] = "no-store"
     return response
 
@@ -163,10 +169,15 @@ def hints(request: HttpRequest) -> HttpResponse:
 @login_required
 def receipt(request: HttpRequest, pk: int) -> HttpResponse:
     """回执: printable; the citizen's query code appears once, right after intake or reissue."""
-    case = _get_case(request, pk)
+    _need(request, "case.view")
+    # The registering clerk gets the receipt even of a matter they may not read afterwards (检举控告).
+    case = selectors.case_for_receipt(user=request.user, pk=pk)
+    if case is None:
+        raise Http404
     codes = dict(request.session.get(SESSION_CODES, {}))
-    code = codes.pop(str(case.pk), None)
-    if code is not None:
+    sealed = codes.pop(str(case.pk), None)
+    code = crypto.decrypt(sealed, context="session.query_code") if sealed else None
+    if sealed is not None:
         request.session[SESSION_CODES] = codes
     clocks = [k for k in case.clocks.all() if k.state in ("running", "paused")]
     response = render(request, "cases/receipt.html", {
@@ -191,9 +202,7 @@ def reissue_code(request: HttpRequest, pk: int) -> HttpResponse:
         if exc.status == 404:
             raise Http404 from exc
         raise PermissionDenied(exc.detail) from exc
-    codes = dict(request.session.get(SESSION_CODES, {}))
-    codes[str(case.pk)] = code
-    request.session[SESSION_CODES] = codes
+    _keep_code(request, case.pk, code)
     messages.success(request, "已重新生成查询码，原查询码作废。新查询码只显示这一次，请交给信访人。")
     return redirect("cases:receipt", pk=case.pk)
 

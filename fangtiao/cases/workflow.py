@@ -80,6 +80,8 @@ def _objection_window_open(case: Any) -> str | None:
 def _review_open(case: Any) -> str | None:
     if case.kind != "petition":
         return "只有信访事项可以请求复查"
+    if not case.reply_outcome:
+        return "只有出具了书面处理意见的信访事项可以请求复查（第35条）"
     return None if case.review_stage in ("",) else "该事项已经复查，如不服应请求复核"
 
 

@@ -81,7 +81,7 @@ def compute_due(rule: ClockRule, start: dt.date, region: Any = None, *, extra_da
 def clock_start(*, case: Any, code: str, start_on: dt.date, holder_unit: Any = None, note: str = "") -> Clock:
     """Start (or restart) the clock `code` on a case. An open clock of the same code is closed first."""
     rule = rule_for(code, case.region)
-    Clock.objects.filter(case=case, code=code, state__in=[ClockState.RUNNING, ClockState.PAUSED]).update(
+    Clock.objects.filter(case=case, code=code, state__in=[ClockState.RUNNING, ClockState.PAUSED, ClockState.OVERDUE]).update(
         state=ClockState.CANCELLED, stopped_on=start_on)
     return Clock.objects.create(case=case, rule=rule, code=code, started_on=start_on,
                                 due_on=compute_due(rule, start_on, case.region), holder_unit=holder_unit, note=note[:200])

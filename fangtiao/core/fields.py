@@ -27,18 +27,13 @@ class EncryptedCharField(models.TextField):
         return crypto.decrypt(value, context=self._context())
 
     def to_python(self, value: Any) -> str:
-        if value is None:
-            return ""
-        if isinstance(value, str) and crypto.is_encrypted(value):
-            return crypto.decrypt(value, context=self._context())
-        return str(value)
+        # Values reach Python decrypted (from_db_value); whatever a user types — even text that
+        # looks like our ciphertext format — is plaintext to be encrypted, never decrypted.
+        return "" if value is None else str(value)
 
     def get_prep_value(self, value: Any) -> str:
-        value = super().get_prep_value(value)
         if value is None or value == "":
             return ""
-        if crypto.is_encrypted(value):
-            return value
         return crypto.encrypt(str(value), context=self._context())
 
     def get_lookup(self, lookup_name: str):  # type: ignore[no-untyped-def]

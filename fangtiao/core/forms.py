@@ -18,9 +18,10 @@ def parse_chinese_date(value: str) -> dt.date | None:
     if not m:
         return None
     try:
-        return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        day = dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
     except ValueError:
         return None
+    return day if dt.date(1900, 1, 1) <= day <= dt.date(2100, 12, 31) else None
 
 
 class ChineseDateField(forms.DateField):

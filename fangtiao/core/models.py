@@ -30,6 +30,7 @@ class IdempotencyRecord(models.Model):
     user_id = models.BigIntegerField()
     key = models.CharField(max_length=100)
     endpoint = models.CharField(max_length=200)
+    request_hash = models.CharField(max_length=64, blank=True)
     status_code = models.PositiveSmallIntegerField()
     response = models.JSONField()
     created_at = models.DateTimeField(default=timezone.now, db_index=True)

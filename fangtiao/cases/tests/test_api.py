@@ -22,8 +22,10 @@ from fangtiao.cases.tests.factories import (
     valid_payload,
 )
 from fangtiao.cases.workflow import TRANSITIONS
+from fangtiao.core.errors import ValidationFailed
 from fangtiao.core.models import NumberSequence
 from fangtiao.core.testing.api import ApiClient
+from fangtiao.notifications.models import Notification
 
 
 def api(user=None):
@@ -268,11 +270,25 @@ class TestAccusations:
         r = c.post(f"/api/v1/cases/{case.pk}/actions/report_major", {"version": case.version, "note": "查看"})
         assert r.status_code == 404
 
-    def test_not_even_when_the_case_is_transferred_to_the_accused_unit(self, xw):
+    def test_never_handed_to_the_accused_unit(self, xw):
+        """第30条第3款: the accusation cannot be transferred, routed or escalated to the accused unit."""
         case = self._case(xw)
-        case = act(case, xw.user(case.holder_unit, "officer"), "transfer", to_unit=xw.line_dept.pk)
-        assert case.holder_unit_id == xw.line_dept.pk
+        officer = xw.user(case.holder_unit, "officer")
+        with pytest.raises(ValidationFailed) as exc:
+            act(case, officer, "transfer", to_unit=xw.line_dept.pk)
+        assert "被检举控告的单位" in exc.value.errors[0].message
         assert api(xw.user("line_dept", "officer")).get(f"/api/v1/cases/{case.pk}").status_code == 404
+        assert not Notification.objects.filter(unit=xw.line_dept).exists()
+
+    def test_links_do_not_show_an_accusation(self, xw):
+        """A clerk registering a matter of the same person does not see the accusation through its links."""
+        p = person()
+        secret = make_case(xw, nature="accusation", accused_unit=xw.line_dept.pk, parties=[p], actor=xw.officer)
+        r = api(xw.clerk_t01).post("/api/v1/cases", intake(parties=[p]))
+        assert r.status_code == 201
+        assert secret.number not in r.content.decode()
+        page = ApiClient(xw.clerk_t01).get(f"/api/v1/cases/{r.json()['id']}")
+        assert secret.number not in page.content.decode()
 
     def test_intake_similar_hints_do_not_leak_accusations(self, xw):
         p = person()

@@ -228,8 +228,10 @@ class TestFlags:
         assert case.is_skip_level is skip
         assert case.registered_unit_id == xw.unit(unit).pk and case.holder_unit_id == xw.unit(unit).pk
 
-    def test_declared_skip_level_is_flagged(self, xw):
-        assert make_case(xw, skip_level_declared=True).is_skip_level
+    def test_declared_skip_level_is_a_risk_not_a_skip_level_visit(self, xw):
+        """Saying one will go higher is a risk signal for early warning; 越级 counts actual visits only."""
+        case = make_case(xw, skip_level_declared=True)
+        assert case.skip_level_risk and not case.is_skip_level
 
 
 LINK_KIND_BUG = ("REPORTED: services.case_register stores CaseLink.kind='duplicate_pending' (17 characters) in a "

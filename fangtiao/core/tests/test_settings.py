@@ -1,5 +1,6 @@
 """Settings come from the environment; production refuses to start without its secrets."""
 
+import base64
 import os
 import subprocess
 import sys
@@ -28,8 +29,12 @@ def test_production_requires_allowed_hosts():
 
 
 def test_production_boots_with_both(tmp_path):
-    r = _boot({"FANGTIAO_SECRET_KEY": "x" * 50, "FANGTIAO_ALLOWED_HOSTS": "fangtiao.example.gov.cn",
-               "FANGTIAO_VAR_DIR": str(tmp_path)})
+    prod = {"FANGTIAO_SECRET_KEY": "x" * 50, "FANGTIAO_ALLOWED_HOSTS": "fangtiao.example.gov.cn",
+            "FANGTIAO_VAR_DIR": str(tmp_path)}
+    r = _boot(prod)
+    assert r.returncode != 0 and "FANGTIAO_FIELD_KEYS" in r.stderr  # no key derived from the secret in production
+    key = base64.b64encode(b"k" * 32).decode()
+    r = _boot({**prod, "FANGTIAO_FIELD_KEYS": f"k1:{key}", "FANGTIAO_BLIND_INDEX_KEY": key})
     assert r.returncode == 0, r.stderr
 
 

@@ -22,6 +22,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **opts: Any) -> None:
         from fangtiao.clocks.services import clock_tick
+        from fangtiao.core.idempotency import purge_expired
 
         stop = {"flag": False}
 
@@ -34,6 +35,7 @@ class Command(BaseCommand):
         while True:
             close_old_connections()
             counts = clock_tick()
+            purge_expired()
             if counts["overdue"] or counts["due_soon"] or opts["once"]:
                 self.stdout.write(f"时限巡检：超期 {counts['overdue']} 项，临期 {counts['due_soon']} 项")
             if opts["once"] or stop["flag"]:
