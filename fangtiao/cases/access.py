@@ -15,7 +15,7 @@ from typing import Any
 
 from django.db.models import Q
 
-from fangtiao.org.choices import Role
+from fangtiao.org.choices import Role, UnitKind
 from fangtiao.org.jurisdiction import scope_of
 
 ACCUSATION_ROLES = frozenset({Role.OFFICER, Role.LEADER})
@@ -25,6 +25,28 @@ def may_read_accusations(user: Any) -> bool:
     """Only those who handle accusations: petition officers and leaders (not clerks, mediators,
     administrators or auditors), and never staff of the accused unit (checked per case)."""
     return bool(user.is_superuser or ACCUSATION_ROLES & user.role_codes)
+
+
+# Units that see every case of their region subtree: the petition and mediation network itself.
+# Line departments, courts and tribunals, police, professional committees, studios and other units
+# see what is routed to them (held, registered, transferred to them, or a joint-handling task) — the
+# issue's "professional committees see what is routed to them", and a 住建局 does not read the
+# district's marriage disputes.
+ROUTED_ONLY_KINDS = frozenset({
+    UnitKind.LINE_DEPARTMENT, UnitKind.COURT, UnitKind.TRIBUNAL, UnitKind.PUBLIC_SECURITY,
+    UnitKind.PROFESSIONAL_COMMITTEE, UnitKind.STUDIO, UnitKind.LEGAL_SERVICE, UnitKind.OTHER,
+})
+
+
+def case_scope_path(user: Any) -> str | None:
+    """The region path whose subtree of cases the user sees ("" for all), or None for none."""
+    scope = scope_of(user)
+    if scope.all:
+        return ""
+    unit = getattr(user, "unit", None)
+    if unit is None or unit.kind in ROUTED_ONLY_KINDS:
+        return None
+    return scope.path
 
 
 def case_visible_q(user: Any) -> Q | None:
@@ -38,12 +60,12 @@ def case_visible_q(user: Any) -> Q | None:
     if user.role_codes == {Role.EXPERT}:
         return Q(pk__in=[])  # experts: only the cases they are consulted on (mediation issue)
     unit_id = user.unit_id
-    q = Q(region_path__startswith=scope.path) if scope.path else Q(pk__in=[])
-    if scope.all:
-        q = Q()
+    path = case_scope_path(user)
+    q = Q() if path == "" else (Q(region_path__startswith=path) if path else Q(pk__in=[]))
     if unit_id:
         q |= Q(holder_unit_id=unit_id) | Q(registered_unit_id=unit_id)
-        q |= Q(pk__in=Transfer.objects.filter(to_unit_id=unit_id).values("case_id"))
+        # A unit that returned a transfer gave the case back: it no longer reads it through that transfer.
+        q |= Q(pk__in=Transfer.objects.filter(to_unit_id=unit_id).exclude(status="returned").values("case_id"))
         q |= Q(pk__in=CoTask.objects.filter(unit_id=unit_id).values("case_id"))
     if not may_read_accusations(user):
         q &= ~Q(nature="accusation")

@@ -293,7 +293,16 @@ def do_reply(case: Case, actor: Any, p: Any, today: dt.date) -> Result:
 
 # --- mediation outcomes (the full mediation record comes with the mediation app) -------------
 
+def _mediation_feedback(case: Case, text: str) -> None:
+    """结果反馈 (legal-rules item 21): the unit that sent the matter to mediation hears the outcome."""
+    sent = case.transfers.filter(purpose=TransferPurpose.MEDIATION).order_by("-sent_at", "-id").first()
+    if sent is not None and sent.from_unit_id != case.holder_unit_id:
+        notify_unit(unit_id=sent.from_unit_id, kind="mediation_result", case=case, title=f"调解结果：{subject(case)}",
+                    body=text)
+
+
 def do_agree(case: Case, actor: Any, p: Any, today: dt.date) -> Result:
+    _mediation_feedback(case, "调解成功，已达成" + ("书面调解协议" if p.form == "written" else "口头协议"))
     case.outcome_note = p.terms
     if p.form == "written":
         clocks.clock_start(case=case, code="confirmation.apply", start_on=today, holder_unit=None)
@@ -316,6 +325,8 @@ def do_fail(case: Case, actor: Any, p: Any, today: dt.date) -> Result:
 
 
 def do_withdraw(case: Case, actor: Any, p: Any, today: dt.date) -> Result:
+    if case.status == Status.MEDIATING:
+        _mediation_feedback(case, f"当事人撤回调解申请：{p.reason}")
     case.outcome_note = p.reason
     return Result(note=f"撤回：{p.reason}")
 

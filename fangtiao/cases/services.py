@@ -300,15 +300,15 @@ def reissue_query_code(*, actor: Any, case: Case) -> str:
 def _lock_visible(pk: int, actor: Any) -> Case:
     """Lock the case row if the actor may see it (404 otherwise). The common cases — in the actor's
     subtree, or held/registered by the actor's unit — are decided in Python without a second query."""
-    from fangtiao.cases.access import may_read_accusations
-    from fangtiao.org.jurisdiction import scope_of
+    from fangtiao.cases.access import case_scope_path, may_read_accusations
 
     case = Case.objects.select_for_update(of=("self",)).filter(pk=pk).select_related("region", "holder_unit").first()
     if case is None:
         raise NotFound("未找到该事项，或不在您的管辖范围内")
     accusation_ok = case.nature != "accusation" or (may_read_accusations(actor) and case.accused_unit_id != actor.unit_id)
-    scope = scope_of(actor)
-    near = scope.contains_path(case.region_path) or (actor.unit_id and actor.unit_id in (case.holder_unit_id, case.registered_unit_id))
+    path = case_scope_path(actor)
+    in_subtree = path is not None and case.region_path.startswith(path)
+    near = in_subtree or (actor.unit_id and actor.unit_id in (case.holder_unit_id, case.registered_unit_id))
     if accusation_ok and near and not (actor.role_codes == {"expert"} and not actor.is_superuser):
         return case
     if not Case.objects.visible_to(actor).filter(pk=pk).exists():

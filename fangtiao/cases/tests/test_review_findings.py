@@ -113,3 +113,34 @@ def test_collective_visit_with_one_address_missing_keeps_the_notice_clock(xw):
     case = make_case(xw, headcount=200, parties=reps)
     assert not case.identity_incomplete
     assert Clock.objects.get(case=case, code="petition.acceptance_notice").state == "running"
+
+
+def test_mediation_outcome_is_fed_back_to_the_sending_unit(xw):
+    from fangtiao.notifications.models import Notification
+
+    case = case_in_state(xw, "mediating")
+    sent = case.transfers.filter(purpose="mediation").first()
+    assert sent is not None and sent.from_unit_id != case.holder_unit_id
+    act(case, xw.user(case.holder_unit, "committee_head"), "agree", form="written", terms="赔偿5000元，月底前付清")
+    assert Notification.objects.filter(unit_id=sent.from_unit_id, kind="mediation_result", case=case).count() == 1
+
+
+def test_a_returned_transfer_gives_the_case_back(xw):
+    """A unit outside the case's place reads it only while the transfer to it stands."""
+    case = make_case(xw, actor=xw.officer, region="331003002201")  # 下叶村 (西城), registered at the centre
+    target = xw.units["v01_committee"]  # 上洋村 (东城): its jurisdiction does not cover 下叶村
+    case = act(case, xw.officer, "transfer", to_unit=target.pk)
+    head = xw.user("v01_committee", "committee_head")
+    assert Case.objects.visible_to(head).filter(pk=case.pk).exists()
+    act(case, head, "return", reason="不属于本村，请转西城街道处理")
+    assert not Case.objects.visible_to(head).filter(pk=case.pk).exists()
+
+
+def test_line_departments_see_only_what_is_routed_to_them(xw):
+    dept = xw.user("line_dept", "officer")
+    case = make_case(xw)
+    assert not Case.objects.visible_to(dept).filter(pk=case.pk).exists()
+    case = act(case, xw.user(case.holder_unit, "officer"), "transfer", to_unit=xw.line_dept.pk)
+    assert Case.objects.visible_to(dept).filter(pk=case.pk).exists()
+    centre_officer = xw.user("centre", "officer")  # the network itself sees its subtree
+    assert Case.objects.visible_to(centre_officer).filter(pk=case.pk).exists()
