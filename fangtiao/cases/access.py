@@ -61,7 +61,9 @@ def case_visible_q(user: Any) -> Q | None:
         return Q(pk__in=[])  # experts: only the cases they are consulted on (mediation issue)
     unit_id = user.unit_id
     path = case_scope_path(user)
-    q = Q() if path == "" else (Q(region_path__startswith=path) if path else Q(pk__in=[]))
+    if path == "":
+        return None  # everything (an empty Q would vanish in the ORs below and narrow instead)
+    q = Q(region_path__startswith=path) if path else Q(pk__in=[])
     if unit_id:
         q |= Q(holder_unit_id=unit_id) | Q(registered_unit_id=unit_id)
         # A unit that returned a transfer gave the case back: it no longer reads it through that transfer.
