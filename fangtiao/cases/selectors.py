@@ -70,6 +70,22 @@ def case_detail(*, user: Any, pk: int) -> Case | None:
     )
 
 
+def inbox_counts(*, user: Any) -> dict[str, int]:
+    """The four numbers of a unit's work on the 工作台: each one COUNT in the database."""
+    if not user.unit_id:
+        return {"to_receive": 0, "todo": 0, "due_soon": 0, "overdue": 0}
+    today = timezone.localdate()
+    visible = Case.objects.visible_to(user).values("pk")
+    open_clocks = Clock.objects.filter(holder_unit_id=user.unit_id, case__in=visible)
+    return {
+        "to_receive": Transfer.objects.filter(to_unit_id=user.unit_id, status="pending", case__in=visible).count(),
+        "todo": Case.objects.visible_to(user).filter(holder_unit_id=user.unit_id)
+        .exclude(status__in=["closed", "archived", "transferring"]).count(),
+        "due_soon": open_clocks.filter(state="running", due_on__gte=today, due_on__lte=today + dt.timedelta(days=3)).count(),
+        "overdue": open_clocks.filter(state="overdue").count(),
+    }
+
+
 def case_for_receipt(*, user: Any, pk: int) -> Case | None:
     """The receipt: a case the user may see, or one they registered themselves."""
     visible = Case.objects.visible_to(user).filter(pk=pk).values("pk")

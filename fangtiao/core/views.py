@@ -35,6 +35,11 @@ def home(request: HttpRequest) -> HttpResponse:
     from fangtiao.org.permissions import has_capability
 
     ctx: dict[str, Any] = {"counts": selectors.registry_counts(user=request.user)}
+    if has_capability(request.user, "case.view"):
+        from fangtiao.cases.selectors import inbox_counts
+
+        ctx["work"] = inbox_counts(user=request.user)
+        ctx["can_register"] = has_capability(request.user, "case.register")
     if has_capability(request.user, "staffing.view"):
         ctx["short_townships"] = [row for row in selectors.township_staffing(user=request.user) if row["shortfall"]]
     return render(request, "core/home.html", ctx)

@@ -144,3 +144,14 @@ def test_line_departments_see_only_what_is_routed_to_them(xw):
     assert Case.objects.visible_to(dept).filter(pk=case.pk).exists()
     centre_officer = xw.user("centre", "officer")  # the network itself sees its subtree
     assert Case.objects.visible_to(centre_officer).filter(pk=case.pk).exists()
+
+
+def test_home_shows_the_units_work(xw, login):
+    case = make_case(xw)
+    officer = xw.user(case.holder_unit, "officer")
+    act(case, officer, "transfer", to_unit=xw.units["t01_committee"].pk)
+    head = xw.user("t01_committee", "committee_head")
+    r = login(head).get("/")
+    assert r.status_code == 200 and r.context["work"]["to_receive"] == 1
+    assert "待签收" in r.content.decode()
+    assert login(xw.user("line_dept", "officer")).get("/").context["work"]["to_receive"] == 0
