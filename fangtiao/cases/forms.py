@@ -217,7 +217,7 @@ FLAG_CHOICES = [("collective", "集体"), ("repeat", "重复"), ("skip_level", "
 
 
 class CaseFilterForm(UserForm):
-    q = forms.CharField(label="编号/标题", required=False, max_length=100)
+    q = forms.CharField(label="编号/标题/当事人（可拼音首字母）", required=False, max_length=100)
     status = forms.ChoiceField(label="状态", required=False, choices=choices_with_blank(c.Status.choices))
     kind = forms.ChoiceField(label="类别", required=False, choices=choices_with_blank(c.Kind.choices))
     channel = forms.ChoiceField(label="来源渠道", required=False, choices=choices_with_blank(c.Channel.choices))

@@ -167,6 +167,8 @@ class Party(models.Model):
     address = EncryptedCharField("住址", blank=True, default="")
     is_representative = models.BooleanField("代表人", default=False)
     sort = models.PositiveSmallIntegerField(default=0)
+    # Clerks look matters up by the petitioner's name, often by pinyin initials (王小明 → wxm).
+    search_key = models.CharField("拼音检索", max_length=255, blank=True, default="", db_default="", editable=False)
 
     class Meta:
         verbose_name = "当事人"

@@ -13,6 +13,7 @@ from django.utils import timezone
 from fangtiao.cases.models import Case, CaseEvent, CaseLink, Party, Transfer
 from fangtiao.clocks.models import Clock
 from fangtiao.org.models import Region
+from fangtiao.org.selectors import name_q
 
 FLAG_FIELDS = {"collective": "is_collective", "repeat": "is_repeat", "skip_level": "is_skip_level",
                "backlog": "is_backlog", "overdue": "is_overdue"}
@@ -42,7 +43,8 @@ def case_list(*, user: Any, filters: Mapping[str, Any] | None = None) -> QuerySe
         qs = qs.filter(holder_unit_id=f["holder_unit"])
     if f.get("q"):
         q = f["q"].strip()
-        qs = qs.filter(Q(number__icontains=q) | Q(title__icontains=q))
+        by_party = Party.objects.filter(name_q(q)).values("case_id")
+        qs = qs.filter(Q(number__icontains=q) | Q(title__icontains=q) | Q(pk__in=by_party))
     if f.get("received_from"):
         qs = qs.filter(received_at__gte=_day_start(f["received_from"]))
     if f.get("received_to"):

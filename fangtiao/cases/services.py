@@ -31,6 +31,7 @@ from fangtiao.core import crypto
 from fangtiao.core.api import translate_validation_errors
 from fangtiao.core.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
 from fangtiao.core.numbering import chinese_year_number, next_number
+from fangtiao.core.pinyin import search_key
 from fangtiao.core.validators import id_number_error, normalize_id_number, normalize_phone, phone_error
 from fangtiao.org.models import DisputeCategory, Region, Unit
 from fangtiao.org.permissions import has_capability
@@ -234,6 +235,7 @@ def case_register(*, actor: Any, data: CaseIn | Mapping[str, Any], unit: Unit | 
             id_number=normalize_id_number(p.id_number) if p.id_number else "", id_index=id_index,
             phone=normalize_phone(p.phone) if p.phone else "", phone_index=phone_index, name_phone_index=np_index,
             address=p.address.strip(), is_representative=p.is_representative, sort=i,
+            search_key=search_key(p.name.strip(), person=p.type == PartyType.PERSON),
         )
     # 同人+同事: link earlier matters; a matter accepted and within its handling period that is
     # raised again above the handling organ is recorded but not accepted (第19条第3款).

@@ -155,3 +155,11 @@ def test_home_shows_the_units_work(xw, login):
     assert r.status_code == 200 and r.context["work"]["to_receive"] == 1
     assert "待签收" in r.content.decode()
     assert login(xw.user("line_dept", "officer")).get("/").context["work"]["to_receive"] == 0
+
+
+@pytest.mark.parametrize("q", ["王小明", "小明", "wxm", "wangxiaoming"])
+def test_cases_found_by_the_petitioners_name_or_its_pinyin(xw, q):
+    case = make_case(xw, parties=[person(name="王小明")])
+    make_case(xw, parties=[person(name="李建国")])
+    r = ApiClient(xw.clerk_t01).get("/api/v1/cases", {"q": q})
+    assert [c["id"] for c in r.json()["items"]] == [case.pk]
