@@ -224,6 +224,7 @@ class CaseFilterForm(UserForm):
     category = forms.ChoiceField(label="纠纷类型", required=False, choices=())
     region = forms.ChoiceField(label="发生地", required=False, choices=())
     flag = forms.ChoiceField(label="标记", required=False, choices=choices_with_blank(FLAG_CHOICES))
+    mine = forms.BooleanField(label="本单位办理", required=False)
     received_from = ChineseDateField(label="收到日期从", required=False)
     received_to = ChineseDateField(label="至", required=False)
 

@@ -231,6 +231,8 @@ class CaseList(ListPage):
     ]
 
     def select(self, user: Any, filters: dict[str, Any]) -> Any:
+        if filters.pop("mine", False):
+            filters["holder_unit"] = user.unit_id or 0  # the inbox's "all of it", with paging and export
         return selectors.case_list(user=user, filters=filters)
 
 

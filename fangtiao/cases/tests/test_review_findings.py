@@ -163,3 +163,15 @@ def test_cases_found_by_the_petitioners_name_or_its_pinyin(xw, q):
     make_case(xw, parties=[person(name="李建国")])
     r = ApiClient(xw.clerk_t01).get("/api/v1/cases", {"q": q})
     assert [c["id"] for c in r.json()["items"]] == [case.pk]
+
+
+def test_the_units_own_cases_as_a_list_with_export(xw, login):
+    mine = make_case(xw)
+    make_case(xw, actor=xw.officer)  # held by the centre
+    c = login(xw.clerk_t01)
+    r = c.get("/cases/", {"mine": "on"})
+    assert r.status_code == 200 and r.context["page"].paginator.count == 1
+    assert mine.number in r.content.decode()
+    x = c.get("/cases/", {"mine": "on", "export": "xlsx"})
+    assert x.status_code == 200 and x["Content-Type"].startswith("application/vnd.openxmlformats")
+    assert 'data-testid="todo-all"' in c.get("/cases/inbox/").content.decode()
