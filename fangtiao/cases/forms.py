@@ -246,9 +246,6 @@ class CaseFilterForm(UserForm):
         return d
 
 
-class RevealForm(forms.Form):
-    reason = forms.CharField(label="查看事由", max_length=200, required=False)
-
 
 # --- action forms, generated from the transition's input schema ------------------------------
 

@@ -24,7 +24,7 @@ from fangtiao.cases.workflow import ACTION_LABELS, BY_ACTION
 from fangtiao.core import crypto
 from fangtiao.core.errors import DomainError, FieldError
 from fangtiao.core.idempotency import run_idempotent
-from fangtiao.core.views import Col, ListPage
+from fangtiao.core.views import Col, ListPage, reveal_response
 from fangtiao.org.models import DisputeCategory, Region
 from fangtiao.org.permissions import has_capability
 
@@ -290,17 +290,8 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def reveal(request: HttpRequest, pk: int, party: int, field: str) -> HttpResponse:
     """查看: a party's full ID number, phone or address, for a permitted role; audited by the service."""
-    form = f.RevealForm(request.POST)
-    reason = form.cleaned_data["reason"] if form.is_valid() else ""
-    try:
-        value = services.party_reveal(actor=request.user, case_id=pk, party_id=party, field=field, reason=reason)
-    except DomainError as exc:
-        if exc.status == 404:
-            raise Http404 from exc
-        raise PermissionDenied(exc.detail) from exc
-    response = HttpResponse(format_html('<span class="font-monospace" data-revealed="1">{}</span>', value or "—"))
-    response["Cache-Control"] = "no-store"
-    return response
+    return reveal_response(request, lambda reason: services.party_reveal(
+        actor=request.user, case_id=pk, party_id=party, field=field, reason=reason))
 
 
 # --- lifecycle actions (one view for every transition of the table) --------------------------

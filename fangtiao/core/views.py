@@ -15,12 +15,13 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.html import format_html
 from django.views import View
 
 from fangtiao.audit import services as audit
+from fangtiao.core.errors import DomainError
 from fangtiao.core.excel import xlsx_response
 
 
@@ -125,6 +126,21 @@ class ListPage(LoginRequiredMixin, View):
         )
         cols = [(c.label, c.export or c.value) for c in self.columns]
         return xlsx_response(title=self.title, columns=cols, rows=qs[:limit].iterator(chunk_size=2000), filename=self.export_name)
+
+
+def reveal_response(request: HttpRequest, reveal: Callable[[str], str]) -> HttpResponse:
+    """The htmx answer of every 查看 button: the service reveals (and audits) one value, given the
+    reason the user typed; outside the jurisdiction is 404, a missing capability 403; never cached."""
+    reason = str(request.POST.get("reason", ""))[:200]
+    try:
+        value = reveal(reason)
+    except DomainError as exc:
+        if exc.status == 404:
+            raise Http404 from exc
+        raise PermissionDenied(exc.detail) from exc
+    response = HttpResponse(format_html('<span class="font-monospace" data-revealed="1">{}</span>', value or "—"))
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 def _api_error(status: int, detail: str) -> JsonResponse:

@@ -162,7 +162,4 @@ def _scope_path(user: Any) -> str:
     return "" if scope.all else (scope.path or "-")
 
 
-class RevealForm(forms.Form):
-    reason = forms.CharField(label="查看事由", max_length=200, required=False)
-
 

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 
 from fangtiao.core.errors import DomainError
 from fangtiao.core.excel import xlsx_response
-from fangtiao.core.views import Col, ListPage
+from fangtiao.core.views import Col, ListPage, reveal_response
 from fangtiao.org import forms as f
 from fangtiao.org import selectors, services
 from fangtiao.org.choices import Employment
@@ -350,16 +350,7 @@ def staffing(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def reveal(request: HttpRequest, kind: str, pk: int, field: str) -> HttpResponse:
-    form = f.RevealForm(request.POST)
-    reason = form.cleaned_data["reason"] if form.is_valid() else ""
-    try:
-        value = services.pii_reveal(actor=request.user, kind=kind, pk=pk, field=field, reason=reason)
-    except DomainError as exc:
-        if exc.status == 404:
-            raise Http404 from exc
-        raise PermissionDenied from exc
-    response = HttpResponse(format_html('<span class="font-monospace" data-revealed="1">{}</span>', value or "—"))
-    response["Cache-Control"] = "no-store"
-    return response
+    return reveal_response(request, lambda reason: services.pii_reveal(
+        actor=request.user, kind=kind, pk=pk, field=field, reason=reason))
 
 
