@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "fangtiao.clocks",
     "fangtiao.notifications",
     "fangtiao.cases",
+    "fangtiao.mediation",
     "fangtiao.portal",
 ]
 
@@ -172,6 +173,9 @@ if not LOCAL and not (FANGTIAO_FIELD_KEYS and FANGTIAO_BLIND_INDEX_KEY):
 # Staffing rule of the article: each township sub-centre has at least this many full-time mediators
 # (浙江省司法厅关于加强专职人民调解员队伍建设的意见; configurable local default).
 FANGTIAO_MIN_FULLTIME_MEDIATORS_PER_TOWNSHIP = env_int("FANGTIAO_MIN_FULLTIME_PER_TOWNSHIP", 2, minimum=0)
+# Mediation (fangtiao.mediation): reminders before a booked session, and before an obligation falls due.
+FANGTIAO_SESSION_REMINDER_HOURS = env_int("FANGTIAO_SESSION_REMINDER_HOURS", 24, minimum=1)
+FANGTIAO_OBLIGATION_REMINDER_DAYS = env_int("FANGTIAO_OBLIGATION_REMINDER_DAYS", 3, minimum=0)
 FANGTIAO_API_TOKEN_DAYS = env_int("FANGTIAO_API_TOKEN_DAYS", 30, minimum=1)
 FANGTIAO_PAGE_SIZE = 50
 FANGTIAO_MAX_PAGE_SIZE = 200

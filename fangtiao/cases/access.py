@@ -6,7 +6,9 @@
 - 检举控告类 (accusation) matters are readable only by the roles that handle them (petition
   officers and leaders) and never by the accused unit
   (信访工作条例 第30条第3款, 第46条(5)).
-- Experts see only cases they are asked about (next issue: opinion requests).
+- Experts see only the cases they are asked for an opinion on (调解专家库); a court sees the
+  cases whose agreement it is asked to confirm or enforce; a police station those reported to it
+  as an escalation risk (人民调解法 第25条).
 """
 
 from __future__ import annotations
@@ -58,7 +60,10 @@ def case_visible_q(user: Any) -> Q | None:
     if scope.path is None and not user.unit_id:
         return Q(pk__in=[])
     if user.role_codes == {Role.EXPERT}:
-        return Q(pk__in=[])  # experts: only the cases they are consulted on (mediation issue)
+        from fangtiao.mediation.models import OpinionRequest
+
+        q = Q(pk__in=OpinionRequest.objects.filter(expert__user_id=user.pk).values("case_id"))
+        return q & ~Q(nature="accusation")
     unit_id = user.unit_id
     path = case_scope_path(user)
     if path == "":
@@ -69,6 +74,15 @@ def case_visible_q(user: Any) -> Q | None:
         # A unit that returned a transfer gave the case back: it no longer reads it through that transfer.
         q |= Q(pk__in=Transfer.objects.filter(to_unit_id=unit_id).exclude(status="returned").values("case_id"))
         q |= Q(pk__in=CoTask.objects.filter(unit_id=unit_id).values("case_id"))
+        if user.unit.kind in (UnitKind.COURT, UnitKind.TRIBUNAL):
+            from fangtiao.mediation.models import Confirmation, Enforcement
+
+            q |= Q(pk__in=Confirmation.objects.filter(court_id=unit_id).values("case_id"))
+            q |= Q(pk__in=Enforcement.objects.filter(court_id=unit_id).values("case_id"))
+        elif user.unit.kind == UnitKind.PUBLIC_SECURITY:
+            from fangtiao.mediation.models import RiskReport
+
+            q |= Q(pk__in=RiskReport.objects.filter(police_unit_id=unit_id).values("case_id"))
     if not may_read_accusations(user):
         q &= ~Q(nature="accusation")
     elif unit_id:

@@ -15,6 +15,7 @@ from fangtiao.cases.workflow import BY_ACTION
 from fangtiao.core.api import ERRORS, ErrorOut, PageIn, paginate
 from fangtiao.core.errors import PermissionDenied
 from fangtiao.core.idempotency import fingerprint, run_idempotent
+from fangtiao.mediation.api import mediation_out
 from fangtiao.org.permissions import has_capability
 
 router = Router(tags=["事项"])
@@ -62,7 +63,8 @@ def case_out(c: Case, *, similar: list[dict[str, Any]] | None = None) -> dict[st
         "co_tasks": [{"unit": t.unit_id, "unit_name": t.unit.name, "task": t.task, "reply": t.reply,
                       "replied_at": t.replied_at} for t in c.co_tasks.all()],
         "documents": [],
-        "mediation": None,
+        "mediation": mediation_out(c),
+        "flags_extra": {"major": c.is_major, "escalation_risk": c.is_escalation_risk},
     })
     if similar is not None:
         out["similar"] = similar

@@ -41,6 +41,9 @@ class Status(models.TextChoices):
     TRANSFERRING = "transferring", "移交待签收"
     MEDIATING = "mediating", "调解中"
     AGREED = "agreed", "调解成功"
+    CONFIRMING = "confirming", "司法确认中"
+    PERFORMING = "performing", "履行中"
+    PERFORMED = "performed", "已履行"
     FAILED = "failed", "调解不成"
     WITHDRAWN = "withdrawn", "已撤回"
     HANDLING = "handling", "办理中"
@@ -53,7 +56,7 @@ class Status(models.TextChoices):
 
 OPEN_STATUSES = frozenset({
     Status.REGISTERED, Status.ACCEPTED, Status.TRANSFERRING, Status.MEDIATING, Status.HANDLING,
-    Status.REVIEWING, Status.RE_REVIEWING,
+    Status.REVIEWING, Status.RE_REVIEWING, Status.AGREED, Status.CONFIRMING, Status.PERFORMING,
 })
 
 

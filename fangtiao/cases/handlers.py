@@ -138,8 +138,10 @@ def do_route(case: Case, actor: Any, p: Any, today: dt.date) -> Result:
         if unit.pk != case.holder_unit_id:
             t = _transfer(case, actor, unit, TransferPurpose.MEDIATION, Status.MEDIATING, p.task, today)
             return Result(status=Status.TRANSFERRING, note=f"调解前置，移交{unit.name}（{t.number}）")
-        clocks.clock_start(case=case, code="mediation.period", start_on=today, holder_unit=unit)
-        return Result(status=Status.MEDIATING, note=f"调解前置，由{unit.name}调解")
+        from fangtiao.mediation.services import open_round
+
+        m = open_round(case=case, unit=unit, today=today)
+        return Result(status=Status.MEDIATING, note=f"调解前置，由{unit.name}调解（{m.number}）")
     # Handling: the lead unit answers; co-units each have a task (信访工作条例 第24条).
     if p.unit:
         unit = _unit(actor, p.unit, "unit")
@@ -194,7 +196,9 @@ def do_receive(case: Case, actor: Any, p: Any, today: dt.date) -> Result:
     t.save(update_fields=["status", "handled_by", "handled_at"])
     _handling_clock_to_holder(case)
     if t.resume_status == Status.MEDIATING:
-        clocks.clock_start(case=case, code="mediation.period", start_on=today, holder_unit=case.holder_unit)
+        from fangtiao.mediation.services import open_round
+
+        open_round(case=case, unit=case.holder_unit, today=today)
     if case.kind == Kind.PETITION and case.accepted_on is None and not case.identity_incomplete:
         # 第23条: a transferred petition is to be acknowledged in writing within 15 days of receipt.
         clocks.clock_start(case=case, code="petition.acceptance_notice", start_on=today, holder_unit=case.holder_unit)
@@ -301,32 +305,12 @@ def _mediation_feedback(case: Case, text: str) -> None:
                     body=text)
 
 
-def do_agree(case: Case, actor: Any, p: Any, today: dt.date) -> Result:
-    _mediation_feedback(case, "调解成功，已达成" + ("书面调解协议" if p.form == "written" else "口头协议"))
-    case.outcome_note = p.terms
-    if p.form == "written":
-        clocks.clock_start(case=case, code="confirmation.apply", start_on=today, holder_unit=None)
-    return Result(note=("达成书面调解协议" if p.form == "written" else "达成口头协议"), data={"form": p.form})
-
-
-def do_fail(case: Case, actor: Any, p: Any, today: dt.date) -> Result:
-    case.outcome_note = p.reason
-    routes = {"litigation": "诉讼", "arbitration": "仲裁", "reconsideration": "行政复议", "handling": "信访办理"}
-    if p.next == "handling" and case.kind == Kind.PETITION:
-        # 访调对接 结果反馈: a failed mediation returns the petition to handling by the unit that sent it.
-        sent = case.transfers.filter(purpose=TransferPurpose.MEDIATION).order_by("-sent_at").first()
-        if sent is not None:
-            case.holder_unit = sent.from_unit
-            _handling_clock_to_holder(case)
-            notify_unit(unit_id=sent.from_unit_id, kind="mediation_failed", case=case,
-                        title=f"调解不成，退回办理：{case.number}", body=p.reason)
-        return Result(status=Status.FAILED, note=f"调解不成，转回信访办理：{p.reason}")
-    return Result(status=Status.FAILED, note=f"调解不成：{p.reason}；已告知可通过{routes[p.next]}解决")
-
-
 def do_withdraw(case: Case, actor: Any, p: Any, today: dt.date) -> Result:
     if case.status == Status.MEDIATING:
+        from fangtiao.mediation.services import end_round
+
         _mediation_feedback(case, f"当事人撤回调解申请：{p.reason}")
+        end_round(case=case, status="withdrawn", today=today, reason=p.reason)
     case.outcome_note = p.reason
     return Result(note=f"撤回：{p.reason}")
 
@@ -400,9 +384,17 @@ def do_record_hearing(case: Case, actor: Any, p: Any, today: dt.date) -> Result:
 # --- end -------------------------------------------------------------------------------------
 
 def do_close(case: Case, actor: Any, p: Any, today: dt.date) -> Result:
+    from fangtiao.mediation.services import resolve_backlog
+
     case.closed_on = today
+    if case.is_backlog:
+        resolve_backlog(case=case, actor=actor, today=today)
     return Result(note=p.note or "事项已办结")
 
 
 def do_archive(case: Case, actor: Any, p: Any, today: dt.date) -> Result:
-    return Result(note="已归档", public=False)
+    """人民调解法 第27条: a mediated case is filed as one sealed 卷宗 (cover, table of contents)."""
+    from fangtiao.mediation.services import seal_archive
+
+    file = seal_archive(case=case, actor=actor, today=today)
+    return Result(note=f"已立卷归档（{file.number}）" if file else "已归档", public=False)

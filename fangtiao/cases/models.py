@@ -68,6 +68,8 @@ class Case(models.Model):
     is_backlog = models.BooleanField("积案", default=False)
     is_overdue = models.BooleanField("超期", default=False)
     is_major = models.BooleanField("重大紧急", default=False)
+    # 人民调解法 第25条: a dispute that may turn into a public-order or criminal case.
+    is_escalation_risk = models.BooleanField("激化风险", default=False)
     skip_level_risk = models.BooleanField("表示将越级上访", default=False)
     identity_incomplete = models.BooleanField("姓名或住址不清", default=False)
     administrative_dispute = models.BooleanField("行政争议", default=False)
@@ -166,6 +168,10 @@ class Party(models.Model):
     name_phone_index = models.CharField(max_length=40, blank=True, db_index=True, editable=False)
     address = EncryptedCharField("住址", blank=True, default="")
     is_representative = models.BooleanField("代表人", default=False)
+    # Where the party lives and works: the mediator-conflict rules (人民调解法 第15条, 回避) read them.
+    village = models.ForeignKey("org.Region", verbose_name="户籍或居住村（社区）", null=True, blank=True,
+                                on_delete=models.PROTECT, related_name="+")
+    employer = models.CharField("工作单位", max_length=100, blank=True, default="")
     sort = models.PositiveSmallIntegerField(default=0)
     # Clerks look matters up by the petitioner's name, often by pinyin initials (王小明 → wxm).
     search_key = models.CharField("拼音检索", max_length=255, blank=True, default="", db_default="", editable=False)

@@ -30,6 +30,8 @@ class PartyIn(Schema):
     phone: str = Field("", max_length=30, title="联系电话")
     address: str = Field("", max_length=200, title="住址")
     is_representative: bool = Field(False, title="代表人")
+    village: str = Field("", max_length=12, title="户籍或居住村（社区）区划代码")
+    employer: str = Field("", max_length=100, title="工作单位")
 
 
 class CaseIn(Schema):
@@ -126,16 +128,6 @@ class ReplyIn(VersionIn):
     facts: str = Field(..., min_length=2, max_length=20000, title="事实和理由")
     opinion: str = Field(..., min_length=2, max_length=20000, title="处理意见内容")
     basis: str = Field(..., min_length=2, max_length=5000, title="法律法规依据")
-
-
-class AgreeIn(VersionIn):
-    form: str = Field(..., pattern="^(written|oral)$", title="协议形式（written 书面 / oral 口头）")
-    terms: str = Field(..., min_length=2, max_length=20000, title="协议内容")
-
-
-class FailIn(VersionIn):
-    reason: str = Field(..., min_length=2, max_length=5000, title="调解不成原因")
-    next: str = Field(..., pattern="^(handling|litigation|arbitration|reconsideration)$", title="后续途径")
 
 
 class WithdrawIn(VersionIn):

@@ -21,7 +21,6 @@ from django.utils import timezone
 from pydantic import ValidationError as PydanticError
 
 from fangtiao.audit import services as audit
-from fangtiao.cases import handlers
 from fangtiao.cases.choices import OPEN_STATUSES, Channel, Kind, PartyType, Status
 from fangtiao.cases.models import Case, CaseEvent, CaseLink, Party
 from fangtiao.cases.schemas import CaseIn, PartyIn
@@ -134,6 +133,11 @@ def _validate_intake(data: CaseIn, actor: Any) -> tuple[list[FieldError], dict[s
                 errors.append(FieldError(f"parties.{i}.phone", msg))
         if p.type == PartyType.ORGANISATION and not p.name.strip():
             errors.append(FieldError(f"parties.{i}.name", "请填写单位名称"))
+        if p.village.strip():
+            village = Region.objects.filter(code=p.village.strip(), active=True).first()
+            if village is None:
+                errors.append(FieldError(f"parties.{i}.village", "户籍或居住村（社区）区划代码不存在"))
+            resolved.setdefault("villages", {})[i] = village
     if data.accused_unit is not None:
         accused = Unit.objects.filter(pk=data.accused_unit).first()
         if accused is None:
@@ -235,6 +239,7 @@ def case_register(*, actor: Any, data: CaseIn | Mapping[str, Any], unit: Unit | 
             id_number=normalize_id_number(p.id_number) if p.id_number else "", id_index=id_index,
             phone=normalize_phone(p.phone) if p.phone else "", phone_index=phone_index, name_phone_index=np_index,
             address=p.address.strip(), is_representative=p.is_representative, sort=i,
+            village=resolved.get("villages", {}).get(i), employer=p.employer.strip(),
             search_key=search_key(p.name.strip(), person=p.type == PartyType.PERSON),
         )
     # 同人+同事: link earlier matters; a matter accepted and within its handling period that is
@@ -342,7 +347,7 @@ def why_not(case: Case, actor: Any, t: Transition) -> str | None:
         reason = t.guard(case)
         if reason:
             return reason
-    extra = getattr(handlers, f"may_{t.action}", None)
+    extra = t.permission()
     if extra is not None:
         return extra(case, actor)
     return None
@@ -381,8 +386,7 @@ def case_act(*, case: Case | int, actor: Any, action: str, data: Mapping[str, An
         before = {"status": locked.status, "holder_unit": locked.holder_unit_id}
         today = timezone.localdate()
         started = timezone.now()
-        handler = getattr(handlers, t.handler_name)
-        result = handler(locked, actor, payload, today)
+        result = t.handler()(locked, actor, payload, today)
         target = result.status if result.status is not None else t.target
         if target is not None:
             locked.status = target

@@ -7,12 +7,11 @@ the clocks it stops and starts, the legal basis, and the handler with its side e
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from fangtiao.cases import schemas as s
 from fangtiao.cases.choices import Status as S
+from fangtiao.cases.transition import Transition
 from fangtiao.org.choices import Role as R
 
 OFFICERS = frozenset({R.OFFICER, R.LEADER})
@@ -20,29 +19,6 @@ HANDLERS = frozenset({R.OFFICER, R.LEADER, R.COMMITTEE_HEAD})
 RECEIVERS = frozenset({R.OFFICER, R.LEADER, R.COMMITTEE_HEAD, R.CLERK})
 MEDIATORS = frozenset({R.MEDIATOR, R.COMMITTEE_HEAD})
 OPEN = frozenset({S.REGISTERED, S.ACCEPTED, S.MEDIATING, S.HANDLING, S.REVIEWING, S.RE_REVIEWING})
-
-
-@dataclass(frozen=True)
-class Transition:
-    action: str
-    label: str
-    sources: frozenset[str]
-    target: str | None
-    roles: frozenset[str]
-    schema: type[s.VersionIn]
-    holder_only: bool = True
-    kinds: frozenset[str] = frozenset({"petition", "dispute"})
-    stops: tuple[str, ...] = ()
-    starts: tuple[str, ...] = ()
-    basis: str = ""
-    public_note: str = ""
-    guard: Callable[[Any], str | None] | None = None
-    style: str = "secondary"
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def handler_name(self) -> str:
-        return f"do_{self.action}"
 
 
 def _claim_only(case: Any) -> str | None:
@@ -93,7 +69,15 @@ def _re_review_open(case: Any) -> str | None:
     return None if case.review_stage == "review" else "须先经复查，方可请求复核"
 
 
-TRANSITIONS: tuple[Transition, ...] = (
+def _closable(case: Any) -> str | None:
+    """A mediated case closes once its agreement is performed (or enforced) and the parties were visited."""
+    from fangtiao.mediation.services import close_blockers
+
+    blockers = close_blockers(case)
+    return ("不能办结：" + "；".join(blockers)) if blockers else None
+
+
+_CASE_TRANSITIONS: tuple[Transition, ...] = (
     Transition("accept", "受理", frozenset({S.REGISTERED}), S.ACCEPTED, HANDLERS, s.AcceptIn,
                stops=("petition.disposition", "petition.acceptance_notice"), starts=("petition.handling",),
                basis="信访工作条例 第22、23条", public_note="您的事项已受理。", style="primary"),
@@ -127,12 +111,6 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition("reply", "出具处理意见书", frozenset({S.HANDLING}), S.REPLIED, HANDLERS, s.ReplyIn,
                guard=_co_units_replied, stops=("petition.handling",), starts=("review.request", "satisfaction.window"),
                basis="信访工作条例 第32、34条", public_note="已出具信访处理意见书。", style="primary"),
-    Transition("agree", "调解成功", frozenset({S.MEDIATING}), S.AGREED, MEDIATORS, s.AgreeIn,
-               stops=("mediation.period",), basis="人民调解法 第28、29条", public_note="调解成功，已达成调解协议。",
-               style="success"),
-    Transition("fail", "调解不成", frozenset({S.MEDIATING}), None, MEDIATORS, s.FailIn,
-               stops=("mediation.period",), basis="人民调解法 第26条", public_note="调解未达成协议，已告知依法维权的途径。",
-               style="warning"),
     Transition("withdraw", "撤回", frozenset({S.REGISTERED, S.ACCEPTED, S.MEDIATING, S.HANDLING}), S.WITHDRAWN,
                HANDLERS | {R.MEDIATOR, R.CLERK}, s.WithdrawIn, basis="当事人撤回", public_note="事项已撤回。"),
     Transition("request_review", "登记复查请求", frozenset({S.REPLIED, S.CLOSED}), S.REVIEWING, RECEIVERS, s.ReviewRequestIn,
@@ -149,11 +127,23 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition("answer_re_review", "出具复核意见", frozenset({S.RE_REVIEWING}), S.REPLIED, OFFICERS, s.ReviewAnswerIn,
                stops=("re_review.answer",), basis="信访工作条例 第36条（复核后不再受理）",
                public_note="已出具复核意见，信访程序终结。", style="primary"),
-    Transition("close", "办结", frozenset({S.REPLIED, S.NOT_ACCEPTED, S.FORWARDED, S.DIVERTED, S.AGREED, S.FAILED, S.WITHDRAWN}),
-               S.CLOSED, HANDLERS, s.CloseIn, basis="信访工作条例 第34条", public_note="事项已办结。", style="success"),
-    Transition("archive", "归档", frozenset({S.CLOSED}), S.ARCHIVED, HANDLERS, s.CloseIn, basis="人民调解法 第27条（卷宗）"),
+    Transition("close", "办结", frozenset({S.REPLIED, S.NOT_ACCEPTED, S.FORWARDED, S.DIVERTED, S.AGREED, S.FAILED, S.WITHDRAWN,
+                                          S.PERFORMING, S.PERFORMED}),
+               S.CLOSED, HANDLERS, s.CloseIn, guard=_closable, basis="信访工作条例 第34条；人民调解法 第31条",
+               public_note="事项已办结。", style="success"),
+    Transition("archive", "归档", frozenset({S.CLOSED}), S.ARCHIVED, HANDLERS, s.CloseIn,
+               basis="人民调解法 第27条（卷宗）；人民调解文书格式（卷宗封面、卷内目录）"),
 )
 
+def _join() -> tuple[Transition, ...]:
+    """The case rows with the mediation rows (fangtiao.mediation.workflow) after the handling rows."""
+    from fangtiao.mediation.workflow import MEDIATION_TRANSITIONS
+
+    cut = next(i for i, t in enumerate(_CASE_TRANSITIONS) if t.action == "withdraw")
+    return (*_CASE_TRANSITIONS[:cut], *MEDIATION_TRANSITIONS, *_CASE_TRANSITIONS[cut:])
+
+
+TRANSITIONS: tuple[Transition, ...] = _join()
 BY_ACTION: dict[str, Transition] = {t.action: t for t in TRANSITIONS}
 ACTION_LABELS: dict[str, str] = {"register": "登记", **{t.action: t.label for t in TRANSITIONS}}
 

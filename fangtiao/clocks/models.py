@@ -92,6 +92,8 @@ class Clock(models.Model):
     state = models.CharField(max_length=16, choices=ClockState.choices, default=ClockState.RUNNING)
     holder_unit = models.ForeignKey("org.Unit", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
                                     help_text="应当在期限内办理的单位；为空表示由信访人（群众）掌握")
+    watch_unit = models.ForeignKey("org.Unit", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                                   help_text="提醒但不计为本单位超期的单位（如当事人申请司法确认的期限，由调委会提醒）")
     stopped_on = models.DateField(null=True, blank=True)
     paused_on = models.DateField(null=True, blank=True)
     paused_days = models.PositiveIntegerField(default=0)

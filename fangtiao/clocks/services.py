@@ -78,13 +78,18 @@ def compute_due(rule: ClockRule, start: dt.date, region: Any = None, *, extra_da
                     rule=counting_for(region))
 
 
-def clock_start(*, case: Any, code: str, start_on: dt.date, holder_unit: Any = None, note: str = "") -> Clock:
-    """Start (or restart) the clock `code` on a case. An open clock of the same code is closed first."""
+def clock_start(*, case: Any, code: str, start_on: dt.date, holder_unit: Any = None, note: str = "",
+                watch_unit: Any = None) -> Clock:
+    """Start (or restart) the clock `code` on a case. An open clock of the same code is closed first.
+
+    `holder_unit` owes the act within the period (its delay flags the case overdue); `watch_unit`
+    is only reminded (a party's own window, such as applying for judicial confirmation)."""
     rule = rule_for(code, case.region)
     Clock.objects.filter(case=case, code=code, state__in=[ClockState.RUNNING, ClockState.PAUSED, ClockState.OVERDUE]).update(
         state=ClockState.CANCELLED, stopped_on=start_on)
     return Clock.objects.create(case=case, rule=rule, code=code, started_on=start_on,
-                                due_on=compute_due(rule, start_on, case.region), holder_unit=holder_unit, note=note[:200])
+                                due_on=compute_due(rule, start_on, case.region), holder_unit=holder_unit, note=note[:200],
+                                watch_unit=watch_unit)
 
 
 def clock_exempt(*, case: Any, code: str, on: dt.date, note: str) -> Clock:
@@ -165,6 +170,10 @@ def clock_tick(*, today: dt.date | None = None, batch: int = 500) -> dict[str, i
                 notify_unit(unit_id=clock.holder_unit_id, kind="overdue", case=clock.case,
                             title=f"已超期：{clock.case.number} {clock.rule.name}",
                             body=f"期满日 {clock.due_on:%Y年%m月%d日}，依据 {clock.rule.source}")
+            elif clock.watch_unit_id:
+                notify_unit(unit_id=clock.watch_unit_id, kind="window_lapsed", case=clock.case,
+                            title=f"期限已过：{clock.case.number} {clock.rule.name}",
+                            body=f"期满日 {clock.due_on:%Y年%m月%d日}，依据 {clock.rule.source}")
             counts["overdue"] += 1
     soon_rows = list(
         Clock.objects.filter(state=ClockState.RUNNING, notified_soon=False, due_on__gte=today,
@@ -178,8 +187,8 @@ def clock_tick(*, today: dt.date | None = None, batch: int = 500) -> dict[str, i
             if not Clock.objects.filter(pk=pk, notified_soon=False).update(notified_soon=True):
                 continue
             clock = Clock.objects.select_related("case", "rule").get(pk=pk)
-            if clock.holder_unit_id:
-                notify_unit(unit_id=clock.holder_unit_id, kind="due_soon", case=clock.case,
+            if clock.holder_unit_id or clock.watch_unit_id:
+                notify_unit(unit_id=clock.holder_unit_id or clock.watch_unit_id, kind="due_soon", case=clock.case,
                             title=f"临期：{clock.case.number} {clock.rule.name}",
                             body=f"期满日 {clock.due_on:%Y年%m月%d日}，依据 {clock.rule.source}")
             counts["due_soon"] += 1

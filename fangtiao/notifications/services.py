@@ -13,6 +13,11 @@ def notify_unit(*, unit_id: int, kind: str, title: str, body: str = "", case: An
     return Notification.objects.create(unit_id=unit_id, kind=kind, title=title[:200], body=body, case=case)
 
 
+def notify_user(*, user_id: int, kind: str, title: str, body: str = "", case: Any = None) -> Notification:
+    """Post a notice to one person (an expert asked for an opinion, a mediator reminded of a session)."""
+    return Notification.objects.create(user_id=user_id, kind=kind, title=title[:200], body=body, case=case)
+
+
 def mark_read(*, user: Any, ids: list[int]) -> int:
     """Mark notices read: those of the user's unit and those addressed to the user."""
     mine = Q(user_id=user.pk) | (Q(unit_id=user.unit_id) if user.unit_id else Q(pk__in=[]))

@@ -254,6 +254,8 @@ class Mediator(TimeStamped):
     phone_index = models.CharField("电话索引", max_length=40, blank=True, editable=False, db_index=True)
     status = models.CharField("状态", max_length=16, choices=PersonStatus.choices, default=PersonStatus.ACTIVE)
     joined_on = models.DateField("聘任日期", null=True, blank=True)
+    employer = models.CharField("工作单位", max_length=100, blank=True, default="",
+                                help_text="兼职调解员的本职单位；与当事人同单位的须回避")
     user = models.OneToOneField(User, verbose_name="登录账号", null=True, blank=True, on_delete=models.SET_NULL, related_name="mediator")
     notes = models.TextField("备注", blank=True)
     search_key = models.CharField("拼音检索", max_length=255, blank=True, editable=False)
