@@ -133,6 +133,22 @@ class MediatorRelation(models.Model):
     def __str__(self) -> str:
         return f"{self.mediator_id} {self.get_relation_display()} {self.name}"
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Keep the blind indexes in step with the encrypted values (the same families as Party's)."""
+        from fangtiao.core import crypto
+        from fangtiao.core.validators import normalize_id_number, normalize_phone
+
+        idn = normalize_id_number(self.id_number) if self.id_number else ""
+        phone = normalize_phone(self.phone) if self.phone else ""
+        self.id_number, self.phone = idn, phone
+        self.id_index = crypto.blind_index(idn, purpose="id") if idn else ""
+        self.phone_index = crypto.blind_index(phone, purpose="phone") if phone else ""
+        super().save(*args, **kwargs)
+
+    @property
+    def audit_region_path(self) -> str:
+        return self.mediator.unit.region.path
+
 
 class PartyNotice(_CaseScoped, models.Model):
     """Per party and round: rights and duties told (第23、24条), the 须知 acknowledged, consent (第17条)."""

@@ -27,6 +27,14 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "case.view": STAFF - {R.AUDITOR},
     "case.register": frozenset({R.CLERK, R.OFFICER, R.LEADER, R.COMMITTEE_HEAD, R.MEDIATOR}),
     "clocks.manage": frozenset({R.ADMIN}),
+    # Mediation work surfaces (fangtiao.mediation)
+    "mediation.workspace": frozenset({R.MEDIATOR, R.COMMITTEE_HEAD}),
+    "mediation.board": frozenset({R.COMMITTEE_HEAD, R.LEADER}),
+    "mediation.court": frozenset({R.COURT_LIAISON}),
+    "mediation.opinions": frozenset({R.EXPERT}),
+    "mediation.oversight": frozenset({R.LEADER, R.OFFICER, R.COMMITTEE_HEAD}),
+    "mediation.archive": frozenset({R.COMMITTEE_HEAD, R.MEDIATOR, R.LEADER, R.OFFICER}),
+    "mediation.rooms": frozenset({R.ADMIN, R.COMMITTEE_HEAD}),
 }
 
 CAPABILITY_LABELS = {
@@ -43,6 +51,13 @@ CAPABILITY_LABELS = {
     "case.view": "查看事项",
     "case.register": "登记事项",
     "clocks.manage": "维护时限规则和节假日",
+    "mediation.workspace": "调解工作台",
+    "mediation.board": "指派调解员（调委会主任）",
+    "mediation.court": "司法确认队列（法院联络员）",
+    "mediation.opinions": "专家咨询（专家）",
+    "mediation.oversight": "调解督导（滞留调解、逾期履行、积案）",
+    "mediation.archive": "卷宗目录",
+    "mediation.rooms": "维护调解室",
 }
 
 

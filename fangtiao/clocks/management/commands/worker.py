@@ -1,7 +1,8 @@
 """`fangtiao worker`: the embedded background worker (no broker needed).
 
-Every interval it runs the clock tick: marks overdue clocks and warns of those due soon, each
-exactly once (compare-and-set claims, so several workers may run). Stops cleanly on SIGTERM."""
+Every interval it runs the clock tick (marks overdue clocks and warns of those due soon) and the
+mediation tick (session reminders, obligations due soon or overdue, the daily backlog rule), each
+notice exactly once (compare-and-set claims, so several workers may run). Stops cleanly on SIGTERM."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from django.db import close_old_connections
 
 
 class Command(BaseCommand):
-    help = "后台任务：定期巡检法定时限（临期提醒、超期标记），每项只通知一次"
+    help = "后台任务：定期巡检法定时限（临期提醒、超期标记）和调解事务（会前提醒、履行督促、积案认定），每项只通知一次"
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--interval", type=int, default=60, help="巡检间隔（秒），默认60")
@@ -23,6 +24,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **opts: Any) -> None:
         from fangtiao.clocks.services import clock_tick
         from fangtiao.core.idempotency import purge_expired
+        from fangtiao.mediation.services import tick as mediation_tick
 
         stop = {"flag": False}
 
@@ -35,9 +37,13 @@ class Command(BaseCommand):
         while True:
             close_old_connections()
             counts = clock_tick()
+            m = mediation_tick()
             purge_expired()
             if counts["overdue"] or counts["due_soon"] or opts["once"]:
                 self.stdout.write(f"时限巡检：超期 {counts['overdue']} 项，临期 {counts['due_soon']} 项")
+            if any(m.values()) or opts["once"]:
+                self.stdout.write(f"调解巡检：会前提醒 {m['session_reminders']} 项，履行临期 {m['obligations_due']} 项，"
+                                  f"逾期未履行 {m['obligations_overdue']} 项，新认定积案 {m['backlog_marked']} 项")
             if opts["once"] or stop["flag"]:
                 break
             deadline = time.monotonic() + interval
