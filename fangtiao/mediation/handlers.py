@@ -55,6 +55,23 @@ from fangtiao.notifications.services import notify_unit, notify_user
 from fangtiao.org.choices import PersonStatus, Role, UnitKind
 from fangtiao.org.models import Expert, Mediator, Unit, User
 
+# --- early intervention -------------------------------------------------------------------------
+
+def do_intervene(case: Case, actor: Any, p: Any, today: dt.date) -> Result:
+    """提前介入: a matter found by screening, or a petition just registered, goes to a mediation
+    organisation at once, before the acceptance decision — on the committee's own initiative (主动调解,
+    人民调解法 第17条) and with both parties' consent. The same checks as routing to mediation apply
+    (no administrative disputes, no unfinished 涉法涉诉 matters); the petition's written acceptance notice
+    (第23条) is still owed by the registering unit."""
+    from fangtiao.cases.handlers import do_route
+    from fangtiao.cases.schemas import RouteIn
+
+    case.source = "initiative"
+    route = RouteIn(version=p.version, to="mediation", unit=p.unit, consent=p.consent, task=p.note or "提前介入调解")
+    result = do_route(case, actor, route, today)
+    return Result(status=result.status, note="调解提前介入：" + result.note + (f"。{p.note}" if p.note else ""))
+
+
 # --- assignment --------------------------------------------------------------------------------
 
 
@@ -483,6 +500,7 @@ def _terminate(case: Case, actor: Any, today: dt.date, reason: str, *, next_rout
     """第26条: 「调解不成的，应当终止调解」 and tell the parties of arbitration, administrative or judicial
     routes; a petition returns to petition handling by the unit that sent it (结果反馈)."""
     told = list(dict.fromkeys([*routes, next_route]))
+    clocks.clock_stop(case=case, code="mediation.period", on=today)
     svc.end_round(case=case, status=status, today=today, reason=reason, routes=told)
     labels = "、".join(LawfulRoute(r).label for r in told)
     if next_route == LawfulRoute.HANDLING and case.kind == Kind.PETITION:
@@ -510,6 +528,9 @@ def do_remediate(case: Case, actor: Any, p: Any, today: dt.date) -> Result:
     agreement) they may reach a new agreement through mediation. A new round at the same committee."""
     a = selectors.current_agreement(case)
     unit = a.mediation.unit if a else case.holder_unit
+    if a is not None:
+        a.status = AgreementStatus.SUPERSEDED  # the parties vary the agreement by a new mediation
+        a.save(update_fields=["status"])
     svc.open_round(case=case, unit=unit, today=today, note=p.reason)
     case.outcome_note = ""
     return Result(status=Status.MEDIATING, note=f"重新调解：{p.reason}")

@@ -32,6 +32,12 @@ from fangtiao.mediation.choices import (
 MONEY = {"ge": 0, "le": Decimal("999999999999"), "max_digits": 14, "decimal_places": 2}
 
 
+class InterveneIn(VersionIn):
+    unit: int = Field(..., title="介入的调解组织")
+    consent: bool = Field(False, title="双方当事人同意调解")
+    note: str = Field("", max_length=2000, title="介入说明（排查发现或信访线索）")
+
+
 class AssignIn(VersionIn):
     mediators: list[int] = Field(..., min_length=1, max_length=5, title="调解员", json_schema_extra={"ref": "mediator"})
     chosen_by: ChosenBy = Field(ChosenBy.COMMITTEE, title="产生方式")

@@ -186,7 +186,7 @@ def suggest_mediators(case: Case, unit: Unit, *, limit: int = 10, today: dt.date
           )
           .annotate(base=When_(When(has_specialty=True, then=Value(W_SPECIALTY)), default=Value(0), output_field=IntegerField())
                     + F("same_unit") * W_SAME_UNIT + F("local") * W_LOCAL + F("rank_w") + F("ft") - F("load") * W_LOAD)
-          .select_related("unit")
+          .select_related("unit__region")
           .order_by("-base", "last_assigned", "id"))
     rows = list(qs[: max(limit * 4, 40)])
     excluded = conflicts(case, rows)
@@ -198,7 +198,7 @@ def suggest_mediators(case: Case, unit: Unit, *, limit: int = 10, today: dt.date
         if m.same_unit:
             reasons.append("本调委会调解员")
         if m.local:
-            reasons.append(f"熟悉当地（{m.unit.region.name if hasattr(m.unit, 'region') else ''}）".replace("（）", ""))
+            reasons.append(f"熟悉当地（{m.unit.region.name}）")
         if m.rank_w:
             reasons.append(m.get_rank_display())
         if m.ft:
@@ -232,7 +232,7 @@ def court_options(case: Case, mediation: Mediation | None) -> list[CourtOption]:
     if mediation is not None and mediation.inviting_court_id:
         return [CourtOption(mediation.inviting_court, CourtBasis.INVITING, "该调解由人民法院委派（先行调解），应向委派法院申请")]
     places: list[tuple[str, Region | None, str]] = [(CourtBasis.SUBJECT, case.region, "标的物（纠纷发生地）所在地")]
-    for p in case.parties.all():
+    for p in case.parties.select_related("village"):
         if p.village_id:
             places.append((CourtBasis.DOMICILE, p.village, f"当事人{p.name}住所地"))
     if mediation is not None:
@@ -255,7 +255,11 @@ def court_options(case: Case, mediation: Mediation | None) -> list[CourtOption]:
 # --- work queues -----------------------------------------------------------------------------
 
 def mediation_summary(case: Case) -> dict[str, Any]:
-    """Everything the case page and the API show about mediation, in a fixed number of queries."""
+    """Everything the case page and the API show about mediation, in a fixed number of queries
+    (one when the case never reached mediation and is no backlog case)."""
+    if not case.is_backlog and not case.mediations.exists():
+        return {"rounds": [], "agreements": [], "confirmations": [], "opinions": [], "follow_ups": [],
+                "enforcements": [], "risks": [], "backlog": None, "archive": None}
     rounds = list(case.mediations.select_related("unit", "inviting_court").prefetch_related(
         Prefetch("assignments", queryset=Assignment.objects.select_related("mediator", "requested_by")),
         Prefetch("notices", queryset=PartyNotice.objects.select_related("party")),

@@ -238,8 +238,9 @@ def seal_archive(*, case: Case, actor: Any, today: dt.date) -> ArchiveFile | Non
     """第27条: the committee files the registration, records and agreement into one 卷宗, sealed.
     Refuses (409, naming what is missing) while a required item is absent."""
     rounds = list(case.mediations.select_related("unit").order_by("round"))
-    if not rounds:
-        return None
+    mediated = Session.objects.filter(case=case, status=SessionStatus.HELD).exists() or case.agreements.exists()
+    if not rounds or not mediated:
+        return None  # never actually mediated (refused at once, withdrawn before any session): no 调解卷宗
     items = archive_items(case)
     missing = [i["name"] for i in items if i["required"] and not i["present"]]
     if missing:
@@ -337,7 +338,7 @@ def tick(*, today: dt.date | None = None, now: dt.datetime | None = None, batch:
             counts["session_reminders"] += 1
     soon = today + dt.timedelta(days=settings.FANGTIAO_OBLIGATION_REMINDER_DAYS)
     for pk in list(Obligation.objects.filter(status__in=[ObligationStatus.PENDING, ObligationStatus.PARTIAL], reminded=False,
-                                             due_on__gte=today, due_on__lte=soon).values_list("pk", flat=True)[:batch]):
+                                             due_on__gte=today, due_on__lte=soon, agreement__status=AgreementStatus.EFFECTIVE).values_list("pk", flat=True)[:batch]):
         with transaction.atomic():
             if not Obligation.objects.filter(pk=pk, reminded=False).update(reminded=True):
                 continue
@@ -347,7 +348,7 @@ def tick(*, today: dt.date | None = None, now: dt.datetime | None = None, batch:
                         body=f"{ob.party.name}应于{ob.due_on:%Y年%m月%d日}前履行：{ob.content}（人民调解法 第31条：督促履行）")
             counts["obligations_due"] += 1
     for pk in list(Obligation.objects.filter(status__in=[ObligationStatus.PENDING, ObligationStatus.PARTIAL],
-                                             due_on__lt=today).values_list("pk", flat=True)[:batch]):
+                                             due_on__lt=today, agreement__status=AgreementStatus.EFFECTIVE).values_list("pk", flat=True)[:batch]):
         with transaction.atomic():
             if not Obligation.objects.filter(pk=pk, status__in=[ObligationStatus.PENDING, ObligationStatus.PARTIAL]) \
                     .update(status=ObligationStatus.OVERDUE):

@@ -53,7 +53,16 @@ def _overdue_confirmed(case: Any) -> str | None:
     return None
 
 
+def _claim_or_dispute(case: Any) -> str | None:
+    if case.kind == "petition" and case.nature != "claim":
+        return "只有申诉求决类信访事项可以由人民调解提前介入"
+    return None
+
+
 MEDIATION_TRANSITIONS: tuple[Transition, ...] = (
+    Transition("intervene", "调解提前介入", frozenset({S.REGISTERED}), None,
+               frozenset({R.OFFICER, R.LEADER, R.COMMITTEE_HEAD}), ms.InterveneIn, module=M, guard=_claim_or_dispute,
+               stops=("petition.disposition",), basis="人民调解法 第17条（主动调解）；访调对接（提前介入）"),
     Transition("assign", "指派调解员", frozenset({S.MEDIATING}), None, HEADS, ms.AssignIn, module=M,
                basis="人民调解法 第19条", style="primary"),
     Transition("replace_mediator", "更换调解员", frozenset({S.MEDIATING}), None, HEADS, ms.ReplaceMediatorIn, module=M,

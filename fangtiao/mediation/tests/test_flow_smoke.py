@@ -7,7 +7,7 @@ import datetime as dt
 
 from django.utils import timezone
 
-from fangtiao.cases.tests.factories import act, case_in_state, fresh
+from fangtiao.cases.tests.factories import act, case_in_state, fresh, make_case
 from fangtiao.mediation.models import ArchiveFile, Obligation
 
 
@@ -42,3 +42,15 @@ def test_written_agreement_to_archive(xw):
     assert fresh(case).status == "archived"
     f = ArchiveFile.objects.get(case=case)
     assert "人调字第" in f.number and any(i["name"] == "调解协议书" and i["present"] for i in f.items)
+
+
+def test_early_intervention_from_registration(xw):
+    """提前介入: a petition just registered goes to the township committee before the acceptance decision."""
+    case = make_case(xw)
+    officer = xw.user("t01_subcentre", "officer")
+    case = act(case, officer, "intervene", unit=xw.units["t01_committee"].pk, consent=True, note="排查发现邻里矛盾")
+    assert case.status == "transferring" and case.source == "initiative"
+    head = xw.user("t01_committee", "committee_head")
+    case = act(case, head, "receive", note="签收")
+    assert case.status == "mediating"
+    assert case.mediations.get().source == "initiative"
