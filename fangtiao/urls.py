@@ -15,6 +15,7 @@ urlpatterns = [
     path("org/", include("fangtiao.org.urls")),
     path("audit/", include("fangtiao.audit.urls")),
     path("cases/", include("fangtiao.cases.urls")),
+    path("mediation/", include("fangtiao.mediation.urls")),
     path("inbox/", include("fangtiao.notifications.urls")),
     path("portal/", include("fangtiao.portal.urls")),
     path("api/v1/", api.urls),

@@ -34,6 +34,11 @@ _PARTY_KEY = re.compile(r"^parties-(\d{1,4})-([a-z_]+)$")
 # user can see. A schema may also say so itself: Field(..., json_schema_extra={"ref": "unit"}).
 UNIT_FIELDS = frozenset({"unit", "to_unit", "organ", "co_units", "court", "accused_unit"})
 
+# References to rows of one case (json_schema_extra={"ref": ...}): given the case, a select of its
+# options (fangtiao.mediation.forms.ref_field); without it, the plain number or unit field as before.
+CASE_REFS = frozenset({"mediator", "party", "expert", "court", "room", "obligation", "session", "opinion_request",
+                       "leader"})
+
 # Labels of the closed code sets some schemas spell as a regex pattern (`^(written|oral)$`).
 PATTERN_LABELS = {
     "written": "书面协议", "oral": "口头协议",
@@ -285,13 +290,21 @@ def _enum_choices(tp: type[enum.Enum]) -> list[tuple[str, str]]:
     return [(str(m.value), str(m.value)) for m in tp]
 
 
-def _form_field(name: str, info: Any, user: Any) -> forms.Field:
+def _form_field(name: str, info: Any, user: Any, case: Any = None) -> forms.Field:
     tp, optional = _unwrap_optional(info.annotation)
     meta = _meta(info)
     extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
     required = info.is_required() and not optional
     label = _label(name, info)
     origin = typing.get_origin(tp)
+    ref = extra.get("ref")
+    if ref in CASE_REFS and case is not None:
+        # A reference to a row of this case (its parties, the mediators the committee may draw on,
+        # the competent courts …): a select of the right options, labelled for a person to choose.
+        from fangtiao.mediation.forms import ref_field
+
+        return ref_field(ref, name=name, label=label, required=required or bool(meta.get("min_length")),
+                         many=origin is list, case=case, user=user)
     is_unit = name in UNIT_FIELDS or extra.get("ref") == "unit"
     if origin is list:
         (item,) = typing.get_args(tp) or (Any,)
@@ -364,12 +377,13 @@ class ActionForm(UserForm):
         return out
 
 
-def action_form_class(transition: Any, user: Any) -> type[ActionForm]:
+def action_form_class(transition: Any, user: Any, case: Any = None) -> type[ActionForm]:
     """A Django form for `transition.schema`: titles are the labels, enums become selects with their
-    Chinese labels, unit ids selects of the units the user can see, dates accept Chinese dates."""
+    Chinese labels, unit ids selects of the units the user can see, dates accept Chinese dates; with
+    `case`, references to the case's rows (parties, mediators, courts, obligations …) are selects."""
     fields: dict[str, forms.Field] = {}
     for name, info in transition.schema.model_fields.items():
         if name == "version":
             continue
-        fields[name] = _form_field(name, info, user)
+        fields[name] = _form_field(name, info, user, case)
     return type(f"{transition.schema.__name__}Form", (ActionForm,), fields)

@@ -271,16 +271,24 @@ def _clock_rows(case: Case) -> list[dict[str, Any]]:
     return rows
 
 
+CASE_HANDLERS = "fangtiao.cases.handlers"
+
+
 @login_required
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
+    from fangtiao.mediation.views import panel_context
+
     case = _get_case(request, pk)
     actions = services.available_actions(case=case, actor=request.user)
     events = [{"e": e, "label": ACTION_LABELS.get(e.action, e.action)} for e in case.events.all()]
+    # Mediation actions are offered by the mediation panel (case-aware forms, tablet pages).
+    case_actions = [t for t in actions if t.module == CASE_HANDLERS]
     return render(request, "cases/detail.html", {
+        "mediation": panel_context(case=case, user=request.user, actions=actions),
         "title": case.number, "case": case, "status_badge": status_badge(case), "flags": flag_badges(case),
         "parties": list(case.parties.all()), "clocks": _clock_rows(case), "events": events,
         "links": list(case.links.all()), "transfers": list(case.transfers.all()), "co_tasks": list(case.co_tasks.all()),
-        "supervisions": list(case.supervisions.all()), "reviews": list(case.reviews.all()), "actions": actions,
+        "supervisions": list(case.supervisions.all()), "reviews": list(case.reviews.all()), "actions": case_actions,
         "can_reveal": has_capability(request.user, "pii.reveal"),
         "can_reissue": has_capability(request.user, "case.register"),
     })
@@ -309,6 +317,10 @@ def act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     t = BY_ACTION.get(action)
     if t is None:
         raise Http404
+    if t.module != CASE_HANDLERS:
+        from fangtiao.mediation import views as mediation_views
+
+        return mediation_views.act(request, pk, action)  # one form per action: the case-aware one
     case = _get_case(request, pk)
     form_class = f.action_form_class(t, request.user)
     if request.method != "POST":

@@ -178,10 +178,14 @@ def clock_tick(*, today: dt.date | None = None, batch: int = 500) -> dict[str, i
     soon_rows = list(
         Clock.objects.filter(state=ClockState.RUNNING, notified_soon=False, due_on__gte=today,
                              due_on__lte=today + dt.timedelta(days=30))
-        .select_related("rule").values_list("pk", "due_on", "rule__due_soon_days")[: batch * 4]
+        .select_related("rule").values_list("pk", "due_on", "rule__due_soon_days", "started_on", "rule__days",
+                                            "rule__working_days", "extended_days", "paused_days")[: batch * 4]
     )
-    for pk, due_on, soon_days in soon_rows:
-        if (due_on - today).days > soon_days:
+    for pk, due_on, soon_days, started_on, days, working, extended, paused in soon_rows:
+        # Warn `due_soon_days` before the period's nominal last day: a last day moved past a holiday
+        # must not delay the warning (the 30-day confirmation window warns on day 20 regardless).
+        nominal = due_on if working else min(due_on, started_on + dt.timedelta(days=days + extended + paused))
+        if (nominal - today).days > soon_days:
             continue
         with transaction.atomic():
             if not Clock.objects.filter(pk=pk, notified_soon=False).update(notified_soon=True):

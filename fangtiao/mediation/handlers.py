@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.db.models import Q
 from django.utils import timezone
 
 from fangtiao.cases.choices import Kind, PartyType, Status, TransferPurpose
@@ -460,7 +461,9 @@ def do_sign_agreement(case: Case, actor: Any, p: Any, today: dt.date) -> Result:
     if a is None:
         raise Conflict("没有待签署的书面调解协议", code="nothing_to_sign")
     parties = {str(x.pk): x for x in case.parties.all()}
-    mediators = set(Assignment.objects.filter(mediation=a.mediation).values_list("mediator_id", flat=True))
+    # The mediators in office when the agreement was reached (a mediator replaced earlier does not sign).
+    mediators = set(Assignment.objects.filter(mediation=a.mediation).filter(Q(active=True) | Q(end_reason=svc.ROUND_ENDED))
+                    .values_list("mediator_id", flat=True))
     done = []
     for i, sig in enumerate(p.signatures):
         on = sig.signed_on or today
@@ -768,10 +771,15 @@ def do_apply_enforcement(case: Case, actor: Any, p: Any, today: dt.date) -> Resu
 
 
 def _add_years(d: dt.date, years: int) -> dt.date:
+    """`years` after `d`; a last day on a statutory holiday moves to the first working day after it
+    (民事诉讼法(2023) 第85条)."""
+    from fangtiao.clocks.services import work_calendar
+
     try:
-        return d.replace(year=d.year + years)
+        end = d.replace(year=d.year + years)
     except ValueError:  # 29 February
-        return d.replace(year=d.year + years, day=28)
+        end = d.replace(year=d.year + years, day=28)
+    return work_calendar(end, end + dt.timedelta(days=60)).next_workday(end)
 
 
 # --- follow-up ------------------------------------------------------------------------------------
@@ -829,8 +837,8 @@ def _register_recurrence(case: Case, actor: Any, p: Any, today: dt.date) -> Case
     if data["category"] is None:
         data["category"] = "other"
     new, _code = case_services.case_register(actor=actor, data=data)
-    CaseLink.objects.get_or_create(case=new, other=case, defaults={"kind": "recurrence", "reason": "回访发现纠纷反复",
-                                                                   "score": 1.0})
+    CaseLink.objects.update_or_create(case=new, other=case, defaults={"kind": "recurrence", "reason": "回访发现纠纷反复",
+                                                                      "score": 1.0})
     new.is_repeat = True
     new.save(update_fields=["is_repeat"])
     return new

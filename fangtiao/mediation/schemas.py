@@ -125,7 +125,8 @@ class ExtendMediationIn(VersionIn):
 class ObligationIn(Schema):
     party: int = Field(..., title="履行义务人（当事人）")
     content: str = Field(..., min_length=2, max_length=500, title="义务内容")
-    amount: Decimal | None = Field(None, title="金额（元）", **MONEY)
+    amount: Decimal | None = Field(None, title="金额（元）", gt=0, le=Decimal("999999999999"), max_digits=14,
+                                   decimal_places=2)
     due_on: dt.date | None = Field(None, title="履行期限")
     instalment: str = Field("", max_length=20, title="期次")
 

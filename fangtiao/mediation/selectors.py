@@ -282,11 +282,15 @@ def mediation_summary(case: Case) -> dict[str, Any]:
 
 
 def my_mediations(user: Any) -> QuerySet[Case]:
-    """The mediator's cases: those with an active assignment of the mediator linked to the login."""
+    """The mediator's cases: an active assignment of the mediator linked to the login, or one the
+    mediator kept to the end of the round (agreement, failure) — they follow it through performance."""
+    from fangtiao.mediation.services import ROUND_ENDED
+
     mediator_id = getattr(getattr(user, "mediator", None), "pk", None)
     if mediator_id is None:
         return Case.objects.none()
-    return Case.objects.filter(pk__in=Assignment.objects.filter(mediator_id=mediator_id, active=True).values("case_id"))
+    mine = Assignment.objects.filter(Q(active=True) | Q(end_reason=ROUND_ENDED), mediator_id=mediator_id)
+    return Case.objects.filter(pk__in=mine.values("case_id"))
 
 
 def sessions_on(user: Any, day: dt.date) -> QuerySet[Session]:

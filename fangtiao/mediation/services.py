@@ -77,6 +77,9 @@ def open_round(*, case: Case, unit: Unit, today: dt.date, source: str = "", note
     return m
 
 
+ROUND_ENDED = "调解结束"
+
+
 def end_round(*, case: Case, status: str, today: dt.date, reason: str = "", routes: list[str] | None = None) -> None:
     m = case.mediations.filter(status=MediationStatus.OPEN).order_by("-round").first()
     if m is None:
@@ -90,7 +93,7 @@ def end_round(*, case: Case, status: str, today: dt.date, reason: str = "", rout
     from fangtiao.mediation.models import Assignment
 
     Assignment.objects.filter(mediation=m, active=True).update(active=False, ended_at=timezone.now(),
-                                                               end_reason="调解结束")
+                                                               end_reason=ROUND_ENDED)
 
 
 def require_round(case: Case) -> Mediation:
