@@ -273,18 +273,17 @@ def do_record_session(case: Case, actor: Any, p: Any, today: dt.date) -> Result:
     """The 人民调解记录 (legal-rules §4.6): head (time, place, participants, parties present) and body
     (notices, statements, evidence, risk warnings, proposals, outcome or next step); a no-show recorded."""
     m = svc.require_round(case)
+    held_at = p.held_at if p.held_at is None or timezone.is_aware(p.held_at) else timezone.make_aware(p.held_at)
     if p.session:
         s = m.sessions.filter(pk=p.session, status=SessionStatus.SCHEDULED).first()
         if s is None:
             raise ValidationFailed.on("session", "该预约场次不存在或已记录")
     else:
         seq = (m.sessions.order_by("-seq").values_list("seq", flat=True).first() or 0) + 1
-        at = p.held_at or timezone.now()
-        s = Session(mediation=m, case=case, seq=seq, kind=p.kind, starts_at=at if timezone.is_aware(at) else timezone.make_aware(at),
-                    created_by=actor)
+        s = Session(mediation=m, case=case, seq=seq, kind=p.kind, starts_at=held_at or timezone.now(), created_by=actor)
         if not p.place.strip() and not p.on_site:
             s.place = m.unit.name
-    if p.held_at and p.held_at > timezone.now() + dt.timedelta(minutes=5):
+    if held_at and held_at > timezone.now() + dt.timedelta(minutes=5):
         raise ValidationFailed.on("held_at", "调解时间不能晚于现在")
     parties = {x.pk: x for x in case.parties.all()}
     bad = [i for i, pk in enumerate(p.present) if pk not in parties]
@@ -541,8 +540,9 @@ def do_remediate(case: Case, actor: Any, p: Any, today: dt.date) -> Result:
 
 # --- judicial confirmation -----------------------------------------------------------------------
 
-def confirmation_blockers(case: Case, today: dt.date) -> list[str]:
-    """Eligibility (民诉法解释 第355条) and the 30-day window (人民调解法 第33条; 民诉法 第205条)."""
+def confirmation_blockers(case: Case, today: dt.date, *, window: bool = True) -> list[str]:
+    """Eligibility (民诉法解释 第355条) and the 30-day window (人民调解法 第33条; 民诉法 第205条) as of
+    `today` (the application date: an application made in time may be keyed in later)."""
     a = selectors.current_agreement(case)
     if a is None:
         return ["没有调解协议"]
@@ -557,9 +557,9 @@ def confirmation_blockers(case: Case, today: dt.date) -> list[str]:
         out.append("确认物权或知识产权归属的协议不予受理（民诉法解释 第355条）")
     if a.confirmations.exclude(result__in=[ConfirmationResult.WITHDRAWN]).exists():
         out.append("该协议已申请过司法确认")
-    window = case.clocks.filter(code="confirmation.apply").order_by("-id").first()
-    if a.effective_on and window is not None and window.due_on and today > window.due_on:
-        out.append(f"已超过协议生效之日起30日的申请期限（{window.due_on:%Y年%m月%d日}届满；人民调解法 第33条）")
+    clock = case.clocks.filter(code="confirmation.apply").order_by("-id").first() if window else None
+    if a.effective_on and clock is not None and clock.due_on and today > clock.due_on:
+        out.append(f"已超过协议生效之日起30日的申请期限（{clock.due_on:%Y年%m月%d日}届满；人民调解法 第33条）")
     return out
 
 
@@ -807,7 +807,13 @@ def do_follow_up(case: Case, actor: Any, p: Any, today: dt.date) -> Result:
     if p.recurrence == Recurrence.REOPEN:
         if case.status not in (Status.AGREED, Status.PERFORMING, Status.PERFORMED, Status.FAILED):
             raise ValidationFailed.on("recurrence", "该事项当前不能重新调解")
-        unit = a.mediation.unit if a else case.holder_unit
+        if a is not None and a.confirmations.filter(result=ConfirmationResult.CONFIRMED).exists():
+            raise ValidationFailed.on("recurrence", "协议已经司法确认有效，不能重新调解：请督促履行、申请强制执行，"
+                                                    "或将新的纠纷另行登记")
+        last = case.mediations.select_related("unit").order_by("-round").first()
+        if last is None:
+            raise ValidationFailed.on("recurrence", "该事项未经调解，请将新的纠纷另行登记")
+        unit = last.unit
         if a is not None and a.status != AgreementStatus.SUPERSEDED:
             a.status = AgreementStatus.SUPERSEDED
             a.save(update_fields=["status"])
@@ -847,11 +853,14 @@ def _register_recurrence(case: Case, actor: Any, p: Any, today: dt.date) -> Case
 # --- backlog --------------------------------------------------------------------------------------
 
 def may_mark_backlog(case: Case, actor: Any) -> str | None:
-    from fangtiao.org.jurisdiction import in_scope
+    """A leader of the petition and mediation network of the place (not a court, police or line
+    department that sees the case only because it was sent there)."""
+    from fangtiao.cases.access import case_scope_path
 
-    if not (actor.is_superuser or in_scope(actor, case.region_path)):
-        return "只能认定本辖区的积案"
-    return None
+    path = case_scope_path(actor)
+    if actor.is_superuser or (path is not None and case.region_path.startswith(path)):
+        return None
+    return "只能认定本辖区的积案"
 
 
 def do_mark_backlog(case: Case, actor: Any, p: Any, today: dt.date) -> Result:

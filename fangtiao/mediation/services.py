@@ -57,8 +57,12 @@ def agreement_number(unit: Unit, year: int, seq: int) -> str:
 def open_round(*, case: Case, unit: Unit, today: dt.date, source: str = "", note: str = "") -> Mediation:
     """A new round of mediation at `unit` (on routing, on receipt of a transfer, on re-mediation).
     The previous open round, if any (a case escalated from a village to a township), is superseded."""
-    Mediation.objects.filter(case=case, status=MediationStatus.OPEN).update(
-        status=MediationStatus.SUPERSEDED, ended_on=today, end_reason=note or f"移交{unit.name}继续调解")
+    from fangtiao.mediation.models import Assignment
+
+    previous = Mediation.objects.filter(case=case, status=MediationStatus.OPEN)
+    Assignment.objects.filter(mediation__in=previous, active=True).update(
+        active=False, ended_at=timezone.now(), end_reason=f"移交{unit.name}继续调解")
+    previous.update(status=MediationStatus.SUPERSEDED, ended_on=today, end_reason=note or f"移交{unit.name}继续调解")
     last = case.mediations.order_by("-round").values_list("round", flat=True).first() or 0
     seq = next_number(scope="mediation", unit_id=unit.pk, year=today.year)
     inviting = None

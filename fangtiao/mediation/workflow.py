@@ -23,6 +23,43 @@ BACKLOG_SOURCES = frozenset({S.REGISTERED, S.ACCEPTED, S.TRANSFERRING, S.MEDIATI
                              S.RE_REVIEWING, S.AGREED, S.CONFIRMING, S.PERFORMING, S.FAILED, S.REPLIED})
 
 
+def _ready_to_agree(case: Any) -> str | None:
+    from fangtiao.mediation.handlers import agree_blockers
+
+    blockers = agree_blockers(case)
+    return ("不能登记调解协议：" + "；".join(blockers)) if blockers else None
+
+
+def _has_mediator(case: Any) -> str | None:
+    from fangtiao.mediation.models import Assignment
+
+    return None if Assignment.objects.filter(case=case, active=True).exists() else "尚未指派调解员"
+
+
+def _may_apply(case: Any) -> str | None:
+    from django.utils import timezone
+
+    from fangtiao.mediation.handlers import confirmation_blockers
+
+    blockers = confirmation_blockers(case, timezone.localdate(), window=False)  # the date applied decides the window
+    return ("不能申请司法确认：" + "；".join(blockers)) if blockers else None
+
+
+def _awaiting_acceptance(case: Any) -> str | None:
+    if case.confirmations.filter(result="pending", accepted_on__isnull=True).exists():
+        return None
+    return "法院已立案" if case.confirmations.filter(result="pending").exists() else "没有审查中的司法确认申请"
+
+
+def _may_extend_review(case: Any) -> str | None:
+    c = case.confirmations.filter(result="pending").first()
+    if c is None:
+        return "没有审查中的司法确认申请"
+    if c.accepted_on is None:
+        return "法院尚未立案"
+    return "已经延长过一次（2011 规定 第5条：延长10日）" if c.extended else None
+
+
 def _agreement_signing(case: Any) -> str | None:
     return None if case.agreements.filter(status="signing").exists() else "没有待签署的书面调解协议"
 
@@ -66,7 +103,7 @@ MEDIATION_TRANSITIONS: tuple[Transition, ...] = (
     Transition("assign", "指派调解员", frozenset({S.MEDIATING}), None, HEADS, ms.AssignIn, module=M,
                basis="人民调解法 第19条", style="primary"),
     Transition("replace_mediator", "更换调解员", frozenset({S.MEDIATING}), None, HEADS, ms.ReplaceMediatorIn, module=M,
-               basis="人民调解法 第19、23条"),
+               guard=_has_mediator, basis="人民调解法 第19、23条"),
     Transition("record_notice", "告知与同意", frozenset({S.MEDIATING}), None, MEDIATORS, ms.NoticeIn, module=M,
                basis="人民调解法 第17、23、24条"),
     Transition("invite", "邀请参与人", frozenset({S.MEDIATING}), None, MEDIATORS, ms.InviteIn, module=M,
@@ -84,7 +121,7 @@ MEDIATION_TRANSITIONS: tuple[Transition, ...] = (
     Transition("extend_mediation", "延长调解期限", frozenset({S.MEDIATING}), None, MEDIATORS, ms.ExtendMediationIn,
                module=M, basis="宁波市人民调解条例 第27条（本地惯例，可配置）"),
     Transition("agree", "调解成功（登记协议）", frozenset({S.MEDIATING}), S.AGREED, MEDIATORS, ms.AgreeIn, module=M,
-               stops=("mediation.period",), basis="人民调解法 第28、29、30条", public_note="调解成功，已达成调解协议。",
+               guard=_ready_to_agree, stops=("mediation.period",), basis="人民调解法 第28、29、30条", public_note="调解成功，已达成调解协议。",
                style="success"),
     Transition("sign_agreement", "签署协议", frozenset({S.AGREED}), None, MEDIATORS, ms.SignIn, module=M,
                guard=_agreement_signing, basis="人民调解法 第29条", style="primary"),
@@ -95,15 +132,15 @@ MEDIATION_TRANSITIONS: tuple[Transition, ...] = (
                guard=_may_remediate, stops=("confirmation.apply", "follow_up"),
                basis="人民调解法 第33条；民事诉讼法(2023) 第206条"),
     Transition("apply_confirmation", "申请司法确认", frozenset({S.AGREED}), S.CONFIRMING, MEDIATORS, ms.ApplyConfirmationIn,
-               module=M, stops=("confirmation.apply",), starts=("confirmation.accept",),
+               module=M, guard=_may_apply, stops=("confirmation.apply",), starts=("confirmation.accept",),
                basis="人民调解法 第33条；民事诉讼法(2023) 第205条；民诉法解释 第354、355条",
                public_note="已向人民法院申请司法确认。"),
     Transition("accept_confirmation", "法院立案", frozenset({S.CONFIRMING}), None, COURT, ms.AcceptConfirmationIn,
-               holder_only=False, module=M, guard=_has_confirmation_pending, stops=("confirmation.accept",),
+               holder_only=False, module=M, guard=_awaiting_acceptance, stops=("confirmation.accept",),
                starts=("confirmation.decide", "confirmation.limit"),
                basis="《关于人民调解协议司法确认程序的若干规定》(2011) 第4条", style="primary"),
     Transition("extend_confirmation", "延长审查期限", frozenset({S.CONFIRMING}), None, COURT, ms.ExtendConfirmationIn,
-               holder_only=False, module=M, guard=_has_confirmation_pending,
+               holder_only=False, module=M, guard=_may_extend_review,
                basis="《关于人民调解协议司法确认程序的若干规定》(2011) 第5条"),
     Transition("record_confirmation", "记录确认结果", frozenset({S.CONFIRMING}), None, COURT, ms.ConfirmationResultIn,
                holder_only=False, module=M, guard=_has_confirmation_pending,

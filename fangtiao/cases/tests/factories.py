@@ -12,7 +12,11 @@
 - `case_in_state(xw, state)` drives a fresh case through the services into any lifecycle state.
 - `act(...)` runs one lifecycle action with the case's current version.
 - `valid_payload(...)`, `bad_payload(...)` and `expected_status(...)` describe each action for
-  the table-driven transition tests.
+  the table-driven transition tests; `variant(action, source)` names the state variant (e.g.
+  "agreed+signing", "performing+overdue") that meets an action's guard.
+- `actor_for` / `permitted_user` pick who takes an action: a role at the holding unit, or — for the
+  actions taken elsewhere — the court liaison of the court applied to and the consulted expert
+  (`ask_expert` puts a case before the test world's lawyer).
 - `frozen(day)` fixes "today" (django.utils.timezone.now) for clock tests.
 """
 
@@ -23,6 +27,7 @@ import itertools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 from unittest import mock
 from zoneinfo import ZoneInfo
@@ -218,12 +223,47 @@ COMMITTEE_PREFERRED = ("committee_head", "mediator", "officer", "leader", "clerk
 
 
 def actor_for(xw: XWorld, case: Case, action: str) -> User:
-    """A user at the holding unit with a role the action permits (committees: head or mediator first)."""
+    """A user at the holding unit with a role the action permits (committees: head or mediator first);
+    for the actions taken outside the holding unit: the consulted expert, the court's liaison."""
     t = BY_ACTION[action]
+    if t.roles == {"expert"}:
+        return xw.w.users["expert_user"]
+    if t.roles == {"court_liaison"}:
+        return xw.user(confirmation_court(xw, case), "court_liaison")
     unit = case.holder_unit
     order = COMMITTEE_PREFERRED if unit.is_mediation_committee else PREFERRED_ROLES
     role = next(r for r in order if r in t.roles)
     return xw.user(unit, role)
+
+
+def acting_unit(xw: XWorld, case: Case, action: str) -> Unit:
+    """Where a permitted user sits: the co-unit for co_reply, the court the confirmation was applied to
+    for the court's actions, the consulted expert's unit for an opinion, else the holder."""
+    roles = BY_ACTION[action].roles
+    if action == "co_reply":
+        return xw.units["t01_committee"]
+    if roles == {"expert"}:
+        return xw.w.users["expert_user"].unit
+    if roles == {"court_liaison"}:
+        return confirmation_court(xw, case)
+    return case.holder_unit
+
+
+def permitted_user(xw: XWorld, case: Case, action: str, role: str | None = None) -> User:
+    """A user with `role` (default: the first the action permits) where the action is taken. An expert acts
+    through the expert record linked to the login — the test world's lawyer — not a role at a unit."""
+    role = role or sorted(BY_ACTION[action].roles)[0]
+    if role == "expert":
+        return xw.w.users["expert_user"]
+    return xw.user(acting_unit(xw, case, action), role)
+
+
+def confirmation_court(xw: XWorld, case: Case) -> Unit:
+    """The court a confirmation of `case` was applied to (the district court if none yet)."""
+    from fangtiao.mediation.models import Confirmation
+
+    c = Confirmation.objects.filter(case=case).select_related("court__region").order_by("-id").first()
+    return c.court if c is not None else xw.units["court"]
 
 
 def higher_unit(xw: XWorld, unit: Unit) -> Unit:
@@ -254,7 +294,116 @@ def valid_payload(xw: XWorld, case: Case, action: str, actor: Any) -> dict[str, 
         return {"organ": higher_unit(xw, case.holder_unit).pk, "requested_on": today, "reasons": "不服处理意见"}
     if action == "request_re_review":
         return {"organ": xw.city_bureau.pk, "requested_on": today, "reasons": "不服复查意见"}
+    if action in _MEDIATION_PAYLOADS:
+        return _MEDIATION_PAYLOADS[action](xw, case)
     return dict(_STATIC_PAYLOADS[action])
+
+
+# --- the mediation actions: payloads that name the case's parties, mediators and obligations -----
+
+def parties_of(case: Case) -> list[Any]:
+    return list(case.parties.order_by("sort", "id"))
+
+
+def obligor(case: Case) -> Any:
+    """Who owes under the agreement: the other side if registered, else the petitioner."""
+    parties = parties_of(case)
+    return next((p for p in parties if p.role == "respondent"), parties[0])
+
+
+def active_mediators(case: Case) -> list[int]:
+    from fangtiao.mediation.models import Assignment
+
+    return list(Assignment.objects.filter(case=case, active=True, mediation__status="open")
+                .order_by("-lead", "id").values_list("mediator_id", flat=True))
+
+
+def current_agreement(case: Case) -> Any:
+    from fangtiao.mediation.selectors import current_agreement as current
+
+    return current(case)
+
+
+def open_obligations(case: Case) -> list[Any]:
+    a = current_agreement(case)
+    if a is None:
+        return []
+    return list(a.obligations.filter(status__in=["pending", "partial", "overdue"]).order_by("seq", "id"))
+
+
+def _assign(xw: XWorld, case: Case) -> dict[str, Any]:
+    busy = set(active_mediators(case))
+    pick = next((m for m in (xw.w.mediators["wang_t01"], xw.w.mediators["shan_t01"]) if m.pk not in busy),
+                xw.w.mediators["wang_t01"])
+    return {"mediators": [pick.pk], "reason": "擅长物业纠纷"}
+
+
+def _replace(xw: XWorld, case: Case) -> dict[str, Any]:
+    busy = active_mediators(case)
+    current = busy[0] if busy else xw.w.mediators["wang_t01"].pk
+    replacement = next(m.pk for m in (xw.w.mediators[k] for k in ("shan_t01", "wang_t01", "zhao_v01"))
+                       if m.pk not in busy and m.pk != current)
+    return {"mediator": current, "replacement": replacement, "party": parties_of(case)[0].pk,
+            "reason": "当事人认为调解员与对方熟识"}
+
+
+def _obligations(case: Case) -> list[dict[str, Any]]:
+    due = (timezone.localdate() + dt.timedelta(days=10)).isoformat()
+    who = obligor(case).pk
+    return [{"party": who, "content": "退还多收的电梯维修费", "amount": "300.00", "due_on": due},
+            {"party": who, "content": "张贴书面致歉", "due_on": due}]
+
+
+def _agree(xw: XWorld, case: Case, **kw: Any) -> dict[str, Any]:
+    return {"form": "written", "terms": "物业公司于10日内退还多收费用并书面致歉", "facts": "物业公司重复收取电梯维修费",
+            "obligations": _obligations(case), **kw}
+
+
+def _signatures(xw: XWorld, case: Case) -> dict[str, Any]:
+    from fangtiao.mediation.models import Assignment
+
+    a = current_agreement(case)
+    mediator = (Assignment.objects.filter(mediation=a.mediation).order_by("-lead", "id")
+                .values_list("mediator_id", flat=True).first() if a else None) or xw.w.mediators["wang_t01"].pk
+    return {"signatures": [*({"signer": str(p.pk), "method": "sign_fingerprint"} for p in parties_of(case)),
+                           {"signer": "mediator", "mediator": mediator}, {"signer": "seal", "method": "seal"}]}
+
+
+def _performance(xw: XWorld, case: Case) -> dict[str, Any]:
+    obs = open_obligations(case)
+    return {"obligation": obs[0].pk if obs else 999_999, "proof_kind": "receipt", "proof_note": "收条一张"}
+
+
+def _enforcement(xw: XWorld, case: Case) -> dict[str, Any]:
+    overdue = [o.pk for o in open_obligations(case) if o.status == "overdue" and not o.enforced]
+    return {"obligations": overdue or [999_999], "note": "逾期未履行"}
+
+
+def _book(xw: XWorld, case: Case) -> dict[str, Any]:
+    starts = timezone.now() + dt.timedelta(days=1)
+    return {"starts_at": starts.isoformat(), "ends_at": (starts + dt.timedelta(hours=2)).isoformat(),
+            "place": "东城调委第一调解室"}
+
+
+_MEDIATION_PAYLOADS: dict[str, Any] = {
+    "intervene": lambda xw, case: {"unit": xw.units["t01_committee"].pk, "consent": True, "note": "排查发现，提前介入"},
+    "assign": _assign,
+    "replace_mediator": _replace,
+    "record_notice": lambda xw, case: {"party": parties_of(case)[0].pk, "note": "已签收须知"},
+    "invite": lambda xw, case: {"name": "王阿姨", "relation": "neighbour", "organisation": "上洋村3号", "consent": True},
+    "request_opinion": lambda xw, case: {"expert": xw.w.experts["lawyer"].pk, "question": "重复收取电梯费是否有依据？"},
+    "record_opinion": lambda xw, case: {"opinion": "依据《物业管理条例》，重复收费无依据，应予退还。"},
+    "book_session": _book,
+    "record_session": lambda xw, case: {"applicant_statement": "多收300元", "respondent_statement": "愿意退还",
+                                        "proposal": "退还并致歉", "outcome": "agreed"},
+    "report_risk": lambda xw, case: {"description": "双方情绪激动，可能激化", "measures": "分开做思想工作"},
+    "extend_mediation": lambda xw, case: {"days": 15, "both_parties_request": True, "reason": "需要补充证据"},
+    "agree": _agree,
+    "sign_agreement": _signatures,
+    "apply_confirmation": lambda xw, case: {"court": confirmation_court(xw, case).pk, "property_proof": True},
+    "record_performance": _performance,
+    "apply_enforcement": _enforcement,
+}
 
 
 _STATIC_PAYLOADS: dict[str, dict[str, Any]] = {
@@ -270,8 +419,13 @@ _STATIC_PAYLOADS: dict[str, dict[str, Any]] = {
     "co_reply": {"reply": "已核实，物业费收取有误"},
     "reply": {"outcome": "support", "request": "退还多收费用", "facts": "经查物业公司重复收费属实",
               "opinion": "责令退还", "basis": "《物业管理条例》第四十二条"},
-    "agree": {"form": "written", "terms": "物业公司于30日内退还多收费用"},
-    "fail": {"reason": "物业公司拒绝退费", "next": "litigation"},
+    "fail": {"reason": "物业公司拒绝退费", "next": "litigation", "routes_told": ["arbitration"]},
+    "remediate": {"reason": "双方要求变更协议内容"},
+    "accept_confirmation": {"court_number": "（2026）浙1003民特1号"},
+    "extend_confirmation": {"reason": "案情复杂，经院长批准延长"},
+    "record_confirmation": {"result": "confirmed", "court_number": "（2026）浙1003民特1号"},
+    "follow_up": {"method": "phone", "satisfaction": "satisfied", "performance": "已按协议履行", "notes": "无反复"},
+    "mark_backlog": {"reason": "同一事项多次信访，久拖未决"},
     "withdraw": {"reason": "信访人主动撤回"},
     "answer_review": {"outcome": "explain", "opinion": "维持原处理意见并作解释"},
     "record_hearing": {"days": 10, "note": "举行听证"},
@@ -281,8 +435,10 @@ _STATIC_PAYLOADS: dict[str, dict[str, Any]] = {
 }
 
 
-# (payload change, the field whose error is expected)
-BAD_PAYLOADS: dict[str, tuple[dict[str, Any], str]] = {
+# (payload change, the field whose error is expected); a change may be computed from the world and
+# the case. The mediation actions mostly break a rule their handler checks (after the schema), so the
+# matrix also shows that a refusal half-way through a handler leaves nothing behind.
+BAD_PAYLOADS: dict[str, tuple[Any, str]] = {
     "accept": ({"notice": "告" * 5001}, "notice"),
     "reject": ({"channel": "moon"}, "channel"),
     "forward": ({"authority": ""}, "authority"),
@@ -297,8 +453,30 @@ BAD_PAYLOADS: dict[str, tuple[dict[str, Any], str]] = {
     "extend": ({"days": 31}, "days"),
     "co_reply": ({"reply": ""}, "reply"),
     "reply": ({"outcome": "maybe"}, "outcome"),
-    "agree": ({"form": "video"}, "form"),
+    "intervene": ({"consent": False}, "consent"),  # 第17条: not without both parties' consent
+    # a mediator of another township is not in the committee's pool
+    "assign": (lambda xw, case: {"mediators": [xw.w.mediators["li_t02"].pk]}, "mediators.0"),
+    "replace_mediator": (lambda xw, case: {"replacement": xw.w.mediators["li_t02"].pk}, "replacement"),
+    "record_notice": ({"party": 999_999}, "party"),
+    "invite": ({"consent": False}, "consent"),  # 第20条: only with the parties' consent
+    "request_opinion": ({"due_on": "2020-01-01"}, "due_on"),
+    "record_opinion": ({"opinion": "同意"}, "opinion"),
+    "book_session": (lambda xw, case: {"ends_at": (timezone.now() + dt.timedelta(hours=20)).isoformat()}, "ends_at"),
+    "record_session": ({"present": [999_999]}, "present.0"),
+    "report_risk": ({"description": ""}, "description"),
+    "extend_mediation": ({"both_parties_request": False}, "both_parties_request"),
+    "agree": ({"obligations": [{"party": 999_999, "content": "赔偿损失", "amount": "100.00"}]}, "obligations.0.party"),
+    "sign_agreement": ({"signatures": [{"signer": "路人"}]}, "signatures.0.signer"),
     "fail": ({"next": "heaven"}, "next"),
+    "remediate": ({"reason": ""}, "reason"),
+    "apply_confirmation": ({"joint": False}, "joint"),  # 第33条: both parties apply jointly
+    "accept_confirmation": ({"accepted_on": "2020-01-01"}, "accepted_on"),
+    "extend_confirmation": ({"reason": ""}, "reason"),
+    "record_confirmation": ({"result": "rejected"}, "ground"),  # 解释 第358条: a rejection states its ground
+    "record_performance": ({"amount": "99999.00"}, "amount"),
+    "apply_enforcement": ({"obligations": [999_999]}, "obligations"),
+    "follow_up": ({"lawsuit": True}, "lawsuit_result"),
+    "mark_backlog": ({"responsible_leader": 999_999}, "responsible_leader"),
     "withdraw": ({"reason": ""}, "reason"),
     "request_review": ({"requested_on": "2026-13-01"}, "requested_on"),
     "answer_review": ({"opinion": ""}, "opinion"),
@@ -313,13 +491,15 @@ BAD_PAYLOADS: dict[str, tuple[dict[str, Any], str]] = {
 def bad_payload(xw: XWorld, case: Case, action: str, actor: Any) -> tuple[dict[str, Any], str]:
     change, field = BAD_PAYLOADS[action]
     p = valid_payload(xw, case, action, actor)
-    p.update(change)
+    p.update(change(xw, case) if callable(change) else change)
     return p, field
 
 
-def expected_status(case: Case, action: str) -> str:
-    """The state an action leads to from the case's current state."""
+def expected_status(case: Case, action: str, data: dict[str, Any] | None = None) -> str:
+    """The state an action leads to from the case's current state (with `data`, default the valid payload)."""
     t = BY_ACTION[action]
+    case = fresh(case)
+    data = data or {}
     if t.target is not None:
         return t.target
     if action == "route":
@@ -329,7 +509,29 @@ def expected_status(case: Case, action: str) -> str:
         return pending.resume_status if action == "receive" else pending.previous_status
     if action == "fail":
         return "failed"
-    return case.status  # report_major, supervise, extend, co_reply, record_hearing
+    if action == "intervene":  # to another unit through a transfer signed for, else at once
+        return "mediating" if data.get("unit") == case.holder_unit_id else "transferring"
+    if action == "record_notice":  # 第17条: a party's refusal ends the mediation
+        return "failed" if data.get("consent") == "refused" else case.status
+    if action == "record_confirmation":
+        if data.get("result", "confirmed") != "confirmed":
+            return "agreed"  # rejected, withdrawn, not accepted: vary, re-mediate or sue
+        return "performing" if open_obligations(case) else "performed"
+    if action == "record_performance":
+        ob = next((o for o in open_obligations(case) if o.pk == data.get("obligation")), None)
+        if ob is None and not data:
+            obs = open_obligations(case)
+            ob = obs[0] if obs else None
+        paid_off = ob is not None and (data.get("amount") is None
+                                       or ob.amount is None or ob.performed_amount + Decimal(data["amount"]) >= ob.amount)
+        others = [o for o in open_obligations(case) if ob is None or o.pk != ob.pk]
+        if paid_off and not others and case.status in ("agreed", "performing"):
+            return "performed"
+        return case.status
+    if action == "follow_up" and data.get("recurrence") == "reopen":
+        return "mediating"
+    # report_major, supervise, extend, co_reply, record_hearing, the mediation records, mark_backlog
+    return case.status
 
 
 # --- driving a case into a state ---------------------------------------------------------------
@@ -345,11 +547,26 @@ def _step(xw: XWorld, case: Case, step: str) -> Case:
         actor = actor_for(xw, case, "route")
         return act(case, actor, "route", to="handling", unit=case.holder_unit_id, co_units=[xw.units["t01_committee"].pk],
                    task="协同核查")
+    if step == "agree_unsigned":  # a written agreement to be signed later (第29条)
+        return act(case, actor_for(xw, case, "agree"), "agree", **_agree(xw, case, signed=False))
+    if step == "agree_oral":  # an oral agreement performed on the spot (第28条): nothing left to perform
+        return act(case, actor_for(xw, case, "agree"), "agree", form="oral", terms="物业公司当场退还300元",
+                   performance="当场履行完毕")
+    if step == "overdue":  # the worker marks obligations past their day (run after building in the past)
+        from fangtiao.mediation.services import tick
+
+        tick(today=timezone.localdate())
+        return fresh(case)
     actor = actor_for(xw, case, step)
     return act(case, actor, step, **valid_payload(xw, case, step, actor))
 
 
 _MEDIATING = ["accept", "route_mediation", "receive"]
+_READY = [*_MEDIATING, "assign", "record_session"]  # a mediator assigned and a session held (第19、27条)
+_AGREED = [*_READY, "agree"]
+_CONFIRMING = [*_AGREED, "apply_confirmation"]
+_PERFORMING = [*_CONFIRMING, "record_confirmation"]  # confirmed with obligations still to perform
+_PERFORMED = [*_PERFORMING, "record_performance", "record_performance"]
 _HANDLING = ["accept", "route_handling"]
 _REPLIED = [*_HANDLING, "reply"]
 _REVIEWED = [*_REPLIED, "request_review", "answer_review"]
@@ -358,6 +575,9 @@ STATE_STEPS: dict[str, list[str]] = {
     "accepted": ["accept"],
     "transferring": ["accept", "transfer"],
     "mediating": _MEDIATING,
+    "mediating+assigned": [*_MEDIATING, "assign"],
+    "mediating+ready": _READY,
+    "mediating+opinion": [*_MEDIATING, "request_opinion"],
     "handling": _HANDLING,
     "handling+co": ["accept", "route_handling_co"],
     "replied": _REPLIED,
@@ -370,20 +590,77 @@ STATE_STEPS: dict[str, list[str]] = {
     "not_accepted": ["reject"],
     "forwarded": ["forward"],
     "diverted": ["accept", "divert"],
-    "agreed": [*_MEDIATING, "agree"],
+    "agreed": _AGREED,
+    "agreed+signing": [*_READY, "agree_unsigned"],
+    "agreed+opinion": [*_AGREED, "request_opinion"],
+    "agreed+followed": [*_READY, "agree_oral", "follow_up"],
+    "confirming": _CONFIRMING,
+    "confirming+accepted": [*_CONFIRMING, "accept_confirmation"],
+    "performing": _PERFORMING,
+    "performing+overdue": [*_PERFORMING, "overdue"],
+    "performing+enforced": [*_PERFORMING, "overdue", "apply_enforcement", "follow_up"],
+    "performed": _PERFORMED,
+    "performed+followed": [*_PERFORMED, "follow_up"],
     "failed": [*_MEDIATING, "fail"],
+    "failed+opinion": [*_MEDIATING, "request_opinion", "fail"],
     "withdrawn": ["withdraw"],
     "archived": [*_REPLIED, "close", "archive"],
 }
+# Variants built this many days ago (up to the step "overdue", which runs today): an obligation due
+# 10 days after the agreement is then past its day.
+BUILT_DAYS_AGO: dict[str, int] = {"performing+overdue": 20, "performing+enforced": 20}
+
+
+# The variant of a source state that satisfies an action's guard or its handler's preconditions.
+_VARIANTS: dict[tuple[str, str], str] = {
+    ("request_re_review", "replied"): "replied+review",  # 复核 only after 复查 (第36条)
+    ("request_re_review", "closed"): "closed+review",
+    ("co_reply", "handling"): "handling+co",  # a co-unit with a task (第24条)
+    ("replace_mediator", "mediating"): "mediating+assigned",  # someone to replace (第23条)
+    ("agree", "mediating"): "mediating+ready",  # a mediator assigned and a session held (第19、27条)
+    ("record_opinion", "mediating"): "mediating+opinion",  # the expert was asked
+    ("record_opinion", "agreed"): "agreed+opinion",
+    ("record_opinion", "failed"): "failed+opinion",
+    ("sign_agreement", "agreed"): "agreed+signing",  # a written agreement not yet signed (第29条)
+    ("extend_confirmation", "confirming"): "confirming+accepted",  # the court accepted it (2011 规定 第5条)
+    ("apply_enforcement", "performing"): "performing+overdue",  # 民诉法 第206条: not performed in time
+    # closing a mediated case: obligations performed or enforced, and the parties visited (第31条)
+    ("close", "agreed"): "agreed+followed",
+    ("close", "performing"): "performing+enforced",
+    ("close", "performed"): "performed+followed",
+}
+
+
+def variant(action: str, source: str) -> str:
+    """The state variant that satisfies the transition's guard."""
+    return _VARIANTS.get((action, source), source)
 
 
 def case_in_state(xw: XWorld, state: str, **overrides: Any) -> Case:
     """A fresh case driven through the services into `state` (or a variant such as "replied+review")."""
-    case = make_case(xw, **overrides)
-    for step in STATE_STEPS[state]:
+    steps = STATE_STEPS[state]
+    days_ago = BUILT_DAYS_AGO.get(state, 0)
+    past = steps[:steps.index("overdue")] if days_ago else []
+    if past:
+        with frozen(timezone.localdate() - dt.timedelta(days=days_ago)):
+            case = make_case(xw, **overrides)
+            for step in past:
+                case = _step(xw, case, step)
+    else:
+        case = make_case(xw, **overrides)
+    for step in steps[len(past):]:
         case = _step(xw, case, step)
     assert case.status == state.split("+")[0], (state, case.status)
     return case
+
+
+def ask_expert(xw: XWorld, case: Case) -> Any:
+    """An unanswered opinion request to the test world's lawyer (so the expert sees the case)."""
+    from fangtiao.mediation.models import OpinionRequest
+
+    return OpinionRequest.objects.create(case=case, expert=xw.w.experts["lawyer"], question="请出具书面意见",
+                                         due_on=timezone.localdate() + dt.timedelta(days=7),
+                                         requested_by=xw.w.users["head_t01"])
 
 
 # --- observing that nothing changed -----------------------------------------------------------
@@ -399,6 +676,34 @@ def footprint(case: Case | int) -> dict[str, Any]:
         "clocks": sorted(Clock.objects.filter(case=c).values_list("code", "state", "due_on")),
         "transfers": sorted(Transfer.objects.filter(case=c).values_list("number", "status")),
         "notifications": Notification.objects.count(),
+        "is_backlog": c.is_backlog, "is_escalation_risk": c.is_escalation_risk,
+        "mediation": _mediation_footprint(c),
+    }
+
+
+def _mediation_footprint(case: Case) -> dict[str, Any]:
+    """The mediation records of the case: rounds, mediators, notices, sessions, agreements with their
+    signatures and obligations, confirmations, performance, enforcement, follow-ups, opinions, risks."""
+    from fangtiao.mediation import models as m
+
+    return {
+        "rounds": sorted(m.Mediation.objects.filter(case=case).values_list("round", "status", "extended_days", "public")),
+        "assignments": sorted(m.Assignment.objects.filter(case=case).values_list("mediator_id", "active")),
+        "notices": sorted(m.PartyNotice.objects.filter(case=case).values_list("party_id", "consent")),
+        "participants": m.Participant.objects.filter(case=case).count(),
+        "sessions": sorted(m.Session.objects.filter(case=case).values_list("seq", "status")),
+        "agreements": sorted(m.Agreement.objects.filter(case=case).values_list("number", "status")),
+        "signatures": m.Signature.objects.filter(case=case).count(),
+        "obligations": sorted(m.Obligation.objects.filter(case=case).values_list("id", "status", "enforced")),
+        "performances": m.Performance.objects.filter(case=case).count(),
+        "confirmations": sorted(m.Confirmation.objects.filter(case=case).values_list("id", "result", "accepted_on",
+                                                                                     "extended")),
+        "enforcements": m.Enforcement.objects.filter(case=case).count(),
+        "follow_ups": m.FollowUp.objects.filter(case=case).count(),
+        "opinions": sorted(m.OpinionRequest.objects.filter(case=case).values_list("id", "answered_at")),
+        "risks": m.RiskReport.objects.filter(case=case).count(),
+        "backlog": m.BacklogRecord.objects.filter(case=case).count(),
+        "archive": m.ArchiveFile.objects.filter(case=case).count(),
     }
 
 

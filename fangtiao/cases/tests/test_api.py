@@ -3,23 +3,29 @@ audited reveal, 检举控告 access, Idempotency-Key, and query counts."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from fangtiao.audit.models import AuditEvent
 from fangtiao.cases.models import Case
 from fangtiao.cases.tests.factories import (
     act,
     actor_for,
+    ask_expert,
     bad_payload,
     case_in_state,
     expected_status,
     footprint,
     intake,
     make_case,
+    permitted_user,
     person,
     valid_payload,
+    variant,
 )
 from fangtiao.cases.workflow import TRANSITIONS
 from fangtiao.core.errors import ValidationFailed
@@ -34,13 +40,9 @@ def api(user=None):
 
 def _source(t):
     order = ["registered", "accepted", "handling", "mediating", "transferring", "replied", "reviewing", "re_reviewing",
-             "closed"]
+             "agreed", "confirming", "performing", "closed"]
     source = next((s for s in order if s in t.sources), sorted(t.sources)[0])
-    if t.action == "request_re_review":
-        return f"{source}+review"
-    if t.action == "co_reply":
-        return "handling+co"
-    return source
+    return variant(t.action, source)
 
 
 def _wrong_state(t):
@@ -52,10 +54,10 @@ def test_action_statuses_over_http(xw, t):
     """200 for a permitted holder, 403 for another role, 404 in another township, 409 for a stale
     version, 422 for bad input with field errors — each refusal changing nothing."""
     case = case_in_state(xw, _source(t))
-    unit = xw.units["t01_committee"] if t.action == "co_reply" else case.holder_unit
-    user = xw.user(unit, sorted(t.roles)[0])
+    user = permitted_user(xw, case, t.action)
     url = f"/api/v1/cases/{case.pk}/actions/{t.action}"
-    body = {**valid_payload(xw, case, t.action, user), "version": case.version}
+    payload = valid_payload(xw, case, t.action, user)
+    body = {**payload, "version": case.version}
     clients = {
         "ok": api(user),
         "role": api(xw.user(case.holder_unit, "admin")),
@@ -79,7 +81,7 @@ def test_action_statuses_over_http(xw, t):
     assert r.status_code == 422
     assert footprint(case) == before
 
-    expected = expected_status(case, t.action)
+    expected = expected_status(case, t.action, payload)
     r = clients["ok"].post(url, body)
     assert r.status_code == 200, r.content
     out = r.json()
@@ -91,7 +93,11 @@ def test_action_statuses_over_http(xw, t):
 def test_wrong_state_over_http_is_409(xw, t):
     state = _wrong_state(t)
     case = case_in_state(xw, state)
-    user = xw.user(case.holder_unit, sorted(t.roles)[0])
+    if t.roles == {"expert"}:
+        ask_expert(xw, case)  # else the case does not exist for the expert (404)
+        user = xw.expert_user
+    else:
+        user = xw.user(case.holder_unit, sorted(t.roles)[0])
     r = api(user).post(f"/api/v1/cases/{case.pk}/actions/{t.action}",
                        {**valid_payload(xw, case, t.action, user), "version": case.version})
     assert r.status_code == 409, (state, r.content)
@@ -416,6 +422,55 @@ class TestQueryCounts:
 
         assert run(cases[0]) == run(cases[1])  # 5× the parties, events and supervisions: same queries
         assert run(small) <= run(cases[1]) <= 16
+
+    def _mediated(self, xw, n):
+        """A mediated case with n of everything its mediation block lists: parties (notices, signatures),
+        sessions, participants, opinions, risks, obligations with performances, follow-ups."""
+        case = case_in_state(xw, "mediating+ready", parties=[person(), *(person(role="respondent") for _ in range(n))])
+        head, liaison = xw.user(case.holder_unit, "committee_head"), xw.user(xw.units["court"], "court_liaison")
+        party = case.parties.order_by("id").last().pk
+        due = (timezone.localdate() + dt.timedelta(days=10)).isoformat()
+        for i in range(n):
+            case = act(case, head, "record_session", applicant_statement=f"第{i}次陈述", present=[party])
+            case = act(case, head, "book_session", **valid_payload(xw, case, "book_session", head))
+            case = act(case, head, "invite", name=f"邻居{i}", relation="neighbour", consent=True)
+            case = act(case, head, "request_opinion", **valid_payload(xw, case, "request_opinion", head))
+            case = act(case, head, "report_risk", description=f"风险{i}，情绪激动")
+        case = act(case, head, "agree", form="written", terms="分期退还",
+                   obligations=[{"party": party, "content": f"第{i + 1}期退款", "amount": "100.00", "due_on": due}
+                                for i in range(n)])
+        case = act(case, head, "apply_confirmation", court=xw.units["court"].pk)
+        case = act(case, liaison, "record_confirmation", result="confirmed")
+        for ob in case.obligations.all():
+            case = act(case, head, "record_performance", obligation=ob.pk, amount="50.00")
+        for i in range(n):
+            case = act(case, head, "follow_up", method="phone", satisfaction="satisfied", notes=f"回访{i}")
+        assert case.status == "performing"
+        return case
+
+    def test_mediated_detail_is_constant_in_sessions_and_obligations(self, xw):
+        """The `mediation` block (mediation.api.mediation_out → selectors.mediation_summary) costs the same
+        whether a case has one or five sessions, obligations, performances, follow-ups…"""
+        one, five = self._mediated(xw, 1), self._mediated(xw, 5)
+        c = api(xw.officer)
+        c.get(f"/api/v1/cases/{one.pk}")
+
+        def run(case):
+            with CaptureQueriesContext(connection) as ctx:
+                r = c.get(f"/api/v1/cases/{case.pk}")
+                assert r.status_code == 200
+            return len(ctx.captured_queries), r.json()["mediation"]
+
+        (n1, m1), (n5, m5) = run(one), run(five)
+        assert len(m1["sessions"]) == 3 and len(m1["obligations"]) == 1
+        assert len(m5["sessions"]) == 11 and len(m5["obligations"]) == 5 and len(m5["follow_ups"]) == 5
+        assert all(len(o["performances"]) == 1 for o in m5["obligations"])
+        assert n1 == n5, (n1, n5)
+        # 11 for the case itself (see the test above) + 21 for the mediation block: the existence check, the
+        # rounds with their 5 prefetches, agreements with obligations, performances and signatures,
+        # confirmations, opinions, follow-ups, enforcements, risks, backlog, archive, and the 4 of
+        # handlers.enforcement_deadline (the agreement, confirmation and due dates read again, the calendar)
+        assert n5 <= 33
 
     def test_actions_listing_is_bounded(self, xw):
         case = case_in_state(xw, "handling")

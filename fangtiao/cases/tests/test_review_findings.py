@@ -118,10 +118,11 @@ def test_collective_visit_with_one_address_missing_keeps_the_notice_clock(xw):
 def test_mediation_outcome_is_fed_back_to_the_sending_unit(xw):
     from fangtiao.notifications.models import Notification
 
-    case = case_in_state(xw, "mediating")
+    case = case_in_state(xw, "mediating+ready")  # a mediator assigned and a session held
     sent = case.transfers.filter(purpose="mediation").first()
     assert sent is not None and sent.from_unit_id != case.holder_unit_id
-    act(case, xw.user(case.holder_unit, "committee_head"), "agree", form="written", terms="赔偿5000元，月底前付清")
+    act(case, xw.user(case.holder_unit, "committee_head"), "agree", form="written", terms="赔偿5000元",
+        performance="月底前付清")
     assert Notification.objects.filter(unit_id=sent.from_unit_id, kind="mediation_result", case=case).count() == 1
 
 

@@ -20,15 +20,20 @@ from fangtiao.cases.tests.factories import (
     ALL_ROLES,
     STATE_STEPS,
     act,
+    acting_unit,
     actor_for,
+    ask_expert,
     bad_payload,
     case_in_state,
+    confirmation_court,
     expected_status,
     footprint,
     fresh,
     make_case,
     other_unit,
+    permitted_user,
     valid_payload,
+    variant,
 )
 from fangtiao.cases.workflow import BY_ACTION, TRANSITIONS
 from fangtiao.clocks.models import Clock
@@ -54,22 +59,20 @@ def try_in_savepoint(case_pk, actor, action, data):
     return result
 
 
-def variant(action: str, source: str) -> str:
-    """The state variant that satisfies the transition's guard."""
-    if action == "request_re_review":
-        return f"{source}+review"  # 复核 only after 复查 (第36条)
-    if action == "co_reply":
-        return "handling+co"  # a co-unit with a task (第24条)
-    return source
-
-
 PAIRS = [(t.action, s) for t in TRANSITIONS for s in sorted(t.sources)]
 STATES = [s.value for s in Status]
 
 
-def _acting_unit(xw, case, action):
-    """Where a permitted user sits: the co-unit for co_reply, else the holder."""
-    return xw.units["t01_committee"] if action == "co_reply" else case.holder_unit
+def _elsewhere(action):
+    """What a permitted role at another unit of the case's jurisdiction gets, for actions any unit may take:
+    None (it succeeds), or the refusal. The court's actions belong to the court the confirmation was
+    applied to (403 for a liaison elsewhere); an opinion to the expert consulted (an expert not asked
+    does not see the case: 404)."""
+    if BY_ACTION[action].roles == {"court_liaison"}:
+        return PermissionDenied
+    if action == "record_opinion":
+        return NotFound
+    return None
 
 
 @pytest.mark.parametrize(("action", "source"), PAIRS, ids=[f"{a}-from-{s}" for a, s in PAIRS])
@@ -77,34 +80,38 @@ def test_transition_matrix(xw, action, source):
     t = BY_ACTION[action]
     case = case_in_state(xw, variant(action, source))
     before = footprint(case)
-    unit = _acting_unit(xw, case, action)
+    unit = acting_unit(xw, case, action)
 
     # 1. every permitted role at the acting unit succeeds (each tried on the same starting state)
     for role in sorted(t.roles):
-        user = xw.user(unit, role)
-        after = try_in_savepoint(case.pk, user, action, {**valid_payload(xw, case, action, user), "version": case.version})
-        assert after.status == expected_status(case, action), (role, after.status)
+        user = permitted_user(xw, case, action, role)
+        data = valid_payload(xw, case, action, user)
+        after = try_in_savepoint(case.pk, user, action, {**data, "version": case.version})
+        assert after.status == expected_status(case, action, data), (role, after.status)
         assert after.version == case.version + 1
 
-    # 2. every other role at the holding unit: 403 (experts see no cases at all: 404)
-    for role in sorted(set(ALL_ROLES) - t.roles):
-        user = xw.user(case.holder_unit, role)
-        expected = NotFound if role == "expert" else PermissionDenied
-        with pytest.raises(expected):
-            services.case_act(case=case.pk, actor=user, action=action,
-                              data={**valid_payload(xw, case, action, user), "version": case.version})
+    # 2. every other role at the holding unit (and at the acting unit, where that is elsewhere): 403
+    #    (experts see no cases but those they are asked about: 404)
+    for where in dict.fromkeys([case.holder_unit, unit]):
+        for role in sorted(set(ALL_ROLES) - t.roles):
+            user = xw.user(where, role)
+            expected = NotFound if role == "expert" else PermissionDenied
+            with pytest.raises(expected):
+                services.case_act(case=case.pk, actor=user, action=action,
+                                  data={**valid_payload(xw, case, action, user), "version": case.version})
 
     # 3. a permitted role at another unit of the same jurisdiction: 403 where only the holder may act
     other = other_unit(xw, case) if action != "co_reply" else case.holder_unit
     role = sorted(t.roles)[0]
     user = xw.user(other, role)
     data = {**valid_payload(xw, case, action, user), "version": case.version}
-    if t.holder_only or action == "co_reply":
-        with pytest.raises(PermissionDenied):
+    refused = PermissionDenied if t.holder_only or action == "co_reply" else _elsewhere(action)
+    if refused is not None:
+        with pytest.raises(refused):
             services.case_act(case=case.pk, actor=user, action=action, data=data)
     else:
         after = try_in_savepoint(case.pk, user, action, data)
-        assert after.status == expected_status(case, action)
+        assert after.status == expected_status(case, action, data)
 
     # 4. a permitted role in another township: the case does not exist for them (404)
     stranger = xw.user("t02_subcentre", role)
@@ -112,7 +119,7 @@ def test_transition_matrix(xw, action, source):
         services.case_act(case=case.pk, actor=stranger, action=action,
                           data={**valid_payload(xw, case, action, stranger), "version": case.version})
 
-    user = xw.user(unit, sorted(t.roles)[0])
+    user = permitted_user(xw, case, action, sorted(t.roles)[0])
     # 5. a stale version (read before the last change) or one from the future: 409
     for version in {case.version - 1, case.version + 1} - {0}:
         with pytest.raises(Conflict) as exc:
@@ -128,12 +135,14 @@ def test_transition_matrix(xw, action, source):
     assert field in fields, fields
     assert not fields[field].isascii()
 
-    # none of the refusals changed anything: version, status, holder, timeline, audit, clocks, notices
+    # none of the refusals changed anything: version, status, holder, timeline, audit, clocks, notices,
+    # and the mediation records
     assert footprint(case) == before
 
     # 7. and for real: state, version, timeline entry and audit event
-    expected = expected_status(case, action)
-    after = act(case, user, action, **valid_payload(xw, case, action, user))
+    data = valid_payload(xw, case, action, user)
+    expected = expected_status(case, action, data)
+    after = act(case, user, action, **data)
     assert after.status == expected
     assert after.version == case.version + 1
     ev = CaseEvent.objects.filter(case=case).latest("id")
@@ -144,15 +153,24 @@ def test_transition_matrix(xw, action, source):
         assert audit.changes["status"] == [case.status, expected]
 
 
+def _refusing_actor(xw, case, t):
+    """Who tries an action in a state it does not leave: a permitted role at the holding unit; for an
+    opinion the expert, asked about this case (else the case would not exist for them)."""
+    if t.roles == {"expert"}:
+        ask_expert(xw, case)
+        return xw.expert_user
+    return xw.user(case.holder_unit, sorted(t.roles)[0])
+
+
 @pytest.mark.parametrize("state", STATES)
 def test_actions_not_allowed_from_a_state_are_conflicts(xw, state):
     case = case_in_state(xw, state)
-    before = footprint(case)
     refused = [t for t in TRANSITIONS if state not in t.sources]
     assert refused, state
+    actors = {t.action: _refusing_actor(xw, case, t) for t in refused}
+    before = footprint(case)
     for t in refused:
-        unit = case.holder_unit
-        user = xw.user(unit, sorted(t.roles)[0])
+        user = actors[t.action]
         with pytest.raises(Conflict) as exc:
             services.case_act(case=case.pk, actor=user, action=t.action,
                               data={**valid_payload(xw, case, t.action, user), "version": case.version})
@@ -173,11 +191,13 @@ def test_every_state_is_reachable_and_every_transition_targets_a_state():
 
 def _observers(xw, case):
     """Who looks at a case: every role at the holder, officers/clerks of the other township
-    unit and of the district, the city, another township."""
+    unit and of the district, the city, another township; the court's liaison and the lawyer of the
+    expert pool (each sees the case only once it is sent to them)."""
     users = [xw.user(case.holder_unit, r) for r in ALL_ROLES]
     other = other_unit(xw, case)
     users += [xw.user(other, r) for r in ("officer", "clerk", "mediator")]
     users += [xw.leader, xw.user("city_bureau", "officer"), xw.user("t02_subcentre", "officer")]
+    users += [xw.user(confirmation_court(xw, case), "court_liaison"), xw.expert_user]
     return users
 
 
@@ -200,12 +220,12 @@ def test_offered_actions_are_exactly_the_ones_that_succeed(xw, state):
         assert r.status_code == 200, (user.username, r.content)
         assert [a["action"] for a in r.json()] == [t.action for t in offered], user.username
         for t in offered:
-            data = {**valid_payload(xw, case, t.action, user), "version": case.version}
+            payload = valid_payload(xw, case, t.action, user)
             try:
-                after = try_in_savepoint(case.pk, user, t.action, data)
-            except DomainError as exc:  # pragma: no cover - the assertion message is the point
+                after = try_in_savepoint(case.pk, user, t.action, {**payload, "version": case.version})
+            except DomainError as exc:
                 pytest.fail(f"{user.username} was offered “{t.action}” in {state} but it was refused: {exc.detail}")
-            assert after.status == expected_status(case, t.action)
+            assert after.status == expected_status(case, t.action, payload)
     assert footprint(case) == before
 
 

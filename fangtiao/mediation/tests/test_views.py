@@ -656,6 +656,9 @@ def test_garbage_never_gives_a_server_error(xw: Any, client: Any) -> None:
     r = client.post(f"/mediation/cases/{case.pk}/act/assign/", {"version": "abc", "mediators": [str(xw.mediators["wang_t01"].pk)]})
     assert r.status_code == 422 and "页面已过期，请刷新后重试" in html(r)
     client.force_login(mediator(xw))
-    r = client.post(f"/mediation/cases/{case.pk}/agreement/", {"version": case.version, "form": "written", "terms": "条款内容",
-                                                               "obligations-0-party": "abc", "obligations-0-amount": "NaN"})
+    r = client.post(f"/mediation/cases/{case.pk}/agreement/", {"version": case.version, "form": "written", "terms": "条款内容"})
+    assert r.status_code == 409 and "尚未指派调解员" in html(r)  # not ready to agree: refused before any field
+    ready = mediating(xw)
+    r = client.post(f"/mediation/cases/{ready.pk}/agreement/", {"version": ready.version, "form": "written", "terms": "条款内容",
+                                                                "obligations-0-party": "abc", "obligations-0-amount": "NaN"})
     assert r.status_code == 422 and "履行义务人应为本事项的当事人" in html(r) and "金额格式不正确" in html(r)
