@@ -209,7 +209,7 @@ def party_errors(errors: list[Any]) -> tuple[dict[int, dict[str, list[str]]], li
         parts = err.field.split(".")
         if parts[0] != "parties":
             rest.append(err)
-        elif len(parts) >= 3 and parts[1].isdigit():
+        elif len(parts) >= 3 and parts[1].isascii() and parts[1].isdigit():
             rows.setdefault(int(parts[1]), {}).setdefault(parts[2], []).append(err.message)
         else:
             grid.append(err.message)

@@ -50,9 +50,16 @@ def subject(case: Case) -> str:
     return case.number if case.nature == Nature.ACCUSATION else f"{case.number} {case.title[:40]}"
 
 
+# Units that can carry on a mediation (a round opens there on receipt): the committees and rooms, and the
+# 联合调解 centres that host them (三级联动: a village committee escalates to its township sub-centre).
+MEDIATING_UNIT_KINDS = MEDIATION_UNIT_KINDS | {UnitKind.SUBCENTRE, UnitKind.CENTRE}
+
+
 def _transfer(case: Case, actor: Any, to_unit: Unit, purpose: str, resume: str, note: str, today: dt.date) -> Transfer:
     if to_unit.pk == case.holder_unit_id:
         raise ValidationFailed.on("to_unit", "不能移交给本单位")
+    if resume == Status.MEDIATING and to_unit.kind not in MEDIATING_UNIT_KINDS:
+        raise ValidationFailed.on("to_unit", "调解中的事项只能移交调解组织或矛调中心继续调解；需要其他单位办理的，请先终止调解")
     _not_accused(case, to_unit, "to_unit")
     from_unit = case.holder_unit
     seq = next_number(scope="transfer", unit_id=from_unit.pk, year=today.year)

@@ -217,7 +217,7 @@ def parse_obligations(data: Mapping[str, Any]) -> tuple[list[dict[str, str]], li
         party: int | None = None
         if not row["party"]:
             err.setdefault("party", []).append("请选择履行义务人")
-        elif not row["party"].isdigit():
+        elif not (row["party"].isascii() and row["party"].isdigit() and len(row["party"]) < 19):
             err.setdefault("party", []).append("履行义务人应为本事项的当事人")
         else:
             party = int(row["party"])
@@ -249,7 +249,7 @@ def split_errors(errors: list[Any], prefix: str) -> tuple[dict[int, dict[str, li
         parts = err.field.split(".")
         if parts[0] != prefix:
             rest.append(err)
-        elif len(parts) >= 3 and parts[1].isdigit():
+        elif len(parts) >= 3 and parts[1].isascii() and parts[1].isdigit():
             rows.setdefault(int(parts[1]), {}).setdefault(parts[2], []).append(err.message)
         else:
             grid.append(err.message)

@@ -56,6 +56,11 @@ from fangtiao.notifications.services import notify_unit, notify_user
 from fangtiao.org.choices import PersonStatus, Role, UnitKind
 from fangtiao.org.models import Expert, Mediator, Unit, User
 
+# A date the user says something happened (an application to the court) may be keyed in late, but
+# not so late that it could move a statutory window (30 days, 2 years) by backdating.
+LATE_ENTRY_DAYS = 10
+
+
 # --- early intervention -------------------------------------------------------------------------
 
 def do_intervene(case: Case, actor: Any, p: Any, today: dt.date) -> Result:
@@ -326,9 +331,10 @@ def do_report_risk(case: Case, actor: Any, p: Any, today: dt.date) -> Result:
     """第25条: take preventive measures; report to the police a dispute that may become a 治安 or criminal case."""
     police = None
     if p.police_unit is not None:
-        police = Unit.objects.filter(pk=p.police_unit, kind=UnitKind.PUBLIC_SECURITY, active=True).first()
-        if police is None:
-            raise ValidationFailed.on("police_unit", "请选择公安机关（派出所）")
+        police = (Unit.objects.visible_to(actor).filter(pk=p.police_unit, kind=UnitKind.PUBLIC_SECURITY, active=True)
+                  .select_related("region").first())
+        if police is None or not _on_path(case, police):
+            raise ValidationFailed.on("police_unit", "请选择纠纷发生地的公安机关（派出所）")
     reported = p.reported_on or (today if (police or p.police_name.strip()) else None)
     if reported and reported > today:
         raise ValidationFailed.on("reported_on", "报告日期不能晚于今天")
@@ -341,6 +347,11 @@ def do_report_risk(case: Case, actor: Any, p: Any, today: dt.date) -> Result:
                     body=p.description[:500])
     told = f"，已报告{police.name if police else p.police_name}" if reported else "，未报告公安机关"
     return Result(note=f"标记激化风险{told}（人民调解法 第25条）", public=False)
+
+
+def _on_path(case: Case, unit: Unit) -> bool:
+    """The unit sits at the case's place or above it (its region is on the case's region path)."""
+    return case.region_path.startswith(unit.region.path)
 
 
 def do_extend_mediation(case: Case, actor: Any, p: Any, today: dt.date) -> Result:
@@ -376,6 +387,9 @@ def _agreement_checks(case: Case, p: Any, today: dt.date) -> tuple[dict[int, Any
     reached = p.reached_on or today
     if reached > today:
         errors.append(("reached_on", "达成日期不能晚于今天"))
+    started = case.mediations.filter(status=MediationStatus.OPEN).values_list("started_on", flat=True).first()
+    if started and reached < started:
+        errors.append(("reached_on", "达成日期不能早于本次调解开始的日期"))
     for i, ob in enumerate(p.obligations):
         if ob.party not in parties:
             errors.append((f"obligations.{i}.party", "履行义务人应为本事项的当事人"))
@@ -533,6 +547,8 @@ def do_remediate(case: Case, actor: Any, p: Any, today: dt.date) -> Result:
     if a is not None:
         a.status = AgreementStatus.SUPERSEDED  # the parties vary the agreement by a new mediation
         a.save(update_fields=["status"])
+    clocks.clock_cancel(case=case, codes=["confirmation.apply", "follow_up"], on=today)
+    case.holder_unit = unit
     svc.open_round(case=case, unit=unit, today=today, note=p.reason)
     case.outcome_note = ""
     return Result(status=Status.MEDIATING, note=f"重新调解：{p.reason}")
@@ -555,7 +571,8 @@ def confirmation_blockers(case: Case, today: dt.date, *, window: bool = True) ->
         out.append("涉及婚姻、亲子、收养等身份关系的协议不予受理（民诉法解释 第355条）")
     if a.confirms_ownership:
         out.append("确认物权或知识产权归属的协议不予受理（民诉法解释 第355条）")
-    if a.confirmations.exclude(result__in=[ConfirmationResult.WITHDRAWN]).exists():
+    if a.confirmations.exclude(result__in=[ConfirmationResult.WITHDRAWN, ConfirmationResult.DEEMED_WITHDRAWN,
+                                           ConfirmationResult.NOT_ACCEPTED]).exists():
         out.append("该协议已申请过司法确认")
     clock = case.clocks.filter(code="confirmation.apply").order_by("-id").first() if window else None
     if a.effective_on and clock is not None and clock.due_on and today > clock.due_on:
@@ -577,6 +594,8 @@ def do_apply_confirmation(case: Case, actor: Any, p: Any, today: dt.date) -> Res
     applied = p.applied_on or today
     if applied > today:
         raise ValidationFailed.on("applied_on", "申请日期不能晚于今天")
+    if applied < today - dt.timedelta(days=LATE_ENTRY_DAYS):
+        raise ValidationFailed.on("applied_on", f"申请日期早于{LATE_ENTRY_DAYS}日前，不能补录（请核实申请日期）")
     blockers = confirmation_blockers(case, applied)
     if blockers:
         raise Conflict("不能申请司法确认：" + "；".join(blockers), code="confirmation_blocked")
@@ -586,8 +605,8 @@ def do_apply_confirmation(case: Case, actor: Any, p: Any, today: dt.date) -> Res
     if applied < a.effective_on:
         raise ValidationFailed.on("applied_on", "申请日期不能早于协议生效日期")
     court, basis = _court(case, p.court, "court")
-    if p.court_basis and p.court_basis != basis and basis == CourtBasis.INVITING:
-        raise ValidationFailed.on("court_basis", "委派调解的，应向委派法院申请")
+    if p.court_basis and p.court_basis != basis:
+        raise ValidationFailed.on("court_basis", f"该法院的管辖依据是“{CourtBasis(basis).label}”")
     checklist = [
         {"item": "调解协议", "present": True},
         {"item": "调解组织主持调解的证明", "present": True},
@@ -596,7 +615,7 @@ def do_apply_confirmation(case: Case, actor: Any, p: Any, today: dt.date) -> Res
         {"item": "授权委托书", "present": p.agents, "as_needed": True},
         {"item": "司法确认申请书", "present": True},
     ]
-    c = Confirmation.objects.create(agreement=a, case=case, court=court, court_basis=p.court_basis or basis,
+    c = Confirmation.objects.create(agreement=a, case=case, court=court, court_basis=basis,
                                     applied_on=applied, checklist=checklist, created_by=actor)
     clocks.clock_stop(case=case, code="confirmation.apply", on=applied)
     clocks.clock_start(case=case, code="confirmation.accept", start_on=applied, holder_unit=court)
@@ -696,6 +715,8 @@ def do_record_confirmation(case: Case, actor: Any, p: Any, today: dt.date) -> Re
 def do_record_performance(case: Case, actor: Any, p: Any, today: dt.date) -> Result:
     """人民调解法 第31条: the committee supervises performance; each payment or act with its proof."""
     a = selectors.current_agreement(case)
+    if a is not None and a.status != AgreementStatus.EFFECTIVE:
+        raise Conflict("调解协议尚未签署生效，不能登记履行", code="agreement_not_effective")
     ob = Obligation.objects.filter(pk=p.obligation, case=case, agreement=a).select_related("party").first() if a else None
     if ob is None:
         raise ValidationFailed.on("obligation", "请选择本协议的义务")
@@ -744,6 +765,8 @@ def do_apply_enforcement(case: Case, actor: Any, p: Any, today: dt.date) -> Resu
     applied = p.applied_on or today
     if applied > today:
         raise ValidationFailed.on("applied_on", "申请日期不能晚于今天")
+    if applied < today - dt.timedelta(days=LATE_ENTRY_DAYS):
+        raise ValidationFailed.on("applied_on", f"申请日期早于{LATE_ENTRY_DAYS}日前，不能补录（请核实申请日期）")
     obs = list(Obligation.objects.filter(case=case, agreement=c.agreement, pk__in=p.obligations))
     if len(obs) != len(set(p.obligations)):
         raise ValidationFailed.on("obligations", "请选择本协议的义务")
@@ -759,8 +782,9 @@ def do_apply_enforcement(case: Case, actor: Any, p: Any, today: dt.date) -> Resu
                        code="enforcement_time_barred")
     court = c.court
     if p.court is not None:
-        court = Unit.objects.filter(pk=p.court, kind__in=[UnitKind.COURT, UnitKind.TRIBUNAL], active=True).first()
-        if court is None or court.level != c.court.level:
+        court = (Unit.objects.visible_to(actor).filter(pk=p.court, kind__in=[UnitKind.COURT, UnitKind.TRIBUNAL], active=True)
+                 .select_related("region").first())
+        if court is None or court.level != c.court.level or not _on_path(case, court):
             raise ValidationFailed.on("court", "执行法院应为作出裁定的法院或被执行财产所在地同级法院（民诉法解释 第460条）")
     e = Enforcement.objects.create(confirmation=c, case=case, court=court, applied_on=applied, note=p.note, recorded_by=actor)
     e.obligations.set(obs)
@@ -775,10 +799,11 @@ def _add_years(d: dt.date, years: int) -> dt.date:
     (民事诉讼法(2023) 第85条)."""
     from fangtiao.clocks.services import work_calendar
 
+    year = min(d.year + years, 9000)  # dates are bounded to 2100 on input; never overflow on old rows
     try:
-        end = d.replace(year=d.year + years)
+        end = d.replace(year=year)
     except ValueError:  # 29 February
-        end = d.replace(year=d.year + years, day=28)
+        end = d.replace(year=year, day=28)
     return work_calendar(end, end + dt.timedelta(days=60)).next_workday(end)
 
 
@@ -813,11 +838,14 @@ def do_follow_up(case: Case, actor: Any, p: Any, today: dt.date) -> Result:
         last = case.mediations.select_related("unit").order_by("-round").first()
         if last is None:
             raise ValidationFailed.on("recurrence", "该事项未经调解，请将新的纠纷另行登记")
+        if last.status == MediationStatus.REFUSED:
+            raise ValidationFailed.on("recurrence", "当事人曾明确拒绝调解，不得调解（人民调解法 第17条）；请将新的纠纷另行登记")
         unit = last.unit
         if a is not None and a.status != AgreementStatus.SUPERSEDED:
             a.status = AgreementStatus.SUPERSEDED
             a.save(update_fields=["status"])
-        svc.open_round(case=case, unit=unit, today=today, note="回访发现纠纷反复")
+        case.holder_unit = unit
+        svc.open_round(case=case, unit=unit, today=today, note="回访发现纠纷反复", consented=False)
         return Result(status=Status.MEDIATING, note=base + "；纠纷反复，重新调解")
     if p.recurrence == Recurrence.NEW_CASE:
         new = _register_recurrence(case, actor, p, today)

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
+from django.utils import timezone
 from ninja import Field, Schema
 from pydantic import field_validator
 
@@ -30,28 +32,54 @@ from fangtiao.mediation.choices import (
 )
 
 MONEY = {"ge": 0, "le": Decimal("999999999999"), "max_digits": 14, "decimal_places": 2}
+MAX_ID = 2**63 - 1
 
 
-class InterveneIn(VersionIn):
+def _bounded(v: Any) -> Any:
+    """Ids within the database's bigint, dates in 1900–2100, times in 2000–2100 and aware (Asia/Shanghai
+    when no offset is given): out-of-range values are field errors, never a server error."""
+    if isinstance(v, bool):
+        return v
+    if isinstance(v, int) and not 0 <= v <= MAX_ID:
+        raise ValueError("编号超出范围")
+    if isinstance(v, dt.datetime):
+        if not 2000 <= v.year <= 2100:
+            raise ValueError("时间超出范围（2000–2100年）")
+        return v if timezone.is_aware(v) else timezone.make_aware(v)
+    if isinstance(v, dt.date) and not 1900 <= v.year <= 2100:
+        raise ValueError("日期超出范围（1900–2100年）")
+    if isinstance(v, list):
+        return [_bounded(x) for x in v]
+    return v
+
+
+class Bounded(Schema):
+    @field_validator("*")
+    @classmethod
+    def _in_range(cls, v: Any) -> Any:
+        return _bounded(v)
+
+
+class InterveneIn(VersionIn, Bounded):
     unit: int = Field(..., title="介入的调解组织")
     consent: bool = Field(False, title="双方当事人同意调解")
     note: str = Field("", max_length=2000, title="介入说明（排查发现或信访线索）")
 
 
-class AssignIn(VersionIn):
+class AssignIn(VersionIn, Bounded):
     mediators: list[int] = Field(..., min_length=1, max_length=5, title="调解员", json_schema_extra={"ref": "mediator"})
     chosen_by: ChosenBy = Field(ChosenBy.COMMITTEE, title="产生方式")
     reason: str = Field("", max_length=2000, title="选定理由")
 
 
-class ReplaceMediatorIn(VersionIn):
+class ReplaceMediatorIn(VersionIn, Bounded):
     mediator: int = Field(..., title="被更换的调解员", json_schema_extra={"ref": "mediator"})
     replacement: int = Field(..., title="新调解员", json_schema_extra={"ref": "mediator"})
     party: int | None = Field(None, title="申请更换的当事人", json_schema_extra={"ref": "party"})
     reason: str = Field(..., min_length=2, max_length=2000, title="更换理由")
 
 
-class NoticeIn(VersionIn):
+class NoticeIn(VersionIn, Bounded):
     party: int = Field(..., title="当事人", json_schema_extra={"ref": "party"})
     rights_notified: bool = Field(True, title="已告知权利义务（人民调解法 第23、24条）")
     guidance_acknowledged: bool = Field(True, title="已阅知并签收《当事人接受调解须知》")
@@ -60,25 +88,25 @@ class NoticeIn(VersionIn):
     note: str = Field("", max_length=2000, title="说明")
 
 
-class InviteIn(VersionIn):
+class InviteIn(VersionIn, Bounded):
     name: str = Field(..., min_length=1, max_length=100, title="姓名")
     relation: Relation = Field(..., title="身份")
     organisation: str = Field("", max_length=200, title="单位或住址")
     consent: bool = Field(False, title="经当事人同意（人民调解法 第20条）")
 
 
-class OpinionRequestIn(VersionIn):
+class OpinionRequestIn(VersionIn, Bounded):
     expert: int = Field(..., title="专家", json_schema_extra={"ref": "expert"})
     question: str = Field(..., min_length=4, max_length=5000, title="咨询问题")
     due_on: dt.date | None = Field(None, title="答复期限（默认7日）")
 
 
-class OpinionIn(VersionIn):
+class OpinionIn(VersionIn, Bounded):
     request: int | None = Field(None, title="咨询单", json_schema_extra={"ref": "opinion_request"})
     opinion: str = Field(..., min_length=4, max_length=20000, title="书面意见")
 
 
-class BookIn(VersionIn):
+class BookIn(VersionIn, Bounded):
     starts_at: dt.datetime = Field(..., title="开始时间")
     ends_at: dt.datetime | None = Field(None, title="结束时间（默认1小时）")
     room: int | None = Field(None, title="调解室", json_schema_extra={"ref": "room"})
@@ -87,7 +115,7 @@ class BookIn(VersionIn):
     kind: SessionKind = Field(SessionKind.MEDIATION, title="类型")
 
 
-class SessionIn(VersionIn):
+class SessionIn(VersionIn, Bounded):
     session: int | None = Field(None, title="预约的场次", json_schema_extra={"ref": "session"})
     held: bool = Field(True, title="如期进行（不勾选即记录当事人未到场）")
     kind: SessionKind = Field(SessionKind.MEDIATION, title="类型")
@@ -108,7 +136,7 @@ class SessionIn(VersionIn):
     recorder: str = Field("", max_length=50, title="记录人")
 
 
-class RiskIn(VersionIn):
+class RiskIn(VersionIn, Bounded):
     description: str = Field(..., min_length=4, max_length=5000, title="风险情况")
     measures: str = Field("", max_length=5000, title="已采取的预防措施")
     police_unit: int | None = Field(None, title="报告的公安机关", json_schema_extra={"ref": "unit"})
@@ -116,13 +144,13 @@ class RiskIn(VersionIn):
     reported_on: dt.date | None = Field(None, title="报告日期")
 
 
-class ExtendMediationIn(VersionIn):
+class ExtendMediationIn(VersionIn, Bounded):
     days: int = Field(..., ge=1, le=60, title="延长天数")
     both_parties_request: bool = Field(False, title="双方当事人均同意延长")
     reason: str = Field(..., min_length=2, max_length=2000, title="延长理由")
 
 
-class ObligationIn(Schema):
+class ObligationIn(Bounded):
     party: int = Field(..., title="履行义务人（当事人）")
     content: str = Field(..., min_length=2, max_length=500, title="义务内容")
     amount: Decimal | None = Field(None, title="金额（元）", gt=0, le=Decimal("999999999999"), max_digits=14,
@@ -131,7 +159,7 @@ class ObligationIn(Schema):
     instalment: str = Field("", max_length=20, title="期次")
 
 
-class SignatureIn(Schema):
+class SignatureIn(Bounded):
     signer: str = Field(..., max_length=20, title="签署人（当事人编号、mediator 或 seal）")
     method: SignMethod = Field(SignMethod.SIGN, title="方式")
     signed_on: dt.date | None = Field(None, title="签署日期")
@@ -146,7 +174,7 @@ class SignatureIn(Schema):
         return v
 
 
-class AgreeIn(VersionIn):
+class AgreeIn(VersionIn, Bounded):
     form: AgreementForm = Field(..., title="协议形式")
     terms: str = Field(..., min_length=2, max_length=20000, title="协议内容")
     facts: str = Field("", max_length=20000, title="纠纷主要事实")
@@ -160,21 +188,21 @@ class AgreeIn(VersionIn):
     recorder: str = Field("", max_length=50, title="记录人")
 
 
-class SignIn(VersionIn):
+class SignIn(VersionIn, Bounded):
     signatures: list[SignatureIn] = Field(..., min_length=1, max_length=50, title="签署")
 
 
-class FailIn(VersionIn):
+class FailIn(VersionIn, Bounded):
     reason: str = Field(..., min_length=2, max_length=5000, title="调解不成原因")
     next: LawfulRoute = Field(..., title="后续途径")
     routes_told: list[LawfulRoute] = Field(default_factory=list, max_length=4, title="已告知的其他途径")
 
 
-class WithdrawIn(VersionIn):
+class WithdrawIn(VersionIn, Bounded):
     reason: str = Field(..., min_length=2, max_length=2000, title="撤回原因")
 
 
-class ApplyConfirmationIn(VersionIn):
+class ApplyConfirmationIn(VersionIn, Bounded):
     court: int = Field(..., title="人民法院", json_schema_extra={"ref": "court"})
     applied_on: dt.date | None = Field(None, title="申请日期")
     court_basis: CourtBasis | None = Field(None, title="管辖依据（默认按推荐）")
@@ -183,16 +211,16 @@ class ApplyConfirmationIn(VersionIn):
     agents: bool = Field(False, title="有委托代理人（附授权委托书）")
 
 
-class AcceptConfirmationIn(VersionIn):
+class AcceptConfirmationIn(VersionIn, Bounded):
     accepted_on: dt.date | None = Field(None, title="立案日期")
     court_number: str = Field("", max_length=60, title="案号")
 
 
-class ExtendConfirmationIn(VersionIn):
+class ExtendConfirmationIn(VersionIn, Bounded):
     reason: str = Field(..., min_length=2, max_length=2000, title="经院长批准延长的理由")
 
 
-class ConfirmationResultIn(VersionIn):
+class ConfirmationResultIn(VersionIn, Bounded):
     result: ConfirmationResult = Field(..., title="结果")
     decided_on: dt.date | None = Field(None, title="裁定日期")
     ground: RejectionGround | None = Field(None, title="驳回理由")
@@ -200,7 +228,7 @@ class ConfirmationResultIn(VersionIn):
     note: str = Field("", max_length=5000, title="说明/法院反馈")
 
 
-class PerformanceIn(VersionIn):
+class PerformanceIn(VersionIn, Bounded):
     obligation: int = Field(..., title="义务", json_schema_extra={"ref": "obligation"})
     done_on: dt.date | None = Field(None, title="履行日期")
     amount: Decimal | None = Field(None, title="金额（元）", **MONEY)
@@ -209,7 +237,7 @@ class PerformanceIn(VersionIn):
     enforced: bool = Field(False, title="经强制执行")
 
 
-class EnforcementIn(VersionIn):
+class EnforcementIn(VersionIn, Bounded):
     obligations: list[int] = Field(..., min_length=1, max_length=100, title="未履行的义务",
                                    json_schema_extra={"ref": "obligation"})
     applied_on: dt.date | None = Field(None, title="申请日期")
@@ -217,7 +245,7 @@ class EnforcementIn(VersionIn):
     note: str = Field("", max_length=2000, title="说明")
 
 
-class FollowUpIn(VersionIn):
+class FollowUpIn(VersionIn, Bounded):
     method: FollowUpMethod = Field(..., title="方式")
     satisfaction: Satisfaction = Field(..., title="当事人满意度")
     notes: str = Field("", max_length=5000, title="其他")
@@ -231,10 +259,10 @@ class FollowUpIn(VersionIn):
     recurrence: Recurrence = Field(Recurrence.NONE, title="纠纷反复")
 
 
-class RemediateIn(VersionIn):
+class RemediateIn(VersionIn, Bounded):
     reason: str = Field(..., min_length=2, max_length=2000, title="重新调解的理由")
 
 
-class BacklogIn(VersionIn):
+class BacklogIn(VersionIn, Bounded):
     reason: str = Field(..., min_length=2, max_length=2000, title="认定理由")
     responsible_leader: int | None = Field(None, title="包案领导", json_schema_extra={"ref": "leader"})

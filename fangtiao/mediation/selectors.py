@@ -328,7 +328,8 @@ def confirmation_queue(user: Any) -> QuerySet[Confirmation]:
 
 
 def overdue_obligations(cases: QuerySet[Case]) -> QuerySet[Obligation]:
-    return (Obligation.objects.filter(case__in=cases, status__in=OPEN_OBLIGATION, due_on__lt=timezone.localdate())
+    return (Obligation.objects.filter(case__in=cases, status__in=OPEN_OBLIGATION, due_on__lt=timezone.localdate(),
+                                      agreement__status="effective")
             .select_related("case", "party", "agreement").order_by("due_on", "id"))
 
 

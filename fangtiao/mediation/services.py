@@ -16,7 +16,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from fangtiao.audit import services as audit
-from fangtiao.cases.models import Case
+from fangtiao.cases.models import Case, CaseLink
 from fangtiao.clocks import services as clocks
 from fangtiao.core.errors import Conflict, ValidationFailed
 from fangtiao.core.numbering import next_number
@@ -54,7 +54,8 @@ def agreement_number(unit: Unit, year: int, seq: int) -> str:
 
 # --- rounds ------------------------------------------------------------------------------------
 
-def open_round(*, case: Case, unit: Unit, today: dt.date, source: str = "", note: str = "") -> Mediation:
+def open_round(*, case: Case, unit: Unit, today: dt.date, source: str = "", note: str = "",
+               consented: bool | None = None) -> Mediation:
     """A new round of mediation at `unit` (on routing, on receipt of a transfer, on re-mediation).
     The previous open round, if any (a case escalated from a village to a township), is superseded."""
     from fangtiao.mediation.models import Assignment
@@ -65,16 +66,19 @@ def open_round(*, case: Case, unit: Unit, today: dt.date, source: str = "", note
     previous.update(status=MediationStatus.SUPERSEDED, ended_on=today, end_reason=note or f"移交{unit.name}继续调解")
     last = case.mediations.order_by("-round").values_list("round", flat=True).first() or 0
     seq = next_number(scope="mediation", unit_id=unit.pk, year=today.year)
-    inviting = None
+    # 民诉法 第205条①: a matter a court sent to the organisation (委派/先行调解) is confirmed by that court.
+    sent = case.transfers.filter(purpose="mediation", to_unit=unit).select_related("from_unit").order_by("-sent_at").first()
+    inviting = sent.from_unit if sent and sent.from_unit.kind in ("court", "tribunal") else None
     m = Mediation.objects.create(case=case, round=last + 1, unit=unit, number=mediation_number(unit, today.year, seq),
                                  source=case.source or "transfer", inviting_court=inviting, started_on=today)
     # Both parties consented when the matter was routed to mediation (第17条; 信访工作条例 第33条):
     # the per-party record starts as "consented" then and may be turned into a refusal.
     from fangtiao.mediation.models import PartyNotice
 
-    consent = Consent.CONSENTED if case.mediation_consent else Consent.PENDING
+    agreed = case.mediation_consent if consented is None else consented
+    consent = Consent.CONSENTED if agreed else Consent.PENDING
     PartyNotice.objects.bulk_create([
-        PartyNotice(mediation=m, case=case, party=p, consent=consent, consent_on=today if case.mediation_consent else None)
+        PartyNotice(mediation=m, case=case, party=p, consent=consent, consent_on=today if agreed else None)
         for p in case.parties.all()
     ])
     clocks.clock_start(case=case, code="mediation.period", start_on=today, holder_unit=unit)
@@ -94,6 +98,8 @@ def end_round(*, case: Case, status: str, today: dt.date, reason: str = "", rout
     if routes is not None:
         m.routes_told = routes
     m.save(update_fields=["status", "ended_on", "end_reason", "routes_told"])
+    # Booked sessions of the round no longer happen: free the room, send no reminder.
+    Session.objects.filter(mediation=m, status=SessionStatus.SCHEDULED).update(status=SessionStatus.CANCELLED)
     from fangtiao.mediation.models import Assignment
 
     Assignment.objects.filter(mediation=m, active=True).update(active=False, ended_at=timezone.now(),
@@ -139,6 +145,9 @@ def take_effect_if_complete(agreement: Agreement, case: Case) -> bool:
 
 def after_effective(agreement: Agreement, case: Case) -> None:
     unit = agreement.mediation.unit
+    # An obligation without a time limit is due at once (performed on the spot): the committee records it,
+    # or it is overdue from tomorrow, and the 2-year enforcement period runs from that day.
+    agreement.obligations.filter(due_on__isnull=True).update(due_on=agreement.effective_on)
     if agreement.form == AgreementForm.WRITTEN:
         # The parties' window (they apply jointly): the committee is reminded on day 20 (rule due_soon_days).
         clocks.clock_start(case=case, code="confirmation.apply", start_on=agreement.effective_on, watch_unit=unit)
@@ -266,6 +275,9 @@ def seal_archive(*, case: Case, actor: Any, today: dt.date) -> ArchiveFile | Non
 
 # --- backlog (信访积案) -----------------------------------------------------------------------
 
+OPEN_PETITION_STATES = ("registered", "accepted", "transferring", "mediating", "handling", "reviewing", "re_reviewing")
+
+
 def backlog_rule_for(case: Case) -> BacklogRule | None:
     codes = [c for c in case.region_path.strip("/").split("/") if c]
     rules = {(r.region.code if r.region_id else None): r for r in BacklogRule.objects.filter(active=True).select_related("region")}
@@ -280,9 +292,10 @@ def backlog_reason(case: Case, rule: BacklogRule, today: dt.date) -> str:
     if case.kind != "petition":
         return ""
     reasons = []
-    if case.status in ("registered", "accepted", "transferring", "mediating", "handling", "reviewing", "re_reviewing") \
-            and (today - timezone.localdate(case.received_at)).days > rule.open_days:
+    if (today - timezone.localdate(case.received_at)).days > rule.open_days:
         reasons.append(f"超过{rule.open_days}日未办结")
+    if case.status not in OPEN_PETITION_STATES:
+        return ""
     repeats = case.links.filter(kind__in=["repeat", "terminated", "duplicate_pending"]).count()
     if repeats + 1 >= rule.min_repeats:
         reasons.append(f"同一事项重复信访{repeats + 1}次")
@@ -330,7 +343,8 @@ def tick(*, today: dt.date | None = None, now: dt.datetime | None = None, batch:
     counts = {"session_reminders": 0, "obligations_due": 0, "obligations_overdue": 0, "backlog_marked": 0}
     horizon = now + dt.timedelta(hours=settings.FANGTIAO_SESSION_REMINDER_HOURS)
     for pk in list(Session.objects.filter(status=SessionStatus.SCHEDULED, reminded=False, starts_at__lte=horizon,
-                                          starts_at__gte=now).values_list("pk", flat=True)[:batch]):
+                                          starts_at__gte=now, mediation__status=MediationStatus.OPEN)
+                   .values_list("pk", flat=True)[:batch]):
         with transaction.atomic():
             if not Session.objects.filter(pk=pk, reminded=False).update(reminded=True):
                 continue
@@ -372,9 +386,16 @@ def tick(*, today: dt.date | None = None, now: dt.datetime | None = None, batch:
 
 def claim_daily(name: str, today: dt.date) -> bool:
     """True for the one caller that runs job `name` today."""
+    from django.db import IntegrityError
+
     from fangtiao.mediation.models import DailyJob
 
-    DailyJob.objects.get_or_create(name=name)
+    if not DailyJob.objects.filter(name=name).exists():
+        try:
+            with transaction.atomic():
+                DailyJob.objects.create(name=name)
+        except IntegrityError:
+            pass  # another worker created it first
     return bool(DailyJob.objects.filter(Q(last_on__lt=today) | Q(last_on__isnull=True), name=name).update(last_on=today))
 
 
@@ -387,12 +408,14 @@ def mark_backlog_by_rule(*, today: dt.date, batch: int = 500) -> int:
     min_days = min(BacklogRule.objects.filter(active=True).values_list("open_days", flat=True))
     min_repeats = min(BacklogRule.objects.filter(active=True).values_list("min_repeats", flat=True))
     cutoff = timezone.now() - dt.timedelta(days=min_days)
-    open_states = ["registered", "accepted", "transferring", "mediating", "handling", "reviewing", "re_reviewing"]
-    old = Case.objects.filter(kind="petition", is_backlog=False, status__in=open_states, received_at__lt=cutoff)
-    repeated = (Case.objects.filter(kind="petition", is_backlog=False).exclude(status="archived")
-                .annotate(n=Count("links", filter=Q(links__kind__in=["repeat", "terminated", "duplicate_pending"])))
-                .filter(n__gte=max(min_repeats - 1, 1)))
-    ids = list(old.values_list("pk", flat=True)[:batch]) + list(repeated.values_list("pk", flat=True)[:batch])
+    open_states = list(OPEN_PETITION_STATES)
+    old = (Case.objects.filter(kind="petition", is_backlog=False, status__in=open_states, received_at__lt=cutoff)
+           .order_by("received_at"))
+    # Counted from the link table grouped by case (an index walk), not a GROUP BY over the case table.
+    repeated = (CaseLink.objects.filter(kind__in=["repeat", "terminated", "duplicate_pending"], case__kind="petition",
+                                        case__is_backlog=False, case__status__in=open_states)
+                .values("case_id").annotate(n=Count("id")).filter(n__gte=max(min_repeats - 1, 1)).order_by())
+    ids = list(old.values_list("pk", flat=True)[:batch]) + [r["case_id"] for r in repeated[:batch]]
     n = 0
     for pk in dict.fromkeys(ids):
         with transaction.atomic():

@@ -408,7 +408,7 @@ def sign(request: HttpRequest, pk: int) -> HttpResponse:
         ctx["error"] = "请勾选本次签署的当事人、调解员或调委会印章"
         return render(request, "mediation/sign.html", ctx, status=422)
     version = request.POST.get("version", "")
-    if not version.isdigit():
+    if not (version.isascii() and version.isdigit() and len(version) < 12):
         ctx.update(error="页面已过期，请刷新后重试", stale=True, version=case.version)
         return render(request, "mediation/sign.html", ctx, status=409)
     try:

@@ -79,13 +79,16 @@ def _not_backlog(case: Any) -> str | None:
 
 
 def _has_open_obligation(case: Any) -> str | None:
-    return None if case.obligations.filter(status__in=["pending", "partial", "overdue"]).exists() else "没有待履行的义务"
+    if not case.agreements.filter(status="effective").exists():
+        return "调解协议尚未签署生效"
+    return None if case.obligations.filter(status__in=["pending", "partial", "overdue"], agreement__status="effective") \
+        .exists() else "没有待履行的义务"
 
 
 def _overdue_confirmed(case: Any) -> str | None:
     if not case.confirmations.filter(result="confirmed").exists():
         return "只有经司法确认有效的协议可以申请强制执行"
-    if not case.obligations.filter(status="overdue", enforced=False).exists():
+    if not case.obligations.filter(status="overdue", enforced=False, agreement__status="effective").exists():
         return "没有逾期未履行的义务"
     return None
 
@@ -129,7 +132,7 @@ MEDIATION_TRANSITIONS: tuple[Transition, ...] = (
                stops=("mediation.period",), basis="人民调解法 第26条", public_note="调解未达成协议，已告知依法维权的途径。",
                style="warning"),
     Transition("remediate", "重新调解", frozenset({S.AGREED}), S.MEDIATING, MEDIATORS, ms.RemediateIn, module=M,
-               guard=_may_remediate, stops=("confirmation.apply", "follow_up"),
+               guard=_may_remediate,
                basis="人民调解法 第33条；民事诉讼法(2023) 第206条"),
     Transition("apply_confirmation", "申请司法确认", frozenset({S.AGREED}), S.CONFIRMING, MEDIATORS, ms.ApplyConfirmationIn,
                module=M, guard=_may_apply, stops=("confirmation.apply",), starts=("confirmation.accept",),
