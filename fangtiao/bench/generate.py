@@ -450,6 +450,13 @@ def generate(n_cases: int, *, seed: int = SEED, log: Callable[[str], None] | Non
     have = generated_counts()
     bench_user = User.objects.filter(username=BENCH_USERNAME).exists()
     if bench_user and have == expected:
+        from fangtiao.bench.generate_cases import backfill_rounds, generated_mediation_count
+
+        if generated_mediation_count() == 0:
+            # Cases generated before mediation rounds were: add their rounds and mediators.
+            with transaction.atomic():
+                backfill_rounds(build(n_cases, seed=seed), n_cases, seed=seed, say=say)
+            return GenerateResult(plan=plan, created=True, seconds=time.monotonic() - t0, counts=have)
         say(f"基准数据已存在（{_fmt_counts(have)}），跳过生成")
         return GenerateResult(plan=plan, created=False, seconds=0.0, counts=have)
     registry_only = {k: v for k, v in expected.items() if k != "cases"}
@@ -474,8 +481,8 @@ def generate(n_cases: int, *, seed: int = SEED, log: Callable[[str], None] | Non
         from fangtiao.bench.generate_cases import insert_cases
 
         cases = insert_cases(ds, n_cases, seed=seed, say=say)
-        say(f"  事项 {cases.created} 件、当事人 {cases.parties} 名、时间线 {cases.events} 条（{cases.seconds:.1f} 秒，"
-            f"{cases.created / max(cases.seconds, 1e-9):,.0f} 件/秒）")
+        say(f"  事项 {cases.created} 件、当事人 {cases.parties} 名、时间线 {cases.events} 条、调解轮次 {cases.mediations} 个"
+            f"（{cases.seconds:.1f} 秒，{cases.created / max(cases.seconds, 1e-9):,.0f} 件/秒）")
     counts = generated_counts()
     if counts != expected:  # a bug in the generator, not a user error
         raise GenerationError(f"生成结果与计划不符：{counts} ≠ {expected}")

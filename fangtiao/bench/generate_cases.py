@@ -19,6 +19,13 @@ detection at intake finds real matches; every case has its registration event an
 registration, the event of its last step. Generated cases have no registering user (a bulk
 import), which is how `generated_case_count()` tells them from cases registered over the API.
 
+Mediation (so the mediator suggestions weigh real workloads): every dispute that reached a
+committee has its round (`Mediation`, numbered 「（年）X人调字第N号」 per committee and year, the
+`NumberSequence` counters left at the last number) and its lead mediator (`Assignment`) — a mediator
+of that committee, else of the township's or county's committee — active while the round is open
+(status mediating), ended otherwise; so each mediator's open cases and last assignment are what a
+real year would leave (about three open cases per mediator at 1M cases and 10,000 mediators).
+
 Two passes again: `iter_drafts()` is pure (the registry dataset and a seeded RNG), and
 `insert_cases()` writes the rows with PostgreSQL COPY, or executemany on SQLite, in chunks, with
 explicit primary keys so the parties and events reference their case without a round trip.
@@ -27,6 +34,7 @@ explicit primary keys so the parties and events reference their case without a r
 from __future__ import annotations
 
 import datetime as dt
+import json
 import random
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -44,7 +52,9 @@ from fangtiao.core.crypto import blind_index
 from fangtiao.core.models import NumberSequence
 from fangtiao.core.numbering import chinese_year_number
 from fangtiao.core.validators import id_check_char
-from fangtiao.org.choices import UnitKind
+from fangtiao.mediation.models import Assignment, Mediation
+from fangtiao.mediation.services import ROUND_ENDED
+from fangtiao.org.choices import PersonStatus, UnitKind
 
 UTC = dt.UTC
 END = dt.datetime(2026, 11, 28, 9, 0, tzinfo=UTC)  # 17:00 in Beijing
@@ -80,6 +90,11 @@ LAST_ACTION = {
 }
 OPEN = frozenset({"registered", "accepted", "transferring", "mediating", "handling", "reviewing", "re_reviewing"})
 MEDIATION = frozenset({"mediating", "agreed", "failed"})
+# The round a dispute in this status had (closed and archived disputes were mediated to an agreement).
+ROUND_STATUS = {"mediating": "open", "agreed": "agreed", "failed": "failed", "withdrawn": "withdrawn",
+                "closed": "agreed", "archived": "agreed"}
+COMMITTEE_KINDS = frozenset({UnitKind.DISTRICT_COMMITTEE, UnitKind.TOWNSHIP_COMMITTEE, UnitKind.VILLAGE_COMMITTEE,
+                             UnitKind.PROFESSIONAL_COMMITTEE})
 HANDLING = frozenset({"handling", "replied", "reviewing", "re_reviewing"})
 WORDS = {"dept": "县住建局", "town": "基准镇"}
 
@@ -188,6 +203,8 @@ class Draft:
     is_major: bool = False
     oral: bool = False
     parties: list[PartyDraft] = field(default_factory=list)
+    township_committee: str = ""  # unit keys of the committees above the place (where mediation goes)
+    county_committee: str = ""
 
 
 def _weighted(pairs: Sequence[tuple[str, int]]) -> tuple[list[str], list[int]]:
@@ -302,6 +319,7 @@ def iter_drafts(ds: gen.Dataset, n: int, *, seed: int = gen.SEED) -> Iterator[Dr
             occurred_on=day - dt.timedelta(days=1 + int(rand() * 90)), amount=amount, accepted_on=accepted,
             replied_on=replied, closed_on=closed, reply_outcome=outcome, last_at=last,
             oral=channel in ("visit", "phone") and kind == "petition",
+            township_committee=township.committee, county_committee=county.committee,
         )
         r = rand()
         if r < 0.03:
@@ -369,7 +387,7 @@ class _Table:
     def _default(f: Any) -> Any:
         value = f.get_default()
         if f.get_internal_type() == "JSONField":
-            return "{}" if value in ({}, None) else value
+            return json.dumps({} if value is None else value)
         return value
 
     def row(self, **values: Any) -> list[Any]:
@@ -416,6 +434,92 @@ class CaseResult:
     parties: int
     events: int
     seconds: float
+    mediations: int = 0
+
+
+class _Rounds:
+    """The mediation round and lead mediator of each generated dispute that reached a committee."""
+
+    def __init__(self, ds: gen.Dataset, units: dict[str, int], shorts: dict[str, str]) -> None:
+        from fangtiao.org.models import Mediator, User
+
+        self.units, self.shorts = units, shorts
+        self.kind = {u.key: u.kind for u in ds.units}
+        self.parent = {u.key: u.parent_key for u in ds.units}
+        self.mediations, self.assignments = _Table(Mediation), _Table(Assignment)
+        self.mediation_id, self.assignment_id = self.mediations.next_id(), self.assignments.next_id()
+        by_unit: dict[int, list[int]] = {}
+        for pk, unit_id in (Mediator.objects.filter(unit_id__in=units.values(), status=PersonStatus.ACTIVE)
+                            .order_by("pk").values_list("pk", "unit_id")):
+            by_unit.setdefault(unit_id, []).append(pk)
+        self.pool = {key: by_unit.get(pk, []) for key, pk in units.items()}
+        heads = {f"{gen.STAFF_USERNAME_PREFIX}{k.split(':')[0]}_{k.split(':')[1]}_1": k for k in units}
+        self.heads = {heads[u]: pk for u, pk in User.objects.filter(username__in=heads).values_list("username", "pk")}
+        # (unit key → its committee head, who assigns)
+        self.seq: dict[tuple[str, int], int] = {}
+        self.rng = random.Random("bench/rounds")  # noqa: S311 - which mediator, not a secret
+        self.rows: tuple[list[list[Any]], list[list[Any]]] = ([], [])
+        self.created = 0
+
+    def committee(self, d: Draft) -> str:
+        if self.kind[d.holder] in COMMITTEE_KINDS:
+            return d.holder
+        return d.township_committee if self.kind[d.holder] == UnitKind.SUBCENTRE else d.county_committee
+
+    def add(self, case_id: int, d: Draft) -> None:
+        status = ROUND_STATUS.get(d.status) if d.kind == "dispute" else None
+        if status is None:
+            return
+        unit = self.committee(d)
+        township, county = d.township_committee, d.county_committee
+        mediators = self.pool[unit] or self.pool[township] or self.pool[county]
+        if not mediators:
+            return
+        started = (d.received_at + dt.timedelta(hours=8)).date() + dt.timedelta(days=int(self.rng.random() * 3))
+        year = started.year
+        self.seq[(unit, year)] = seq = self.seq.get((unit, year), 0) + 1
+        ended = None if status == "open" else max(started, d.closed_on or (d.last_at + dt.timedelta(hours=8)).date())
+        assigned_at = d.received_at + dt.timedelta(days=1 + int(self.rng.random() * 3))
+        self.rows[0].append(self.mediations.row(
+            id=self.mediation_id, case_id=case_id, round=1, unit_id=self.units[unit],
+            number=f"（{year}）{self.shorts[unit]}人调字第{seq}号", source="application", status=status,
+            started_on=started, ended_on=ended, end_reason="" if ended is None else ROUND_ENDED, created_at=assigned_at,
+            routes_told="[]",
+        ))
+        self.rows[1].append(self.assignments.row(
+            id=self.assignment_id, mediation_id=self.mediation_id, case_id=case_id,
+            mediator_id=mediators[int(self.rng.random() * len(mediators))], chosen_by="committee", lead=True,
+            suggestion="{}", assigned_by_id=self.heads[unit],
+            assigned_at=assigned_at, active=status == "open",
+            ended_at=None if status == "open" else assigned_at + dt.timedelta(days=10),
+            end_reason="" if status == "open" else ROUND_ENDED,
+        ))
+        self.mediation_id += 1
+        self.assignment_id += 1
+        self.created += 1
+
+    def flush(self) -> None:
+        self.mediations.write(self.rows[0])
+        self.assignments.write(self.rows[1])
+        for b in self.rows:
+            b.clear()
+
+    def finish(self) -> None:
+        self.flush()
+        for t in (self.mediations, self.assignments):
+            t.reset_sequence()
+        NumberSequence.objects.bulk_create(
+            [NumberSequence(scope="mediation", unit_id=self.units[k], year=y, last=seq) for (k, y), seq in self.seq.items()],
+            update_conflicts=True, unique_fields=["scope", "unit_id", "year"], update_fields=["last"], batch_size=1000,
+        )
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE mediation_mediation; ANALYZE mediation_assignment")
+
+
+def generated_mediation_count() -> int:
+    return Mediation.objects.filter(case__region_path__startswith=gen.BENCH_PATH_PREFIX,
+                                    case__registered_by__isnull=True).count()
 
 
 def generated_case_count() -> int:
@@ -424,18 +528,14 @@ def generated_case_count() -> int:
 
 def insert_cases(ds: gen.Dataset, n: int, *, seed: int = gen.SEED, say: Callable[[str], None] = lambda _m: None) -> CaseResult:
     """Write the `n` cases of `ds` (the registry must be in the database). Call inside a transaction."""
-    from fangtiao.org.models import Region, Unit
+    from fangtiao.org.models import Region
 
     t0 = time.monotonic()
     regions = {code: (pk, path) for pk, code, path in
                Region.objects.filter(path__startswith=gen.BENCH_PATH_PREFIX).values_list("pk", "code", "path")}
-    pks = {(code, name): pk for pk, code, name in
-           Unit.objects.filter(region__path__startswith=gen.BENCH_PATH_PREFIX).values_list("pk", "region__code", "name")}
-    units = {u.key: pks[(u.region_code, u.name)] for u in ds.units}
-    shorts = {u.key: u.short_name for u in ds.units}
-    if len(units) != len(ds.units):
-        raise CaseGenerationError("基准单位与数据库不一致，请换用一个新的数据库")
+    units, shorts = _units(ds)
     cases, parties, events = _Table(Case), _Table(Party), _Table(CaseEvent)
+    rounds = _Rounds(ds, units, shorts)
     case_id, party_id, event_id = cases.next_id(), parties.next_id(), events.next_id()
     enc = {f: Party._meta.get_field(f) for f in ("id_number", "phone", "address")}
     last: dict[tuple[str, int], int] = {}
@@ -448,6 +548,7 @@ def insert_cases(ds: gen.Dataset, n: int, *, seed: int = gen.SEED, say: Callable
         events.write(batch[2])
         for b in batch:
             b.clear()
+        rounds.flush()
 
     for d in iter_drafts(ds, n, seed=seed):
         region_pk, path = regions[d.region]
@@ -491,6 +592,7 @@ def insert_cases(ds: gen.Dataset, n: int, *, seed: int = gen.SEED, say: Callable
                                        actor_name="批量导入", unit_id=holder, note=""))
             event_id += 1
             n_events += 1
+        rounds.add(case_id, d)
         case_id += 1
         created += 1
         if len(batch[0]) >= CHUNK:
@@ -500,6 +602,7 @@ def insert_cases(ds: gen.Dataset, n: int, *, seed: int = gen.SEED, say: Callable
     flush()
     for t in (cases, parties, events):
         t.reset_sequence()
+    rounds.finish()
     # Intake continues after the generated numbers (gap-free per unit and year).
     NumberSequence.objects.bulk_create(
         [NumberSequence(scope="case", unit_id=units[k], year=y, last=seq) for (k, y), seq in last.items()],
@@ -508,7 +611,39 @@ def insert_cases(ds: gen.Dataset, n: int, *, seed: int = gen.SEED, say: Callable
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE cases_case; ANALYZE cases_party; ANALYZE cases_caseevent")
-    return CaseResult(created=created, parties=n_parties, events=n_events, seconds=time.monotonic() - t0)
+    return CaseResult(created=created, parties=n_parties, events=n_events, seconds=time.monotonic() - t0,
+                      mediations=rounds.created)
+
+
+def _units(ds: gen.Dataset) -> tuple[dict[str, int], dict[str, str]]:
+    """Unit key → primary key and short name, for the registry of `ds` in the database."""
+    from fangtiao.org.models import Unit
+
+    pks = {(code, name): pk for pk, code, name in
+           Unit.objects.filter(region__path__startswith=gen.BENCH_PATH_PREFIX).values_list("pk", "region__code", "name")}
+    try:
+        units = {u.key: pks[(u.region_code, u.name)] for u in ds.units}
+    except KeyError as exc:
+        raise CaseGenerationError("基准单位与数据库不一致，请换用一个新的数据库") from exc
+    return units, {u.key: u.short_name for u in ds.units}
+
+
+def backfill_rounds(ds: gen.Dataset, n: int, *, seed: int = gen.SEED, say: Callable[[str], None] = lambda _m: None) -> int:
+    """The rounds and mediators of cases generated before rounds were (a bench database made by an
+    earlier version): the i-th draft is the i-th generated case. Call inside a transaction."""
+    units, shorts = _units(ds)
+    ids = list(Case.objects.filter(region_path__startswith=gen.BENCH_PATH_PREFIX, registered_by__isnull=True)
+               .order_by("pk").values_list("pk", flat=True))
+    if len(ids) != n:
+        raise CaseGenerationError(f"基准事项数量不符（{len(ids)} ≠ {n}），请换用一个新的数据库")
+    rounds = _Rounds(ds, units, shorts)
+    for case_id, d in zip(ids, iter_drafts(ds, n, seed=seed), strict=True):
+        rounds.add(case_id, d)
+        if len(rounds.rows[0]) >= CHUNK:
+            rounds.flush()
+    rounds.finish()
+    say(f"  已补充调解轮次和调解员指派 {rounds.created} 条")
+    return rounds.created
 
 
 def generate_cases(n: int, *, seed: int = gen.SEED, ds: gen.Dataset | None = None,

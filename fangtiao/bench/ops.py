@@ -98,6 +98,32 @@ class Context:
                for k in range(20)]
         return list(dict.fromkeys(i for i in ids if i is not None))
 
+    # --- mediation (issue 4) ---------------------------------------------------------------
+
+    def mediating_case_ids(self, kinds: Sequence[str]) -> list[int]:
+        """Up to 20 generated cases in mediation (an open round) at committees of `kinds`, spread evenly
+        over the id range."""
+        from fangtiao.mediation.models import Mediation
+
+        rounds = Mediation.objects.filter(status="open", unit__kind__in=list(kinds),
+                                          case__region_path__startswith=BENCH_PATH_PREFIX).exclude(case__nature="accusation")
+        bounds = rounds.aggregate(lo=Min("case_id"), hi=Max("case_id"))
+        if bounds["lo"] is None:
+            raise GenerationError("没有找到调解中的基准事项，请先运行 fangtiao bench generate")
+        lo, hi = bounds["lo"], bounds["hi"]
+        ids = [rounds.filter(case_id__gte=lo + (hi - lo) * k // 20).order_by("case_id").values_list("case_id", flat=True)
+               .first() for k in range(20)]
+        return list(dict.fromkeys(i for i in ids if i is not None))
+
+    @cached_property
+    def local_mediation_ids(self) -> list[int]:
+        return self.mediating_case_ids((UnitKind.VILLAGE_COMMITTEE, UnitKind.TOWNSHIP_COMMITTEE))
+
+    @cached_property
+    def county_mediation_ids(self) -> list[int]:
+        ids = self.mediating_case_ids((UnitKind.DISTRICT_COMMITTEE, UnitKind.PROFESSIONAL_COMMITTEE))
+        return ids or self.local_mediation_ids
+
     @cached_property
     def intake_username(self) -> str:
         """The window clerk of the first county's centre (the bench administrator may not register)."""
@@ -311,3 +337,19 @@ def _cases_q(ctx: Context) -> list[str]:
 def _cases_detail(ctx: Context) -> list[str]:
     """One case with parties, clocks, timeline, transfers, over 20 ids spread across the table."""
     return [f"/api/v1/cases/{pk}" for pk in ctx.case_ids]
+
+
+# --- mediation (issue 4) -----------------------------------------------------------------------
+
+@op("api.mediation.suggestions")
+def _mediation_suggestions(ctx: Context) -> list[str]:
+    """Mediator suggestions (scores, reasons, workloads, conflicts) for a case in mediation at a village or
+    township committee: the pool is the township's mediation organisations; 20 cases spread over the table."""
+    return [f"/api/v1/cases/{pk}/mediator-suggestions" for pk in ctx.local_mediation_ids]
+
+
+@op("api.mediation.suggestions_county")
+def _mediation_suggestions_county(ctx: Context) -> list[str]:
+    """The same at a county (district) or professional committee: the pool is every mediation organisation of
+    the county (about 1,000 mediators at 1M cases)."""
+    return [f"/api/v1/cases/{pk}/mediator-suggestions" for pk in ctx.county_mediation_ids]

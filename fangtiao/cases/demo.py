@@ -4,9 +4,9 @@
 district's people work through a year of matters: every registration is
 `services.case_register()` and every later step `services.case_act()`, so the numbers, the
 timelines, the transfers (工作移交单) and their sign-for, the statutory clocks, the notifications
-and the audit log are the ones the product itself writes. At the end the clock worker
-(`clocks.services.clock_tick`) runs once for today, so the overdue flags and their notices are
-real too.
+and the audit log are the ones the product itself writes. At the end the worker's jobs run once for
+today (`clocks.services.clock_tick` and `mediation.services.tick`: session reminders, obligations due
+or overdue, the backlog rule), so the overdue flags and their notices are real too.
 
 Time. The year runs from the first day of the month eleven months before today's month up to
 yesterday (today 2026-11-29: 2025-12-01 → 2026-11-28). Each step runs at its own simulated
@@ -25,15 +25,31 @@ Idempotency. The run is one transaction and ends with a `demo.loaded` audit even
 carries `"part": "cases"`; a second `fangtiao demo` sees it (or any case registered by a demo
 login) and creates nothing.
 
-Proportions follow the 2018 article (see /work/shared/domain/demo-district.md): about half the
-matters are disputes settled by village and community committees; screening (排查发现) finds
-disputes that are mediated successfully 58 times in 60; petitions are answered with a 信访处理意见书
-after joint handling, or not accepted with the lawful route, diverted (诉访分离), forwarded, or put
-to mediation first (调解前置); a few are escalated village → township → district, extended, sent
-for 复查/复核, returned with reasons, repeated, or brought to the city (越级); some are still open
-and some are overdue. Always included: the 绿城 property-fee collective visit of 200 owners with 5
-representatives, and the 宁溪 neighbour's building that cracked a wall. Names, ID numbers (valid
-GB 11643 check digits) and phone numbers are invented.
+Proportions follow the 2018 article (see /work/shared/domain/demo-district.md): more than half
+of the disputes are settled by village and community committees (把50%以上的矛盾纠纷化解在村里);
+petitions are answered with a 信访处理意见书 after joint handling, or not accepted with the lawful
+route, diverted (诉访分离), forwarded, or put to mediation first (调解前置); a few are escalated
+village → township → district, extended, sent for 复查/复核, returned with reasons, repeated, or
+brought to the city (越级); some are still open and some are overdue. Always included (the
+showcase, whatever the size): the 绿城 property-fee collective visit of 200 owners with 5
+representatives; the 宁溪 neighbour's building that cracked a wall, a backlog petition confirmed by
+the 宁溪 tribunal the day it was settled; the May–August campaign (专项活动) — 45 screening rounds
+finding 60 disputes (the only 排查发现 cases), 58 settled, 2 of them collective; 3 judicial
+confirmations in all, every one paid voluntarily; 22 backlog cases (信访积案) resolved under a
+responsible leader and 3 still open.
+
+Mediation runs to the end through the real actions. For every case that reaches a committee the
+head assigns the best mediator the system suggests without a conflict (回避: declared relatives,
+the village committee as a party, a part-time mediator's employer — the district build declares
+some), then the assigned mediator (through their own login where they have one at that committee)
+records the sessions — some booked in a room of the centre or a sub-centre, a few with a party
+absent — asks the expert of the trade now and then (the expert answers through their login), and
+registers a written or oral agreement with its obligations (some in instalments). Performance is
+recorded as it happens: most on time, a few late or partly first, a few still running or overdue
+at today (the worker's run marks them). A follow-up (回访) precedes every closing — one finds the
+dispute back and reopens it — and most finished mediations are filed as a 卷宗. Steps whose input
+depends on the case at that moment (the suggested mediator, party, obligation and session ids, a
+free room) are functions of the case evaluated when the step runs, so the plan stays pure.
 """
 
 from __future__ import annotations
@@ -47,7 +63,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 from unittest import mock
 
 import chinese_calendar
@@ -66,15 +82,18 @@ from fangtiao.clocks.seed import ensure_rules
 from fangtiao.clocks.services import clock_tick
 from fangtiao.core.errors import DomainError
 from fangtiao.core.validators import id_check_char
+from fangtiao.mediation import selectors as mediation_selectors
+from fangtiao.mediation import services as mediation_services
+from fangtiao.mediation.models import Obligation, Room, Session
 from fangtiao.org import demo as district
 from fangtiao.org import services as org_services
 from fangtiao.org.choices import Gender, RegionKind, UnitKind, UnitLevel
 from fangtiao.org.choices import Role as R
-from fangtiao.org.models import Region, Unit, User
+from fangtiao.org.models import Expert, Mediator, Region, Unit, User
 from fangtiao.org.seed import ensure_reference_data
 
 DEFAULT_CASES = 1500
-MIN_CASES = 40  # the showcase alone is about 30 cases
+MIN_CASES = 150  # the showcase (the article's cases, its screening campaign and backlog) is about 130
 MAX_CASES = 20_000
 MARKER_PART = "cases"
 
@@ -496,6 +515,47 @@ ORG_KINDS = {
 # GB/T 2260 codes of Taizhou's districts and counties (public): where the demo's people were born.
 BIRTH_AREAS = ("331003",) * 14 + ("331002", "331004", "331081", "331082", "331022")
 
+# --- mediation texts -------------------------------------------------------------------------
+
+# What a money obligation pays, by dispute type (协议义务的内容).
+OBLIGATION_WORDS = {
+    "neighbour": "修复费用", "marriage_family": "抚养费", "housing_homestead": "补偿款", "contract": "欠款",
+    "production": "补偿款", "damages": "医疗费、误工费等赔偿款", "land_forest": "补偿款", "expropriation": "补偿款份额",
+    "environment": "损失赔偿款", "labour": "工资及补偿金", "consumer": "退款", "medical": "补偿款", "traffic": "赔偿款",
+    "property": "相关费用",
+}
+RESPONDENT_STATEMENTS = (
+    "{o}承认基本事实，但认为对方提出的数额偏高，希望协商解决。",
+    "{o}表示愿意承担相应责任，但提出目前经济困难，希望分期履行。",
+    "{o}对部分事实有异议，经调解员释法说理后表示愿意调解。",
+    "{o}认为双方都有责任，希望对方适当让步。",
+)
+EVIDENCE_NOTES = (
+    "调解员现场查看并拍照，核实了双方提供的收据、照片等材料。",
+    "核实了双方提供的合同、转账记录，听取了村（居）干部的情况介绍。",
+    "调取了相关票据和现场照片，对争议事实进行了核对。",
+)
+RISK_WARNINGS = "告知双方：调解不成可依法通过诉讼、仲裁等途径解决，诉讼周期较长、成本较高；协议达成后应当自觉履行。"
+NEXT_STEPS = ("双方回去考虑调解方案，约定择期再调。", "调解员继续做双方工作，下次调解前核实有关票据。",
+              "请双方准备相关证据材料，下次当面协商。")
+OPINION_QUESTIONS = {
+    "lawyer": "请就本纠纷的责任划分、赔偿项目和计算标准出具法律意见，并评估诉讼风险。",
+    "mediation_expert": "该事项系反复信访的疑难纠纷，请就化解思路、调解方案和稳控措施提出意见。",
+    "specialist": "请就争议涉及的专业问题（损失程度、修复方案和费用）出具专业意见。",
+}
+OPINIONS = {
+    "lawyer": "经审查材料，对方对损害后果负有主要责任，赔偿项目应包括直接损失和合理费用；建议在法定标准基础上协商确定数额，"
+              "并告知双方诉讼成本和周期，引导其通过调解解决。",
+    "mediation_expert": "建议由包案领导牵头，会同属地和相关部门召开协调会，先解决信访人的合理诉求，对缺乏依据的部分做好释法说理，"
+                        "协议达成后申请司法确认并跟踪回访。",
+    "specialist": "经现场查看，损失主要由对方施工（行为）引起，可按修复方案确定费用；建议以第三方估价为参考，双方各让一步。",
+}
+# Which expert login a committee consults, by dispute type (the others go to the lawyer `expert`).
+EXPERT_FOR = {"housing_homestead": "expert_build", "neighbour": "expert_build", "property": "expert_property",
+              "medical": "expert_medical", "expropriation": "expert_chief", "labour": "expert_chief"}
+FOLLOW_UP_NOTES = ("当事人表示对调解结果满意，双方关系已恢复正常。", "协议已履行完毕，当事人无异议。",
+                   "回访时双方均表示不再就此事争执。")
+
 
 # --- the directory: units, logins and places of the built district ---------------------------
 
@@ -563,6 +623,10 @@ class Directory:
     regions: dict[str, Region]
     villages: dict[str, list[Region]]  # township code → its villages and communities
     township_key: dict[str, str]  # township code → "t01" …
+    plan: district.Plan | None = None
+    experts: dict[str, int] = field(default_factory=dict)  # expert login → Expert pk
+    mediator_logins: dict[int, str] = field(default_factory=dict)  # Mediator pk → its login's username
+    rooms: dict[str, list[int]] = field(default_factory=dict)  # unit key → its active rooms (largest first)
 
     def u(self, key: str) -> int:
         return self.units[key].pk
@@ -599,16 +663,48 @@ def load_directory(p: district.Plan, *, password: str) -> Directory:
     wanted = {s.username for s in specs} | {s.username for s in p.logins}
     users = {u.username: u for u in User.objects.filter(username__in=wanted).select_related("unit__region")
              .prefetch_related("roles")}
+    _link_village_chairs(specs, units, users)
     regions = {r.code: r for r in Region.objects.filter(code__startswith=d)}
     villages: dict[str, list[Region]] = {}
     for r in sorted(regions.values(), key=lambda r: r.code):
         if r.level == "village":
             villages.setdefault(r.code[:9], []).append(r)
     township_key = {t.code: f"t{k:02d}" for k, t in enumerate(district.TOWNSHIPS, start=1)}
-    return Directory(units=units, users=users, regions=regions, villages=villages, township_key=township_key)
+    experts = dict(Expert.objects.filter(user__isnull=False, unit__region__code__startswith=d)
+                   .values_list("user__username", "pk"))
+    mediator_logins = dict(Mediator.objects.filter(user__isnull=False, unit__region__code__startswith=d)
+                           .values_list("pk", "user__username"))
+    key_of = {unit.pk: key for key, unit in units.items()}
+    rooms: dict[str, list[int]] = {}
+    for pk, unit_id in Room.objects.filter(unit_id__in=key_of, active=True).order_by("-capacity", "pk") \
+            .values_list("pk", "unit_id"):
+        rooms.setdefault(key_of[unit_id], []).append(pk)
+    return Directory(units=units, users=users, regions=regions, villages=villages, township_key=township_key, plan=p,
+                     experts=experts, mediator_logins=mediator_logins, rooms=rooms)
+
+
+def _link_village_chairs(specs: list[LoginSpec], units: dict[str, Unit], users: dict[str, User]) -> None:
+    """A village committee's head login is its chair, the committee's first mediator: link the two, so
+    the chair's mediator workspace shows the cases assigned to them (audited as the services would)."""
+    heads = [s for s in specs if s.unit.startswith("v.") and s.username in users]
+    linked = set(Mediator.objects.filter(user__in=[users[s.username] for s in heads]).values_list("user_id", flat=True))
+    free = {(m.unit_id, m.name): m for m in Mediator.objects.filter(unit__in=[units[s.unit] for s in heads], user__isnull=True)
+            .select_related("unit__region")}
+    for s in heads:
+        user = users[s.username]
+        m = free.get((units[s.unit].pk, s.name))
+        if m is None or user.pk in linked:
+            continue
+        Mediator.objects.filter(pk=m.pk).update(user=user)
+        audit.record(actor=None, action="org.mediator.updated", subject=m, changes={"user": [None, user.pk]})
 
 
 # --- scripts ---------------------------------------------------------------------------------
+
+
+# A step's input, or a function of the case at the moment the step runs (ids of its parties,
+# obligations and sessions, the mediators suggested then); None from it skips the step.
+Data = dict[str, Any] | Callable[[Case], dict[str, Any] | None]
 
 
 @dataclass
@@ -616,8 +712,11 @@ class Step:
     at: dt.datetime
     actor: str
     action: str  # "register" or a transition of cases.workflow
-    data: dict[str, Any]
+    data: Data
     only_if: frozenset[str] | None = None  # run only if the case is in one of these states
+    # Taken by the lead mediator assigned to the case if that mediator has a login at the holding unit
+    # (else by `actor`): the mediator who was suggested and assigned records the sessions.
+    as_assigned: bool = False
 
 
 @dataclass
@@ -640,18 +739,190 @@ class Flow:
         self.s = script
         self.t = at
         self.open = True
+        self.reached: dt.date | None = None  # the day of the last agreement planned
 
-    def do(self, actor: str, action: str, data: dict[str, Any] | None = None, *, days: tuple[int, int] = (0, 0),
-           only_if: frozenset[str] | None = None) -> Flow:
+    def do(self, actor: str, action: str, data: Data | None = None, *, days: tuple[int, int] = (0, 0),
+           only_if: frozenset[str] | None = None, as_assigned: bool = False) -> Flow:
         if not self.open:
             return self
-        t = self.p.later(self.t, days)
+        return self.do_at(self.p.later(self.t, days), actor, action, data, only_if=only_if, as_assigned=as_assigned)
+
+    def peek(self, days: tuple[int, int]) -> dt.datetime:
+        """The moment a step `days` later would take (for a booking made before the session it books)."""
+        return self.p.later(self.t, days)
+
+    def do_at(self, t: dt.datetime, actor: str, action: str, data: Data | None = None, *,
+              only_if: frozenset[str] | None = None, as_assigned: bool = False) -> Flow:
+        if not self.open:
+            return self
+        if t <= self.t:
+            t = self.p.later(self.t, (0, 0))
         if t >= self.p.end:
             self.open = False
             return self
         self.t = t
-        self.s.steps.append(Step(t, actor, action, data or {}, only_if))
+        self.s.steps.append(Step(t, actor, action, data if data is not None else {}, only_if, as_assigned))
         return self
+
+    def do_on(self, day: dt.date, actor: str, action: str, data: Data | None = None, *, as_assigned: bool = False) -> Flow:
+        """On `day` in office hours (the next working day if it is not one), never before the last step."""
+        return self.do_at(self.p.office_time(self.p.next_workday(day)), actor, action, data, as_assigned=as_assigned)
+
+    @property
+    def day(self) -> dt.date:
+        return timezone.localtime(self.t).date()
+
+
+# --- mediation: who works it, and what its steps read from the case when they run -----------
+
+
+@dataclass(frozen=True)
+class Committee:
+    key: str  # unit key of the mediation organisation
+    head: str  # committee head login: assigns, closes, archives
+    recorder: str  # the login that records when the assigned mediator has none here (a mediator login or the head)
+    rooms: str | None  # unit key whose rooms its sessions book (the centre, the township's sub-centre); None: on site
+    level: str  # village | township | district
+
+
+@dataclass(frozen=True)
+class ObligationPlan:
+    seq: int
+    party: int  # index into the registration's parties
+    content: str
+    amount: int | None
+    due: dt.date | None
+    instalment: str = ""
+
+
+@dataclass(frozen=True)
+class Confirm:
+    court: str  # unit key of the competent court (民事诉讼法 第205条)
+    liaison: str  # its liaison's login
+    same_day: bool = False
+
+
+# The assign handler ranks the suggestions again to record each chosen mediator's rank and reasons
+# (the same query, at the same moment, on the same rows): the list the head chose from is handed to
+# it instead of being computed twice (`_suggestions_reused`).
+SUGGESTION_LIMIT = 50
+_last_suggestions: dict[tuple[int, int], list[Any]] = {}
+
+
+def _assign_data(count: int) -> Callable[[Case], dict[str, Any] | None]:
+    """The head takes the best non-conflicted mediators the system suggests at that moment (the
+    list of the assignment form: conflicted ones are listed last, with the reason)."""
+
+    def data(case: Case) -> dict[str, Any] | None:
+        m = mediation_selectors.open_round(case)
+        if m is None:
+            return None
+        ranked = mediation_selectors.suggest_mediators(case, m.unit, limit=SUGGESTION_LIMIT)
+        _last_suggestions.clear()
+        _last_suggestions[(case.pk, m.unit_id)] = ranked
+        picks = [s for s in ranked if not s.conflict][:count]
+        if not picks:
+            return None
+        return {"mediators": [s.mediator.pk for s in picks], "chosen_by": "committee",
+                "reason": "按系统推荐：" + "、".join(picks[0].reasons[:3])}
+
+    return data
+
+
+@contextmanager
+def _suggestions_reused() -> Iterator[None]:
+    real = mediation_selectors.suggest_mediators
+
+    def suggest(case: Case, unit: Unit, *, limit: int = 10, **kwargs: Any) -> list[Any]:
+        hit = _last_suggestions.get((case.pk, unit.pk))
+        if hit is not None and limit == SUGGESTION_LIMIT and not kwargs:
+            return hit
+        return real(case, unit, limit=limit, **kwargs)
+
+    with mock.patch.object(mediation_selectors, "suggest_mediators", suggest):
+        try:
+            yield
+        finally:
+            _last_suggestions.clear()
+
+
+def _book_data(rooms: list[int], start: dt.datetime, place: str, kind: str) -> Callable[[Case], dict[str, Any]]:
+    """A free room of the centre or sub-centre for the session's time, else the committee's own room."""
+
+    def data(case: Case) -> dict[str, Any]:
+        end = start + dt.timedelta(minutes=90)
+        busy = set(Session.objects.filter(room_id__in=rooms, status="scheduled", starts_at__lt=end, ends_at__gt=start)
+                   .values_list("room_id", flat=True))
+        out: dict[str, Any] = {"starts_at": start, "ends_at": end, "kind": kind}
+        free = [r for r in rooms if r not in busy]
+        if free:
+            out["room"] = free[0]
+        else:
+            out["place"] = place
+        return out
+
+    return data
+
+
+def _session_data(record: dict[str, Any]) -> Callable[[Case], dict[str, Any]]:
+    """The record of the session booked for this case."""
+
+    def data(case: Case) -> dict[str, Any]:
+        pk = (Session.objects.filter(case=case, status="scheduled").order_by("starts_at", "pk")
+              .values_list("pk", flat=True).first())
+        return {**record, "session": pk} if pk else record
+
+    return data
+
+
+def _agree_data(static: dict[str, Any], obligations: list[ObligationPlan]) -> Callable[[Case], dict[str, Any]]:
+    def data(case: Case) -> dict[str, Any]:
+        parties = list(case.parties.order_by("sort", "id").values_list("pk", flat=True))
+        return {**static, "obligations": [
+            {"party": parties[o.party], "content": o.content, "amount": str(o.amount) if o.amount is not None else None,
+             "due_on": o.due, "instalment": o.instalment} for o in obligations]}
+
+    return data
+
+
+def _sign_data() -> Callable[[Case], dict[str, Any] | None]:
+    """第29条: the parties sign (an organisation seals), the mediator signs, the committee seals."""
+
+    def data(case: Case) -> dict[str, Any] | None:
+        a = case.agreements.filter(status="signing").select_related("mediation").first()
+        if a is None:
+            return None
+        sigs: list[dict[str, Any]] = [
+            {"signer": str(p.pk), "method": "seal" if p.type == "organisation" else "sign_fingerprint"}
+            for p in case.parties.order_by("sort", "id")]
+        mediator = (a.mediation.assignments.order_by("-lead", "id").values_list("mediator_id", flat=True).first())
+        if mediator is not None:
+            sigs.append({"signer": "mediator", "mediator": mediator})
+        sigs.append({"signer": "seal"})
+        return {"signatures": sigs}
+
+    return data
+
+
+def _performance_data(seq: int, amount: int | None, proof: str) -> Callable[[Case], dict[str, Any] | None]:
+    def data(case: Case) -> dict[str, Any] | None:
+        agreement = mediation_selectors.current_agreement(case)
+        ob = Obligation.objects.filter(agreement=agreement, seq=seq).first() if agreement else None
+        if ob is None or ob.status == "done":
+            return None
+        note = {"transfer": "银行转账凭证", "receipt": "收条", "photo": "现场照片"}.get(proof, "")
+        return {"obligation": ob.pk, "amount": str(amount) if amount is not None else None, "proof_kind": proof,
+                "proof_note": note}
+
+    return data
+
+
+def _refusal_data(index: int, note: str) -> Callable[[Case], dict[str, Any]]:
+    def data(case: Case) -> dict[str, Any]:
+        parties = list(case.parties.order_by("sort", "id").values_list("pk", flat=True))
+        return {"party": parties[index], "consent": "refused", "note": note}
+
+    return data
 
 
 class Planner:
@@ -713,7 +984,8 @@ class Planner:
         name, gender = district.person_name(self.rng, surname=surname)
         born = self.first - dt.timedelta(days=self.rng.randint(age[0] * 365, age[1] * 365))
         party: dict[str, Any] = {"role": role, "type": "person", "name": name, "phone": district.mobile(self.rng),
-                                 "address": self.address(region), "is_representative": representative}
+                                 "address": self.address(region), "is_representative": representative,
+                                 "village": region.code if region.level == "village" else ""}
         if self.rng.random() < with_id:
             party["id_number"] = self.id_number(born, gender == Gender.MALE)
         return party
@@ -749,16 +1021,21 @@ class Planner:
 
     # --- registration bodies ----------------------------------------------------------------------
 
-    def dispute(self, channel: str, region: Region, *, category: str | None = None,
-                headcount: int = 1) -> tuple[dict[str, Any], dict[str, str]]:
+    def dispute(self, channel: str, region: Region, *, category: str | None = None, headcount: int = 1,
+                pick: int | None = None, other: dict[str, Any] | None = None) -> tuple[dict[str, Any], dict[str, str]]:
         if category is None:
             category = self.rng.choice(URBAN if region.kind == RegionKind.COMMUNITY else RURAL)
-        m = self.rng.choice(DISPUTES[category])
+        m = DISPUTES[category][pick] if pick is not None else self.rng.choice(DISPUTES[category])
         petitioner = self.person(region)
-        if m.other == "org":
+        if other is not None:
+            pass
+        elif m.other == "org":
             other = self.org(category)
         else:
-            other = self.person(region, role="respondent", with_id=0.3)
+            # A committee registering a dispute records both parties' identity (the 卷宗 needs it).
+            other = self.person(region, role="respondent", with_id=0.85)
+        if other["type"] == "organisation" and category == "labour":
+            petitioner["employer"] = other["name"]
         amt = self.amount(m.amount)
         words = {"p": petitioner["name"], "o": other["name"], "org": other["name"], "place": region.name,
                  "town": self.d.regions[region.code[:9]].name, "amt": str(amt) if amt else ""}
@@ -772,6 +1049,8 @@ class Planner:
             "occurred_on": None, "amount": str(amt) if amt else None, "headcount": headcount, "parties": parties,
         }
         words["remedy"] = (m.remedy or "双方互谅互让，就{title}达成一致").format(**{**words, "title": body["title"]})
+        words["category"] = category
+        words["money"] = "1" if amt and "{amt}" in m.remedy else ""
         return body, words
 
     def petition(self, channel: str, region: Region, *, pick: Petition | None = None, nature: str | None = None,
@@ -787,7 +1066,7 @@ class Planner:
         amt = self.amount(pick.amount)
         words = {"p": person["name"], "o": other["name"], "org": org["name"], "place": region.name,
                  "town": self.d.regions[region.code[:9]].name, "amt": str(amt) if amt else "",
-                 "dept": self.d.units[pick.dept].name}
+                 "dept": self.d.units[pick.dept].name, "category": pick.category or "", "money": ""}
         parties = [dict(person)]
         if pick.other != "none":
             parties.append(other)
@@ -818,22 +1097,6 @@ class Planner:
 
     # --- shared tails ---------------------------------------------------------------------------
 
-    def mediate(self, f: Flow, mediator: str, closer: str, words: dict[str, str], *, success: float = 0.92,
-                days: tuple[int, int] = (2, 20), close: float = 0.9, fail_next: str = "litigation",
-                close_failed: bool = True) -> bool:
-        """From MEDIATING: agree (written or oral) or fail, then usually close."""
-        if self.rng.random() < success:
-            written = self.rng.random() < 0.65
-            terms = f"经调解，双方自愿达成如下协议：{words['remedy']}。双方就此纠纷再无其他争议。"
-            f.do(mediator, "agree", {"form": "written" if written else "oral", "terms": terms}, days=days)
-            ok = True
-        else:
-            f.do(mediator, "fail", {"reason": self.rng.choice(FAIL_REASONS), "next": fail_next}, days=days)
-            ok = False
-        if self.rng.random() < close and (ok or close_failed):
-            f.do(closer, "close", {"note": "调解协议已履行，回访当事人无异议" if ok else "已告知当事人依法维权的途径"}, days=(0, 4))
-        return ok
-
     def reply(self, f: Flow, actor: str, body: dict[str, Any], words: dict[str, str], *, days: tuple[int, int],
               outcome: str | None = None, dept_name: str = "") -> None:
         outcome = outcome or self.rng.choices(("support", "explain", "reject"), weights=(35, 45, 20))[0]
@@ -844,68 +1107,419 @@ class Planner:
             "opinion": REPLY_OPINIONS[outcome].format(dept=dept_name or "承办单位"), "basis": basis,
         }, days=days)
 
+    # --- mediation to the end ---------------------------------------------------------------------
+
+    def committee(self, key: str) -> Committee:
+        """Who works a mediation at the committee `key`: the head assigns, closes and archives; the
+        recorder (the committee's mediator login, or the head) is the fallback for the mediator's steps."""
+        if key.startswith("v."):
+            head = f"v{key[2:]}"
+            return Committee(key, head, head, None, "village")
+        if key.endswith(".committee"):
+            tk = key.split(".")[0]
+            return Committee(key, f"{tk}_head", f"{tk}_mediator", f"{tk}.subcentre", "township")
+        if key == "district_committee":
+            return Committee(key, "head", "mediator", "centre", "district")
+        if key == "petition_room":
+            return Committee(key, "room_head", "room_head", "centre", "district")
+        head = f"{dict(PRO_LOGINS)[key]}_head"
+        return Committee(key, head, head, "centre", "district")
+
+    @staticmethod
+    def identity_complete(body: dict[str, Any]) -> bool:
+        """The 卷宗 needs every party's identity: an ID number for a person, the name of an organisation."""
+        return all(p.get("id_number") or p.get("type") == "organisation" for p in body["parties"])
+
+    def mediate(self, f: Flow, c: Committee, body: dict[str, Any], words: dict[str, str], *, success: float = 0.92,
+                close: float = 0.9, fail_next: str = "litigation", close_failed: bool = True,
+                withdraw: bool = False, opinion: bool | str | None = None, risk: bool = False, stall: bool | str = False,
+                confirm: Confirm | None = None, pay: str | None = None, reopen: bool = False, archive: float = 0.85,
+                form: str | None = None, instalments: int | None = None, signed: bool | None = None) -> bool:
+        """From MEDIATING at committee `c`, through the real actions: the head assigns the best
+        non-conflicted mediator the system suggests; an expert is consulted now and then; sessions are
+        recorded (some booked in a room first, a few with a party absent); then an agreement with its
+        obligations, judicial confirmation where planned, performance, the follow-up (回访), closing and
+        the 卷宗 — or a failure (第26条) with the routes told. Returns whether an agreement was reached."""
+        self.assign(f, c, body)
+        if opinion is None:
+            opinion = self.rng.random() < {"village": 0.01, "township": 0.06, "district": 0.22}[c.level]
+        if opinion:
+            self.opinion(f, c, body, login=opinion if isinstance(opinion, str) else None)
+        if risk or self.rng.random() < 0.005:
+            self.risk(f, c, body)
+        if withdraw:
+            self.sessions(f, c, body, words, "continue", count=1)
+            f.do(c.head, "withdraw", {"reason": "双方自行和解，申请人撤回调解申请"}, days=(2, 12))
+            f.do(c.head, "close", {"note": "当事人自行和解"}, days=(0, 2))
+            return False
+        if stall:
+            # Sessions that do not settle it: the round outlives its period (the clock goes overdue);
+            # "stuck" ones are still open at today, the others settle late.
+            self.sessions(f, c, body, words, "adjourned", count=1)
+            self.sessions(f, c, body, words, "adjourned", count=1, first_days=(8, 16))
+            if stall == "stuck_extended" or (stall is True and self.rng.random() < 0.4):
+                f.do(c.recorder, "extend_mediation", {"days": self.rng.choice((15, 20)), "both_parties_request": True,
+                                                      "reason": "双方均同意继续调解，需等待第三方评估结果"},
+                     days=(2, 6), as_assigned=True)
+            if stall in ("stuck", "stuck_extended"):
+                return False
+            self.sessions(f, c, body, words, "agreed", count=1, first_days=(30, 60))
+            obligations = self.agree(f, c, body, words, form=form)
+            return self.after_agreement(f, c, body, words, obligations, close=close, archive=archive)
+        ok = self.rng.random() < success
+        self.sessions(f, c, body, words, "agreed" if ok else "failed")
+        if not ok:
+            f.do(c.recorder, "fail", {"reason": self.rng.choice(FAIL_REASONS), "next": fail_next,
+                                      "routes_told": ["litigation"] if fail_next != "litigation" else ["arbitration"]},
+                 days=(0, 0), as_assigned=True)
+            if close_failed and self.rng.random() < close:
+                f.do(c.head, "close", {"note": "已告知当事人依法维权的途径"}, days=(0, 4))
+                if self.identity_complete(body) and self.rng.random() < archive * 0.6:
+                    f.do(c.head, "archive", {"note": ""}, days=(1, 10), only_if=frozenset({"closed"}))
+            return False
+        # A confirmed agreement gives the court its weeks before the money falls due.
+        obligations = self.agree(f, c, body, words, form=form, instalments=instalments, signed=signed,
+                                 due_days=(25, 35) if confirm is not None else (5, 20))
+        if obligations is not None and confirm is not None:
+            self.confirm(f, c, confirm)
+        self.after_agreement(f, c, body, words, obligations, pay=pay, reopen=reopen, close=close, archive=archive)
+        return True
+
+    def after_agreement(self, f: Flow, c: Committee, body: dict[str, Any], words: dict[str, str],
+                        obligations: list[ObligationPlan] | None, *, pay: str | None = None, reopen: bool = False,
+                        close: float = 0.9, archive: float = 0.85) -> bool:
+        """Performance, the follow-up before closing (a recurrence reopens the mediation), closing, the 卷宗."""
+        if obligations is None or not f.open:
+            return True
+        reached = f.reached or f.day
+        if not self.perform(f, c, reached, obligations, pay=pay):
+            if f.open:
+                f.do(c.recorder, "follow_up", {"method": "phone", "satisfaction": "unsatisfied",
+                                               "performance": "义务人尚未按期履行，已电话督促", "notes": "继续督促履行"},
+                     days=(3, 10), as_assigned=True)
+            return True
+        if reopen:
+            f.do(c.recorder, "follow_up", {"method": "visit", "satisfaction": "unsatisfied", "recurrence": "reopen",
+                                           "performance": "协议已履行", "risk": "回访发现双方又因同一问题发生争执，纠纷反复",
+                                           "measures": "重新组织调解"}, days=(10, 25), as_assigned=True)
+            self.assign(f, c, body)
+            self.sessions(f, c, body, words, "agreed", count=1)
+            again = {**words, "remedy": f"双方就履行中出现的新问题补充约定：{words['remedy']}，今后互不干扰"}
+            obligations = self.agree(f, c, body, again, form="written", instalments=1)
+            if obligations is None or not self.perform(f, c, f.reached or f.day, obligations, pay="on_time"):
+                return True
+        f.do(c.recorder, "follow_up", {
+            "method": self.rng.choices(("phone", "visit", "meeting"), weights=(60, 30, 10))[0],
+            "satisfaction": self.rng.choices(("satisfied", "basically", "unsatisfied"), weights=(78, 20, 2))[0],
+            "performance": "协议已履行完毕" if obligations else "双方按协议约定履行", "notes": self.rng.choice(FOLLOW_UP_NOTES),
+        }, days=(2, 15), as_assigned=True)
+        if self.rng.random() < close:
+            f.do(c.head, "close", {"note": "调解协议已履行，回访当事人无异议"}, days=(0, 4))
+            if self.identity_complete(body) and self.rng.random() < archive:
+                f.do(c.head, "archive", {"note": ""}, days=(1, 12), only_if=frozenset({"closed"}))
+        return True
+
+    def assign(self, f: Flow, c: Committee, body: dict[str, Any], *, days: tuple[int, int] = (0, 2)) -> None:
+        """人民调解法 第19条: the head assigns the suggested mediator (two for a collective dispute)."""
+        f.do(c.head, "assign", _assign_data(2 if body.get("headcount", 1) >= 5 else 1), days=days)
+
+    def opinion(self, f: Flow, c: Committee, body: dict[str, Any], *, login: str | None = None,
+                answer: bool = True) -> None:
+        """调解专家库: a written opinion asked of the expert of the dispute's trade (or the lawyer)."""
+        login = login or EXPERT_FOR.get(body.get("category") or "", "expert")
+        if login not in self.d.experts:
+            login = "expert"
+        if login not in self.d.experts:
+            return
+        kind = {"expert": "lawyer", "expert_chief": "mediation_expert"}.get(login, "specialist")
+        f.do(c.recorder, "request_opinion", {"expert": self.d.experts[login], "question": OPINION_QUESTIONS[kind]},
+             days=(0, 2), as_assigned=True)
+        if answer:
+            f.do(login, "record_opinion", {"opinion": OPINIONS[kind]}, days=(1, 5))
+
+    def risk(self, f: Flow, c: Committee, body: dict[str, Any]) -> None:
+        """人民调解法 第25条: a dispute that may turn violent, reported to the police."""
+        parties = body["parties"]
+        other = parties[1]["name"] if len(parties) > 1 else "相关方"
+        f.do(c.recorder, "report_risk", {
+            "description": f"{parties[0]['name']}与{other}矛盾尖锐，双方情绪激动，有发生肢体冲突或群体聚集的苗头。",
+            "measures": "已分别做双方稳控工作，约定冷静期，争议现场暂停施工（作业）", "police_unit": self.d.u("police"),
+        }, days=(0, 1), as_assigned=True)
+
+    def sessions(self, f: Flow, c: Committee, body: dict[str, Any], words: dict[str, str], outcome: str, *,
+                 count: int | None = None, no_show: bool | None = None, first_days: tuple[int, int] = (1, 6)) -> None:
+        """调解记录 (§4.6): one to three sessions ending in `outcome`; now and then a party does not come.
+        At the centre and the sub-centres some are booked in a room first (a free one, else elsewhere)."""
+        count = count or self.rng.choices((1, 2, 3), weights=(76, 20, 4))[0]
+        if no_show is None:
+            no_show = self.rng.random() < 0.05
+        parties = body["parties"]
+        p_name = parties[0]["name"]
+        o_name = parties[1]["name"] if len(parties) > 1 else "相关方"
+        region = self.d.regions[body["region"]]
+        plan = (["no_show"] if no_show else []) + ["continue"] * (count - 1) + [outcome]
+        for k, what in enumerate(plan):
+            days = first_days if k == 0 else (3, 12)
+            kind = "investigation" if k == 0 and len(plan) > 1 and what != "no_show" and self.rng.random() < 0.3 else "mediation"
+            if what == "no_show":
+                data: dict[str, Any] = {"held": False, "kind": kind,
+                                        "absent_note": f"{o_name}未到场，电话联系后表示另约时间"}
+            else:
+                data = {
+                    "held": True, "kind": kind, "applicant_statement": f"{p_name}陈述：{body['description'][:300]}",
+                    "respondent_statement": self.rng.choice(RESPONDENT_STATEMENTS).format(o=o_name),
+                    "evidence": self.rng.choice(EVIDENCE_NOTES), "risk_warning": RISK_WARNINGS,
+                    "proposal": words["remedy"] if what == "agreed" else "建议双方互谅互让，在法律框架内协商解决",
+                    "outcome": what if kind == "mediation" else "continue",
+                    "next_step": "" if what in ("agreed", "failed") else self.rng.choice(NEXT_STEPS),
+                }
+            book = c.rooms is not None and self.rng.random() < (0.65 if c.level == "district" else 0.45)
+            if book:
+                before = len(f.s.steps)
+                f.do(c.recorder, "book_session", None, days=(0, 1), as_assigned=True)
+                at = f.peek(days)
+                if len(f.s.steps) > before:
+                    place = f"{self.d.units[c.key].name}会议室"
+                    f.s.steps[-1].data = _book_data(self.d.rooms.get(c.rooms, []), at, place, kind)
+                f.do_at(at, c.recorder, "record_session", _session_data(data), as_assigned=True)
+            else:
+                if c.level == "village" or self.rng.random() < 0.2:
+                    data.update(on_site=True, place=f"{region.name}（就地调解）")
+                f.do(c.recorder, "record_session", data, days=days, as_assigned=True)
+
+    def agree(self, f: Flow, c: Committee, body: dict[str, Any], words: dict[str, str], *, form: str | None = None,
+              instalments: int | None = None, immediate: bool = False, signed: bool | None = None,
+              obligor: int | None = None, acts: tuple[tuple[str, int], ...] = (),
+              due_days: tuple[int, int] = (5, 20)) -> list[ObligationPlan] | None:
+        """第28–30条: a written 调解协议书 (signed on the spot, now and then the next days) or an oral
+        agreement, with its obligations: money (now and then in monthly instalments) or an act."""
+        t = f.peek((0, 0))
+        reached = timezone.localtime(t).date()
+        parties = body["parties"]
+        collective = body.get("headcount", 1) >= 5
+        if form is None:
+            form = "written" if collective or self.rng.random() < 0.65 else "oral"
+        if obligor is None and len(parties) > 1 and parties[1]["role"] == "respondent":
+            obligor = 1
+        amount = int(words["amt"]) if words.get("money") and words.get("amt") else None
+        what = OBLIGATION_WORDS.get(words.get("category", ""), "款项")
+        obligations: list[ObligationPlan] = []
+        n = 1
+        if obligor is not None and acts:
+            obligations = [ObligationPlan(k, obligor, content, None, reached + dt.timedelta(days=d))
+                           for k, (content, d) in enumerate(acts, start=1)]
+        elif obligor is not None and amount:
+            if form == "written":
+                n = instalments or (3 if "分三期" in words["remedy"] else
+                                    2 if amount >= 30_000 and self.rng.random() < 0.35 else 1)
+            if n == 1:
+                due = None if form == "oral" else reached if immediate else reached + dt.timedelta(days=self.rng.randint(*due_days))
+                obligations.append(ObligationPlan(1, obligor, f"支付{what}", amount, due))
+            else:
+                part = amount // n // 100 * 100
+                for k in range(1, n + 1):
+                    share = part if k < n else amount - part * (n - 1)
+                    obligations.append(ObligationPlan(k, obligor, f"支付{what}", share, reached + dt.timedelta(days=30 * k),
+                                                      f"第{k}期"))
+        elif obligor is not None and form == "written" and self.rng.random() < 0.6:
+            obligations.append(ObligationPlan(1, obligor, words["remedy"][:200], None,
+                                              reached + dt.timedelta(days=self.rng.randint(3, 30))))
+        terms = f"经调解，双方自愿达成如下协议：{words['remedy']}。"
+        if n > 1:
+            terms += f"上述款项分{n}期支付，每期于协议签订后每满30日前支付。"
+        terms += "双方就此纠纷再无其他争议。"
+        static: dict[str, Any] = {"form": form, "terms": terms, "facts": body["description"][:2000],
+                                  "disputes": body["demands"][:2000]}
+        if form == "written" and not obligations:
+            static["performance"] = "协议签订后由双方按约定自行履行"
+        if signed is None:
+            signed = not (form == "written" and self.rng.random() < 0.04)
+        if form == "written" and not signed:
+            static["signed"] = False
+        f.do_at(t, c.recorder, "agree", _agree_data(static, obligations), as_assigned=True)
+        if not f.open:
+            return None
+        f.reached = reached
+        if form == "written" and not signed:
+            f.do(c.recorder, "sign_agreement", _sign_data(), days=(1, 3), as_assigned=True)
+        return obligations
+
+    def confirm(self, f: Flow, c: Committee, spec: Confirm) -> None:
+        """司法确认 (人民调解法 第33条): the parties apply jointly to a competent court; its liaison accepts
+        and decides (the 宁溪 tribunal the same day)."""
+        number = f"（{f.day.year}）浙1003民特{self.rng.randint(100, 899)}号"
+        f.do(c.recorder, "apply_confirmation", {"court": self.d.u(spec.court), "property_proof": True},
+             days=(0, 0) if spec.same_day else (1, 5), as_assigned=True)
+        if spec.same_day:
+            f.do(spec.liaison, "record_confirmation", {"result": "confirmed", "court_number": number,
+                                                       "note": "当日受理、当日审查，裁定调解协议有效"}, days=(0, 0))
+        else:
+            f.do(spec.liaison, "accept_confirmation", {"court_number": number}, days=(1, 3))
+            f.do(spec.liaison, "record_confirmation", {"result": "confirmed", "court_number": number,
+                                                       "note": "经审查，调解协议符合法律规定，裁定确认有效"}, days=(3, 10))
+
+    def perform(self, f: Flow, c: Committee, reached: dt.date, obligations: list[ObligationPlan], *,
+                pay: str | None = None) -> bool:
+        """人民调解法 第31条: each obligation performed — most on time, a few late or partly first, a few not
+        at all (overdue by the worker's run). Returns whether everything is planned to be performed."""
+        events: list[tuple[dt.date, int, int | None]] = []
+        all_paid = True
+        for ob in obligations:
+            mode = pay or self.rng.choices(("on_time", "late", "partial", "unpaid"), weights=(86, 5, 6, 3))[0]
+            if ob.amount is None and mode == "partial":
+                mode = "late"
+            due = ob.due or reached
+            early = self.rng.randint(0, max(0, min(3, (due - reached).days)))
+            if mode == "on_time":
+                day = due - dt.timedelta(days=early)
+                while not is_workday(day) and day > reached:
+                    day -= dt.timedelta(days=1)  # paid by the working day before a due date on a holiday
+                events.append((day, ob.seq, None))
+            elif mode == "late":
+                events.append((due + dt.timedelta(days=self.rng.randint(3, 20)), ob.seq, None))
+            elif mode == "partial" and ob.amount is not None:
+                part = max(100, int(ob.amount * self.rng.uniform(0.3, 0.6)) // 100 * 100)
+                if part >= ob.amount:
+                    part = ob.amount // 2
+                events.append((due - dt.timedelta(days=early), ob.seq, part))
+                events.append((due + dt.timedelta(days=self.rng.randint(5, 30)), ob.seq, None))
+            else:
+                all_paid = False
+        events.sort()
+        visited = False
+        for day, seq, amount in events:
+            if not visited and (day - reached).days > 25:
+                # The follow-up clock runs 30 days from the agreement: a 回访 while the instalments run.
+                f.do_on(reached + dt.timedelta(days=self.rng.randint(12, 22)), c.recorder, "follow_up", {
+                    "method": "phone", "satisfaction": "basically", "performance": "义务人正在按约定分期履行",
+                    "notes": "提醒义务人按期履行"}, as_assigned=True)
+                visited = True
+            ob = next(o for o in obligations if o.seq == seq)
+            proof = "photo" if ob.amount is None else "transfer" if (amount or ob.amount) >= 5000 else "receipt"
+            f.do_on(day, c.recorder, "record_performance", _performance_data(seq, amount, proof), as_assigned=True)
+        return all_paid and f.open
+
+
     # --- scenarios ------------------------------------------------------------------------------
 
-    def village_mediated(self, *, stall: bool = False, escalate: int = 0, fail: bool = False, withdraw: bool = False,
-                         at: dt.datetime | None = None, channel: str | None = None) -> Flow:
-        """A village or community committee registers a dispute, accepts it, mediates it itself."""
-        region = self.village()
+    def village_mediated(self, *, stall: bool | str = False, escalate: int = 0, fail: bool = False, withdraw: bool = False,
+                         at: dt.datetime | None = None, channel: str | None = None, reopen: bool = False,
+                         region: Region | None = None, other: dict[str, Any] | None = None,
+                         scenario: str | None = None, risk: bool = False) -> Flow:
+        """A village or community committee registers a dispute, accepts it, mediates it itself (就地调解);
+        one it cannot settle goes up to the township (and from there to the district)."""
+        region = region or self.village()
         head = f"v{region.code}"
-        channel = channel or self.rng.choices(("visit", "phone", "screening", "letter"), weights=(70, 15, 10, 5))[0]
-        body, words = self.dispute(channel, region)
-        f = self.new("village_escalated" if escalate else ("village_failed" if fail else "village"), head, body,
-                     at or self.received(), township=region.code[:9])
+        c = self.committee(f"v.{region.code}")
+        channel = channel or self.rng.choices(("visit", "phone", "letter"), weights=(78, 16, 6))[0]
+        body, words = self.dispute(channel, region, other=other)
+        name = scenario or ("village_escalated" if escalate else ("village_failed" if fail else "village"))
+        f = self.new(name, head, body, at or self.received(), township=region.code[:9])
         f.do(head, "accept", {"notice": "已受理您的调解申请，村调委会将组织双方调解。"}, days=(0, 1))
         f.do(head, "route", {"to": "mediation", "unit": self.d.u(f"v.{region.code}"), "consent": True,
                              "task": "村调委会就地调解"}, days=(0, 0))
         if withdraw:
-            f.do(head, "withdraw", {"reason": "双方自行和解，申请人撤回调解申请"}, days=(2, 12))
-            f.do(head, "close", {"note": "当事人自行和解"}, days=(0, 2))
+            self.mediate(f, c, body, words, withdraw=True)
             return f
         if escalate:
             tk = self.tk(region)
+            self.assign(f, c, body)
+            self.sessions(f, c, body, words, "adjourned", count=1)
             f.do(head, "escalate", {"to_unit": self.d.u(f"{tk}.committee"),
                                     "reason": "双方分歧较大，村调委会调解未果，报请乡镇（街道）调委会调处"}, days=(3, 12))
             f.do(f"{tk}_head", "receive", {"note": "已签收，安排专职调解员调处"}, days=(0, 2))
+            tc = self.committee(f"{tk}.committee")
             if escalate > 1:
+                self.assign(f, tc, body)
+                self.sessions(f, tc, body, words, "adjourned", count=1)
                 f.do(f"{tk}_head", "escalate", {"to_unit": self.d.u("district_committee"),
                                                 "reason": "涉及金额较大、矛盾易激化，报请区人民调解委员会调处"}, days=(5, 15))
                 f.do("head", "receive", {"note": "已签收，由区调委会专职调解员调处"}, days=(0, 2))
-                self.mediate(f, "mediator", "head", words, success=1.0, days=(5, 20))
+                self.mediate(f, self.committee("district_committee"), body, words, success=1.0)
             else:
-                self.mediate(f, f"{tk}_mediator", f"{tk}_head", words, success=0.9, days=(4, 20))
+                self.mediate(f, tc, body, words, success=0.9)
             return f
         if fail:
-            self.mediate(f, head, head, words, success=0.0, days=(4, 20), close=0.95,
+            self.mediate(f, c, body, words, success=0.0, close=0.95,
                          fail_next=self.rng.choice(("litigation", "litigation", "arbitration")))
             return f
-        self.mediate(f, head, head, words, success=1.0, days=(35, 70) if stall else (1, 20), close=0.85)
+        self.mediate(f, c, body, words, success=1.0, stall=stall, close=0.85, reopen=reopen, risk=risk)
         return f
 
-    def screening(self, *, collective: bool = False, success: float = 58 / 60) -> Flow:
-        """排查发现: a township committee's monthly screening finds a dispute and mediates it."""
-        region = self.village()
-        tk = self.tk(region)
-        body, words = self.dispute("screening", region, headcount=self.rng.randint(6, 30) if collective else 1)
-        f = self.new("screening", f"{tk}_head", body, self.received(), township=region.code[:9])
-        f.do(f"{tk}_head", "accept", {"notice": "排查发现，依职权主动调解。"}, days=(0, 1))
-        f.do(f"{tk}_head", "route", {"to": "mediation", "unit": self.d.u(f"{tk}.committee"), "consent": True,
-                                     "task": "排查发现纠纷，主动调解"}, days=(0, 1))
-        self.mediate(f, f"{tk}_mediator", f"{tk}_head", words, success=success, days=(2, 20), close=0.9)
-        return f
+    def campaign_window(self) -> tuple[dt.date, dt.date]:
+        """The article's special campaign ran May–August: the latest May–August of the demo's year that
+        ends six weeks before its last day, else the four months from the year's second month."""
+        for y in (self.last.year, self.last.year - 1):
+            start, end = dt.date(y, 5, 1), dt.date(y, 8, 31)
+            if start >= self.first and end <= self.last - dt.timedelta(days=45):
+                return start, end
+        start = (self.first + dt.timedelta(days=31)).replace(day=1)
+        month = start.month + 4
+        end = dt.date(start.year + (month - 1) // 12, (month - 1) % 12 + 1, 1) - dt.timedelta(days=1)
+        return start, end
 
-    def township_dispute(self, *, returned: bool = False, stall_transfer: bool = False,
-                         at: dt.datetime | None = None) -> Flow:
+    def campaign(self) -> None:
+        """访调对接专项活动 (the article): 45 screening rounds (排摸) by the committees find 60 disputes, which
+        the committees take up at once (提前介入) and mediate: 58 settled, 2 of them collective, and 2 not;
+        one settled agreement is paid in instalments and judicially confirmed by the district court."""
+        start, end = self.campaign_window()
+        span = (end - start).days
+        twice = set(self.rng.sample(range(45), 15))  # 15 rounds find two disputes: 45 rounds, 60 disputes
+        slots = list(range(1, 60))
+        failed = set(self.rng.sample(slots, 2))
+        collective = set(self.rng.sample([s for s in slots if s not in failed], 2))
+        n = 0
+        held: set[tuple[str, dt.date]] = set()  # (committee, day): one round each
+        for r in range(45):
+            township = self.rng.choices(self.townships, weights=self.weights)[0]
+            tk = self.d.township_key[township]
+            day = self.next_workday(start + dt.timedelta(days=span * r // 45 + self.rng.randint(0, 2)))
+            village_round = self.rng.random() < 0.35
+            home = self.village(township)
+            by = f"v.{home.code}" if village_round else f"{tk}.committee"
+            while (by, day) in held:
+                day = self.next_workday(day + dt.timedelta(days=1))
+            held.add((by, day))
+            for _ in range(2 if r in twice else 1):
+                region = home if village_round else self.village(township)
+                unit = f"v.{region.code}" if village_round else f"{tk}.committee"
+                c = self.committee(unit)
+                if n == 0:  # the confirmed one: a debt of goods paid in three instalments
+                    body, words = self.dispute("screening", region, category="contract", pick=0)
+                elif n in collective:
+                    body, words = self.dispute("screening", region, category="labour", pick=0,
+                                               headcount=self.rng.randint(6, 30))
+                else:
+                    body, words = self.dispute("screening", region)
+                f = self.new("screening", c.head, body, self.office_time(day), township=township)
+                f.do(c.head, "intervene", {"unit": self.d.u(unit), "consent": True,
+                                           "note": "矛盾纠纷排查发现，双方同意调解，调委会提前介入"}, days=(0, 0))
+                if n == 0:
+                    self.mediate(f, c, body, words, success=1.0, form="written", signed=True, pay="on_time",
+                                 confirm=Confirm("court", "court"), close=1.0, archive=1.0)
+                else:
+                    self.mediate(f, c, body, words, success=0.0 if n in failed else 1.0, form="written" if n in collective else None)
+                n += 1
+
+    def township_dispute(self, *, returned: bool = False, stall_transfer: bool = False, at: dt.datetime | None = None,
+                         region: Region | None = None, category: str | None = None, pick: int | None = None,
+                         other: dict[str, Any] | None = None, scenario: str = "township_dispute",
+                         confirm: Confirm | None = None, refused: bool = False,
+                         texts: dict[str, str] | None = None) -> Flow:
         """The sub-centre's window registers a dispute and hands it to the township committee (移交单)."""
         if returned:
             pro = self.rng.choice(sorted(PROFESSIONAL))
             category = PROFESSIONAL[pro]
         else:
-            pro, category = "", None
-        region = self.village()
+            pro = ""
+        region = region or self.village()
         tk = self.tk(region)
-        body, words = self.dispute("visit", region, category=category)
-        f = self.new("township_dispute", f"{tk}_clerk", body, at or self.received(), township=region.code[:9])
+        body, words = self.dispute("visit", region, category=category, pick=pick, other=other)
+        if texts:
+            words.update({k: v.format(**words) for k, v in texts.items() if k in ("remedy", "amt", "money")})
+            body.update({k: v.format(**words) for k, v in texts.items() if k in ("title", "description", "demands")})
+            body["amount"] = words["amt"] or None
+        f = self.new(scenario, f"{tk}_clerk", body, at or self.received(), township=region.code[:9])
         f.do(f"{tk}_clerk", "transfer", {"to_unit": self.d.u(f"{tk}.committee"), "note": "窗口受理，移交调委会调解"})
         if stall_transfer:
             return f  # never signed for: the 5-working-day objection clock runs out
@@ -916,13 +1530,23 @@ class Planner:
             f.do(head, "receive", {"note": "已签收"}, days=(0, 2))
             f.do(head, "accept", {}, days=(0, 1))
             f.do(head, "route", {"to": "mediation", "unit": self.d.u(pro), "consent": True}, days=(0, 1))
-            self.mediate(f, head, head, words, success=0.85, days=(5, 30))
+            self.mediate(f, self.committee(pro), body, words, success=0.85)
             return f
         f.do(f"{tk}_head", "receive", {"note": "已签收"}, days=(0, 2))
         f.do(f"{tk}_head", "accept", {}, days=(0, 1))
         f.do(f"{tk}_head", "route", {"to": "mediation", "unit": self.d.u(f"{tk}.committee"), "consent": True,
                                      "task": "双方同意调解"}, days=(0, 1))
-        self.mediate(f, f"{tk}_mediator", f"{tk}_head", words, success=0.88, days=(3, 25))
+        c = self.committee(f"{tk}.committee")
+        if refused:
+            # 人民调解法 第17条: one party refuses outright — no mediation; the parties are told their routes.
+            f.do(c.recorder, "record_notice", _refusal_data(1, "被申请人表示不同意调解，要求通过诉讼解决"), days=(1, 3))
+            f.do(c.head, "close", {"note": "一方明确拒绝调解，已告知依法通过诉讼解决"}, days=(0, 2))
+            return f
+        if confirm is not None:
+            self.mediate(f, c, body, words, success=1.0, form="written", signed=True, instalments=1, pay="on_time",
+                         confirm=confirm, close=1.0, archive=1.0)
+            return f
+        self.mediate(f, c, body, words, success=0.88)
         return f
 
     def professional(self) -> Flow:
@@ -936,7 +1560,7 @@ class Planner:
         f.do(head, "receive", {"note": "已签收"}, days=(0, 2))
         f.do(head, "accept", {}, days=(0, 1))
         f.do(head, "route", {"to": "mediation", "unit": self.d.u(pro), "consent": True}, days=(0, 1))
-        self.mediate(f, head, head, words, success=0.85, days=(5, 30),
+        self.mediate(f, self.committee(pro), body, words, success=0.85,
                      fail_next="arbitration" if pro == "pro.labour" else "litigation")
         return f
 
@@ -1042,19 +1666,28 @@ class Planner:
         f = self.new("petition_mediation", "officer", body, self.received(), township=region.code[:9])
         self.petitions.append(f.s)
         f.s.petitioner = body["parties"][0]
-        room = self.rng.random() < 0.5
-        unit, head, mediator = ("petition_room", "room_head", "room_head") if room else ("district_committee", "head", "mediator")
+        unit = "petition_room" if self.rng.random() < 0.5 else "district_committee"
+        c = self.committee(unit)
         f.do("officer", "accept", {}, days=(0, 3))
         f.do("officer", "route", {"to": "mediation", "unit": self.d.u(unit), "consent": True,
                                   "task": "当事人同意调解，请组织调解（访调对接）"}, days=(0, 1))
-        f.do(head, "receive", {"note": "已接收移交单，启动调解程序"}, days=(0, 2))
-        words["remedy"] = f"相关方就“{body['title']}”反映的问题于一个月内落实整改，信访人撤回信访诉求"
-        ok = self.mediate(f, mediator, head, words, success=0.85, days=(3, 25), close=0.9, fail_next="handling",
-                          close_failed=False)
+        f.do(c.head, "receive", {"note": "已接收移交单，启动调解程序"}, days=(0, 2))
+        self.petition_remedy(words, body)
+        ok = self.mediate(f, c, body, words, success=0.85, close=0.9, fail_next="handling", close_failed=False)
         if not ok:
             # 调解不成，转回信访办理: the failed mediation returns to the unit that sent it.
             self.handle_by_dept(f, body, words, pick, sender="officer")
         return f
+
+    def petition_remedy(self, words: dict[str, str], body: dict[str, Any]) -> None:
+        """What a petition settled by mediation is settled with (and whether money is paid)."""
+        if len(body["parties"]) > 1 and words.get("amt"):
+            words["remedy"] = (f"相关方于一个月内就“{body['title']}”反映的问题落实整改，并一次性给予信访人补偿{words['amt']}元，"
+                               "信访人撤回信访诉求")
+            words["money"] = "1"
+        else:
+            words["remedy"] = f"相关方就“{body['title']}”反映的问题于一个月内落实整改，信访人撤回信访诉求"
+            words["money"] = ""
 
     def not_accepted(self) -> Flow:
         region = self.village()
@@ -1169,20 +1802,28 @@ class Planner:
                                   "task": "业主代表与物业企业均同意调解，请信访调解室立即启动调解程序"})
         f.do("room_head", "receive", {"note": "已接收移交单，立即启动调解程序"})
         f.do("leader", "supervise", {"note": "集体访事项，请信访调解室会同住建局、东城街道抓紧化解"}, days=(1, 1))
-        terms = ("经调解，双方自愿达成如下协议：一、物业企业公开近两年公共收益及物业费收支明细；二、物业费维持原收费标准，"
-                 "调价须经业主大会依法表决；三、物业企业限期整改保洁、绿化、安保服务；四、业主按原标准缴纳物业费。")
-        f.do("room_head", "agree", {"form": "written", "terms": terms}, days=(8, 14))
-        f.do("room_head", "close", {"note": "协议已履行，回访业主代表满意"}, days=(10, 20))
+        c = self.committee("petition_room")
+        self.assign(f, c, body)
+        self.risk(f, c, body)
+        self.opinion(f, c, body, login="expert_property")
+        words = {"remedy": "一、物业企业公开近两年公共收益及物业费收支明细；二、物业费维持原收费标准，调价须经业主大会依法表决；"
+                           "三、物业企业限期整改保洁、绿化、安保服务；四、业主按原标准缴纳物业费",
+                 "category": "property", "amt": "", "money": ""}
+        self.sessions(f, c, body, words, "agreed", count=2, no_show=False)
+        obligations = self.agree(f, c, body, words, form="written", signed=True, obligor=5, acts=(
+            ("公开近两年公共收益及物业费收支明细", 15), ("整改保洁、绿化、安保服务并接受业主代表验收", 30)))
+        self.after_agreement(f, c, body, words, obligations, pay="on_time", close=1.0, archive=1.0)
         return f
 
     def ningxi(self) -> Flow:
-        """宁溪镇村民王某某: the neighbour's new house cracked his wall; a backlog petition mediated by the
-        宁溪镇 committee with 宁溪中心司法所 and confirmed at the 宁溪 tribunal the same day."""
+        """宁溪镇村民王某某: the neighbour's new house cracked his wall; a backlog petition (信访积案) with a
+        responsible leader, mediated on the spot by the 宁溪镇 committee with 宁溪中心司法所 after a building
+        expert's opinion, and confirmed at the 宁溪 tribunal the same day; the compensation paid at once."""
         region = self.village(district.NINGXI_CODE, community=False)
         tk = self.tk(region)
         day = self.next_workday(self.first + dt.timedelta(days=100))
         petitioner = self.person(region, surname="王", age=(50, 75))
-        neighbour = self.person(region, role="respondent", with_id=0.0)
+        neighbour = self.person(region, role="respondent", with_id=1.0)
         facts = (f"{petitioner['name']}反映，邻居{neighbour['name']}前年翻建住房时未采取防护措施，致其家老屋墙面多处开裂、"
                  "屋顶渗漏，曾多次向村、镇反映，赔偿问题一直未能解决，系信访积案。")
         body = {
@@ -1193,14 +1834,105 @@ class Planner:
         }
         f = self.new("ningxi", f"{tk}_officer", body, self.office_time(day), township=region.code[:9])
         f.do(f"{tk}_officer", "accept", {"notice": "您反映的事项已受理。"}, days=(0, 1))
+        f.do("leader", "mark_backlog", {"reason": "多次到村、镇反映，赔偿问题长期未解决，列为信访积案，实行领导包案",
+                                        "responsible_leader": self.d.users["zfw_leader"].pk}, days=(0, 2))
         f.do(f"{tk}_officer", "route", {"to": "mediation", "unit": self.d.u(f"{tk}.committee"), "consent": True,
                                         "task": "信访积案，双方同意调解，请镇调委会会同宁溪中心司法所调处"}, days=(0, 1))
         f.do(f"{tk}_head", "receive", {"note": "已签收，会同宁溪中心司法所调处"}, days=(0, 1))
-        terms = (f"经调解，双方自愿达成如下协议：{neighbour['name']}一次性赔偿{petitioner['name']}房屋修复费用28000元，"
-                 "于协议签订之日当场支付；双方今后和睦相处。调解成功后当日，双方共同向黄岩区人民法院宁溪人民法庭申请司法确认。")
-        f.do(f"{tk}_mediator", "agree", {"form": "written", "terms": terms}, days=(6, 12))
-        f.do(f"{tk}_head", "close", {"note": "协议已经宁溪人民法庭司法确认，赔偿款已自觉履行"}, days=(1, 3))
+        c = self.committee(f"{tk}.committee")
+        self.assign(f, c, body)
+        self.opinion(f, c, body, login="expert_build")
+        words = {"remedy": f"{neighbour['name']}一次性赔偿{petitioner['name']}房屋修复费用28000元，于协议签订之日当场支付；"
+                           "双方今后和睦相处", "amt": "28000", "money": "1", "category": "neighbour"}
+        # On the spot in the morning; agreement, application and the tribunal's decision the same day.
+        session_day = timezone.localtime(f.peek((3, 8))).date()
+        f.do_at(timezone.make_aware(dt.datetime.combine(session_day, dt.time(9, 10))), c.recorder, "record_session", {
+            "held": True, "on_site": True, "place": f"{region.name}{petitioner['name']}家（就地调解）",
+            "participants": "宁溪中心司法所干部、村调委会主任", "applicant_statement": facts,
+            "respondent_statement": f"{neighbour['name']}承认建房时未采取防护措施，同意赔偿，但认为对方要价偏高。",
+            "evidence": "现场查看墙体裂缝，参考建筑工程专家的书面意见核定修复费用。", "risk_warning": RISK_WARNINGS,
+            "proposal": words["remedy"], "outcome": "agreed",
+        }, as_assigned=True)
+        obligations = self.agree(f, c, body, words, form="written", signed=True, instalments=1, immediate=True)
+        if obligations is not None:
+            self.confirm(f, c, Confirm("tribunal.宁溪", "court_ningxi", same_day=True))
+        self.after_agreement(f, c, body, words, obligations, pay="on_time", close=1.0, archive=1.0)
         return f
+
+    # --- the backlog (信访积案) and the conflicts (回避) ----------------------------------------------
+
+    BACKLOG_LEADERS: ClassVar[tuple[str, ...]] = ("zfw_leader", "xfj_leader", "sfj_leader")
+
+    def backlog(self, mode: str, at: dt.datetime) -> Flow:
+        """信访积案: a long-standing petition the centre's leader marks with a responsible leader (包案), then
+        resolves — mostly through mediation with a lawyer or the chief mediation expert (the article), some
+        by the department's written answer; `open_*` ones are still being worked at today."""
+        region = self.village()
+        tk = self.tk(region)
+        body, words, pick = self.petition(self.rng.choice(("visit", "letter")), region, nature="claim", civil=True)
+        body["description"] += "信访人自数年前起多次到乡镇、区里反映，问题一直未能化解。"
+        f = self.new("backlog", "officer", body, at, township=region.code[:9])
+        f.do("officer", "accept", {"notice": "您的信访事项已受理。"}, days=(0, 3))
+        leader = self.BACKLOG_LEADERS[len(self.scripts) % 3] if self.rng.random() < 0.7 else f"{dict(DEPTS)[pick.dept]}_leader"
+        f.do("leader", "mark_backlog", {"reason": "同一事项多年反复信访，列为信访积案，实行领导包案化解",
+                                        "responsible_leader": self.d.users[leader].pk}, days=(1, 5))
+        if mode == "open_marked":
+            return f
+        if mode in ("handle", "open_handling"):
+            self.handle_by_dept(f, body, words, pick, sender="officer", stall=mode == "open_handling", co=1)
+            return f
+        unit = {"room": "petition_room", "district": "district_committee"}.get(mode.removeprefix("open_"), f"{tk}.committee")
+        c = self.committee(unit)
+        f.do("officer", "route", {"to": "mediation", "unit": self.d.u(unit), "consent": True,
+                                  "task": "信访积案，包案领导协调，请组织调解化解"}, days=(1, 5))
+        f.do(c.head, "receive", {"note": "已接收移交单，启动调解程序"}, days=(0, 2))
+        self.petition_remedy(words, body)
+        if mode.startswith("open_"):
+            self.assign(f, c, body)
+            self.opinion(f, c, body, login="expert_chief", answer=False)
+            return f
+        self.mediate(f, c, body, words, success=1.0, opinion="expert" if self.rng.random() < 0.5 else "expert_chief",
+                     pay="on_time", instalments=1, close=1.0, archive=0.9)
+        return f
+
+    def backlog_cases(self) -> None:
+        """22 resolved in the year (the article: 已成功化解信访积案22件), with 宁溪; three still open."""
+        modes = ["room"] * 7 + ["district"] * 4 + ["township"] * 5 + ["handle"] * 5
+        for i, mode in enumerate(modes):
+            self.backlog(mode, self.received(self.first + dt.timedelta(days=10 + i * 9)))
+        self.backlog("open_room", self.received(self.last - dt.timedelta(days=25)))
+        self.backlog("open_handling", self.received(self.last - dt.timedelta(days=75)))
+        self.backlog("open_marked", self.received(self.last - dt.timedelta(days=14)))
+
+    def conflicts(self) -> None:
+        """Disputes in which a mediator must step aside (人民调解法 第15条): the other party is a relative a
+        village chair declared; a village committee is itself the other party; the other party is the
+        employer of a part-time township mediator. The head assigns the best mediator without a conflict."""
+        p = self.d.plan
+        if p is not None and p.relations:
+            rel = next((r for r in p.relations if r.unit.startswith("v.")), p.relations[0])
+            if rel.unit.startswith("v."):
+                region = self.d.regions[rel.unit[2:]]
+                other = {"role": "respondent", "type": "person", "name": rel.name, "id_number": rel.id_number,
+                         "phone": rel.phone, "address": self.address(region), "village": region.code}
+                self.village_mediated(region=region, other=other, scenario="conflict_relation",
+                                      at=self.received(self.first + dt.timedelta(days=60)))
+        region = self.village(self.townships[8], community=False)  # 院桥镇
+        body_other = {"role": "respondent", "type": "organisation", "name": f"{region.name}村民委员会",
+                      "address": f"台州市黄岩区院桥镇{region.name}"}
+        self.township_dispute(region=region, category="land_forest", pick=1, other=body_other, scenario="conflict_village",
+                              at=self.received(self.first + dt.timedelta(days=75)), texts={
+                                  "amt": "12000", "money": "1", "title": "村委会收回承包地引发补偿纠纷",
+                                  "description": "{p}反映，{o}以村庄规划调整为由收回其承包的两亩责任田，补偿标准未与其协商，"
+                                                 "双方多次交涉未果。",
+                                  "demands": "请求{o}给予补偿{amt}元或调换同等面积的耕地。",
+                                  "remedy": "{o}一次性补偿{p}青苗及地力损失{amt}元，并于明年春耕前调换同等面积耕地"})
+        employer = next((m for m in (p.mediators if p else ()) if m.employer and m.unit == "t05.committee"), None)
+        if employer is not None:
+            region = self.village(self.townships[4])
+            other = {"role": "respondent", "type": "organisation", "name": employer.employer}
+            self.township_dispute(region=region, category="labour", pick=0, other=other, scenario="conflict_employer",
+                                  at=self.received(self.first + dt.timedelta(days=90)))
 
     # --- the whole year -----------------------------------------------------------------------
 
@@ -1213,10 +1945,19 @@ class Planner:
         self.village_mediated(escalate=1)
         self.village_mediated(fail=True)
         self.village_mediated(withdraw=True)
-        self.village_mediated(stall=True, at=self.received(last - dt.timedelta(days=50)))  # mediation overdue
-        self.screening(collective=True)
-        self.screening(collective=True)
-        self.screening(success=1.0)
+        # Rounds stuck past their mediation period at today (one extended with both parties' consent).
+        self.village_mediated(stall="stuck", at=self.received(last - dt.timedelta(days=60)))
+        self.village_mediated(stall="stuck_extended", at=self.received(last - dt.timedelta(days=85)))
+        self.village_mediated(reopen=True, at=self.received(self.first + dt.timedelta(days=40)))  # 回访发现反复
+        self.village_mediated(risk=True, at=self.received(self.first + dt.timedelta(days=120)))  # 激化风险
+        self.campaign()
+        self.backlog_cases()
+        self.conflicts()
+        # The third judicial confirmation: a traffic accident settled at 院桥, confirmed by the 院桥 tribunal.
+        self.township_dispute(region=self.village(self.townships[8]), category="traffic", pick=0,
+                              confirm=Confirm("tribunal.院桥", "court_yuanqiao"),
+                              at=self.received(self.first + dt.timedelta(days=150)))
+        self.township_dispute(refused=True)
         self.township_dispute(returned=True)
         self.township_dispute(stall_transfer=True, at=self.received(last - dt.timedelta(days=30)))
         self.professional()
@@ -1243,7 +1984,7 @@ class Planner:
         self.repeat(answered.s, gap=(150, 200))
 
     MIX: ClassVar[tuple[tuple[str, int], ...]] = (
-        ("village", 44), ("village_escalated", 4), ("village_failed", 3), ("screening", 8), ("township_dispute", 7),
+        ("village", 52), ("village_escalated", 4), ("village_failed", 3), ("township_dispute", 7),
         ("professional", 4), ("petition_district", 9), ("petition_township", 7), ("petition_mediation", 3),
         ("not_accepted", 3), ("diverted", 2), ("forwarded", 2), ("accusation", 1), ("review", 1), ("repeat", 3),
         ("skip_level", 1), ("withdrawn", 1),
@@ -1260,8 +2001,6 @@ class Planner:
                 self.village_mediated(fail=True)
             case "withdrawn":
                 self.village_mediated(withdraw=True)
-            case "screening":
-                self.screening(collective=r < 2 / 60)
             case "township_dispute":
                 self.township_dispute(returned=r < 0.08, stall_transfer=0.08 <= r < 0.09)
             case "professional":
@@ -1303,7 +2042,7 @@ class Planner:
         # Fill in the review requests' dates (the day they are registered).
         for s in self.scripts:
             for step in s.steps:
-                if "requested_on" in step.data and step.data["requested_on"] is None:
+                if isinstance(step.data, dict) and "requested_on" in step.data and step.data["requested_on"] is None:
                     step.data["requested_on"] = timezone.localtime(step.at).date().isoformat()
         return self.scripts
 
@@ -1342,6 +2081,7 @@ def _run(scripts: list[Script], directory: Directory, clock: type[SimulatedDatet
          log: Callable[[str], None]) -> tuple[int, int, list[str]]:
     order = sorted((step.at, s.key, i) for s in scripts for i, step in enumerate(s.steps))
     cases: dict[int, Case] = {}
+    lead: dict[int, int] = {}  # case key → the lead mediator assigned last
     dead: set[int] = set()
     failures: list[str] = []
     done = 0
@@ -1355,16 +2095,25 @@ def _run(scripts: list[Script], directory: Directory, clock: type[SimulatedDatet
         clock.moment = at
         try:
             if step.action == "register":
-                case, _code = services.case_register(actor=actor, data=step.data, received_at=at)
+                case, _code = services.case_register(actor=actor, data=cast(dict[str, Any], step.data), received_at=at)
             else:
                 case = cases[key]
                 if step.only_if is not None and case.status not in step.only_if:
                     continue
+                data = step.data(case) if callable(step.data) else step.data
+                if data is None:
+                    continue
+                if step.as_assigned and key in lead:
+                    actor = _assigned_login(directory, lead[key], case) or actor
                 case = services.case_act(case=case.pk, actor=actor, action=step.action,
-                                         data={**step.data, "version": case.version})
+                                         data={**data, "version": case.version})
+                if step.action == "assign":
+                    lead[key] = data["mediators"][0]
+                    _last_suggestions.clear()
         except DomainError as exc:
+            _last_suggestions.clear()
             details = "；".join(f"{e.field}：{e.message}" for e in exc.errors)
-            msg = f"{s.scenario}#{key} {step.action} by {step.actor}: {exc.detail} {details}".strip()
+            msg = f"{s.scenario}#{key} {step.action} by {actor.username}: {exc.detail} {details}".strip()
             if strict:
                 raise DemoStepFailed(msg) from exc
             failures.append(msg)
@@ -1375,6 +2124,15 @@ def _run(scripts: list[Script], directory: Directory, clock: type[SimulatedDatet
         if n % report_every == 0:
             log(f"  已执行 {n}/{len(order)} 步")
     return len(cases), done, failures
+
+
+def _assigned_login(directory: Directory, mediator_id: int, case: Case) -> User | None:
+    """The login of the assigned mediator, if they have one at the unit holding the case."""
+    username = directory.mediator_logins.get(mediator_id)
+    user = directory.users.get(username) if username else None
+    if user is None or user.unit_id != case.holder_unit_id:
+        return None
+    return user
 
 
 def build_cases(p: district.Plan, *, n: int = DEFAULT_CASES, today: dt.date | None = None, strict: bool = False,
@@ -1398,7 +2156,7 @@ def build_cases(p: district.Plan, *, n: int = DEFAULT_CASES, today: dt.date | No
         result.scenarios = Counter(s.scenario for s in scripts)
         result.steps = sum(len(s.steps) for s in scripts)
         say(f"  已规划 {len(scripts)} 件事项、{result.steps} 个办理步骤（{time.monotonic() - started:.1f} 秒），正在按时间顺序办理……")
-        with simulated_time() as clock, memoized_clock_lookups(planner.first, today), _quiet_gc():
+        with simulated_time() as clock, memoized_clock_lookups(planner.first, today), _suggestions_reused(), _quiet_gc():
             created, _done, failures = _run(scripts, directory, clock, strict=strict, log=say)
             # The worker's nightly run on the day of loading: overdue flags and notices.
             clock.moment = timezone.make_aware(dt.datetime.combine(today, dt.time(0, 5)))
@@ -1406,6 +2164,14 @@ def build_cases(p: district.Plan, *, n: int = DEFAULT_CASES, today: dt.date | No
             for _ in range(1000):
                 got = clock_tick(today=today)
                 tick = {k: tick[k] + got[k] for k in tick}
+                if not any(got.values()):
+                    break
+            # And the mediation jobs of the same run: session reminders, obligations due or overdue,
+            # the daily backlog rule (信访积案 by the configurable rule).
+            for _ in range(1000):
+                got = mediation_services.tick(today=today, now=clock.moment)
+                for k, v in got.items():
+                    tick[k] = tick.get(k, 0) + v
                 if not any(got.values()):
                     break
             first, last = demo_year(today)

@@ -138,8 +138,12 @@ def _confirmation_out(c: Confirmation) -> dict[str, Any]:
 @router.get("/cases/{int:case_id}/mediator-suggestions", response={200: list[dict[str, Any]], 403: ErrorOut, **ERRORS},
             summary="推荐调解员（含理由与回避）")
 def mediator_suggestions(request: HttpRequest, case_id: int, limit: int = Query(10, ge=1, le=50)) -> Any:  # noqa: B008
-    case = _case(request, case_id)
-    m = selectors.open_round(case)
+    _need(request, "case.view")
+    case = (Case.objects.visible_to(request.user).filter(pk=case_id)
+            .select_related("category", "region", "holder_unit__region").first())
+    if case is None:
+        raise Http404
+    m = case.mediations.filter(status="open").select_related("unit__region").order_by("-round").first()
     unit = m.unit if m else case.holder_unit
     return [s.as_dict() for s in selectors.suggest_mediators(case, unit, limit=limit)]
 

@@ -105,7 +105,7 @@ class Assignment(_CaseScoped, models.Model):
         constraints = [models.UniqueConstraint(fields=["mediation", "mediator"], condition=Q(active=True),
                                                name="mediation_assignment_active_uniq")]
         indexes = [
-            models.Index(fields=["mediator", "active"], name="mediation_assign_load"),
+            models.Index(fields=["mediator"], name="mediation_assign_load", condition=Q(active=True)),
             models.Index(fields=["mediator", "assigned_at"], name="mediation_assign_recent"),
         ]
 

@@ -18,7 +18,6 @@ from django.db.models import (
     Exists,
     F,
     IntegerField,
-    Max,
     OuterRef,
     Prefetch,
     Q,
@@ -155,7 +154,11 @@ def candidate_pool(unit: Unit) -> Q:
     region = unit.region
     if region.level == "village" and region.parent_id:
         region = Region.objects.only("path").get(pk=region.parent_id)
-    return Q(unit_id=unit.pk) | Q(unit__region__path__startswith=region.path, unit__kind__in=list(MEDIATION_UNIT_KINDS))
+    # The units first (an indexed prefix on regions), then their mediators: an OR across the joins
+    # would read every mediator of the province.
+    units = Unit.objects.filter(Q(pk=unit.pk) | Q(region__path__startswith=region.path,
+                                                  kind__in=list(MEDIATION_UNIT_KINDS))).values("pk")
+    return Q(unit_id__in=units)
 
 
 def suggest_mediators(case: Case, unit: Unit, *, limit: int = 10, today: dt.date | None = None,
@@ -166,10 +169,11 @@ def suggest_mediators(case: Case, unit: Unit, *, limit: int = 10, today: dt.date
     listed last with the reason they are excluded (or dropped with include_conflicted=False)."""
     now = timezone.now()
     path_codes = [c for c in case.region_path.strip("/").split("/") if c]
-    load_sq = (Assignment.objects.filter(mediator_id=OuterRef("pk"), active=True, mediation__status=MediationStatus.OPEN)
+    # Active assignments are those of open rounds (ending or superseding a round ends them): the partial
+    # index on (mediator) WHERE active answers the count; the latest assignment is one index probe.
+    load_sq = (Assignment.objects.filter(mediator_id=OuterRef("pk"), active=True)
                .order_by().values("mediator_id").annotate(n=Count("*")).values("n"))
-    last_sq = (Assignment.objects.filter(mediator_id=OuterRef("pk")).order_by().values("mediator_id")
-               .annotate(m=Max("assigned_at")).values("m"))
+    last_sq = Assignment.objects.filter(mediator_id=OuterRef("pk")).order_by("-assigned_at").values("assigned_at")[:1]
     specialty = Exists(Mediator.specialties.through.objects.filter(mediator_id=OuterRef("pk"),
                                                                   disputecategory_id=case.category_id)) \
         if case.category_id else Value(False)
@@ -187,6 +191,7 @@ def suggest_mediators(case: Case, unit: Unit, *, limit: int = 10, today: dt.date
           .annotate(base=When_(When(has_specialty=True, then=Value(W_SPECIALTY)), default=Value(0), output_field=IntegerField())
                     + F("same_unit") * W_SAME_UNIT + F("local") * W_LOCAL + F("rank_w") + F("ft") - F("load") * W_LOAD)
           .select_related("unit__region")
+          .defer("phone", "notes")
           .order_by("-base", "last_assigned", "id"))
     rows = list(qs[: max(limit * 4, 40)])
     excluded = conflicts(case, rows)

@@ -17,7 +17,7 @@ import random
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
@@ -28,6 +28,7 @@ from django.test.utils import override_settings
 
 from fangtiao.audit import services as audit
 from fangtiao.audit.models import AuditEvent
+from fangtiao.core.validators import id_check_char
 from fangtiao.org import services
 from fangtiao.org.choices import (
     DISPUTE_CATEGORIES,
@@ -152,6 +153,15 @@ TRIBUNALS: tuple[tuple[str, str], ...] = (
     ("澄江", "331003008"),
 )
 
+# Rooms that sessions book (mediation.Room): the district centre's, and each township sub-centre's.
+CENTRE_ROOMS: tuple[tuple[str, int], ...] = (("第一调解室", 12), ("第二调解室", 12), ("第三调解室", 8), ("听证调解室", 40))
+# Employers of part-time township mediators (本职单位, invented): a party of the same employer makes
+# the mediator step aside (人民调解法 第15条). Words and kinds are the ones the demo's companies use.
+EMPLOYER_WORDS = ("澄衡", "橘园", "岩溪", "明岙", "衡江", "永丰")
+EMPLOYER_KINDS = ("模具有限公司", "塑料制品厂", "建设有限公司", "鞋业有限公司")
+
+TRIBUNAL_LOGINS = {"宁溪": "court_ningxi", "院桥": "court_yuanqiao", "澄江": "court_chengjiang"}
+
 LAW_FIRMS = ("浙江澄衡律师事务所", "浙江橘园律师事务所", "浙江岩溪律师事务所", "浙江明岙律师事务所", "浙江衡江律师事务所")
 LAWYER_FIELDS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     (("民事", "合同"), ("contract", "damages")),
@@ -234,6 +244,7 @@ class MediatorSpec:
     specialties: tuple[str, ...]
     joined_on: dt.date
     login: str = ""  # username of the demo login this mediator is, if any
+    employer: str = ""  # 本职单位 of a part-time mediator (the conflict rules read it)
 
 
 @dataclass(frozen=True)
@@ -248,6 +259,27 @@ class ExpertSpec:
     unit: str  # unit key
     phone: str
     login: str = ""
+
+
+@dataclass(frozen=True)
+class RelationSpec:
+    """A relation a mediator has declared (回避申报): a party with this ID number or phone excludes them."""
+
+    unit: str  # the mediator's unit key
+    mediator: str  # the mediator's name
+    name: str
+    relation: str  # mediation.choices.Relation
+    gender: str
+    id_number: str
+    phone: str
+    note: str
+
+
+@dataclass(frozen=True)
+class RoomSpec:
+    unit: str  # unit key (the centre or a sub-centre)
+    name: str
+    capacity: int
 
 
 @dataclass(frozen=True)
@@ -270,6 +302,8 @@ class Plan:
     logins: tuple[LoginSpec, ...]
     mediators: tuple[MediatorSpec, ...]
     experts: tuple[ExpertSpec, ...]
+    relations: tuple[RelationSpec, ...] = ()
+    rooms: tuple[RoomSpec, ...] = ()
 
 
 # --- pure generators -------------------------------------------------------------------------
@@ -370,6 +404,13 @@ def mobile(rng: random.Random) -> str:
 
 def _landline(rng: random.Random) -> str:
     return f"0576-8{rng.randrange(10**6, 10**7):07d}"
+
+
+def invented_id_number(rng: random.Random, *, born: dt.date, male: bool, area: str = DISTRICT[0]) -> str:
+    """An invented resident ID number with a valid GB 11643 check digit (odd sequence: male)."""
+    seq = rng.randrange(100) * 10 + rng.choice((1, 3, 5, 7, 9) if male else (0, 2, 4, 6, 8))
+    first17 = f"{area}{born:%Y%m%d}{seq:03d}"
+    return first17 + id_check_char(first17)
 
 
 def _joined(rng: random.Random) -> dt.date:
@@ -503,28 +544,71 @@ def plan(
         for i, (key, _code, community) in enumerate(village_units):
             staff_of(key, 0, each + (1 if i in bonus else 0), _URBAN if community else _RURAL)
 
+    # Part-time township mediators keep their day jobs (本职单位): the first two of each township
+    # committee work for local companies, so a dispute with their employer makes them step aside.
+    for k, _t in enumerate(TOWNSHIPS, start=1):
+        key = f"t{k:02d}.committee"
+        erng = _rng(seed, key, "employers")
+        part_time = [i for i, m in enumerate(mediators) if m.unit == key and m.employment == Employment.PART_TIME][:2]
+        for i in part_time:
+            employer = f"黄岩{erng.choice(EMPLOYER_WORDS)}{erng.choice(EMPLOYER_KINDS)}"
+            mediators[i] = replace(mediators[i], employer=employer)
+
+    # Declared relations (回避申报): the chairs of the first three village committees in the deal order
+    # and one part-time mediator of two townships declare a relative living in the district.
+    relation_targets: list[MediatorSpec] = []
+    if village_units and village_mediators:
+        dealt = [village_units[i][0] for i in order]
+        for key in dealt:
+            chair = next((m for m in mediators if m.unit == key), None)
+            if chair is not None:
+                relation_targets.append(chair)
+            if len(relation_targets) == 3:
+                break
+    for key in ("t01.committee", "t09.committee"):
+        relation_targets.append(next(m for m in mediators if m.unit == key and m.employment == Employment.PART_TIME))
+    relations: list[RelationSpec] = []
+    rrng = _rng(seed, "relations")
+    notes = {Gender.MALE: ("配偶的兄弟", "表兄弟", "堂兄"), Gender.FEMALE: ("儿媳", "配偶的姐姐", "表姐")}
+    for m, (name, gender) in zip(relation_targets, people(seed, "relations", len(relation_targets)), strict=True):
+        born = dt.date(1955, 1, 1) + dt.timedelta(days=rrng.randrange(365 * 40))
+        relations.append(RelationSpec(
+            unit=m.unit, mediator=m.name, name=name, relation="relative", gender=gender,
+            id_number=invented_id_number(rrng, born=born, male=gender == Gender.MALE), phone=mobile(rrng),
+            note=notes[Gender(gender)][len(relations) % 3],
+        ))
+
+    # --- rooms (调解室) of the centre and the sub-centres ----------------------------------------
+    rooms = [RoomSpec("centre", name, cap) for name, cap in CENTRE_ROOMS]
+    for k, t in enumerate(TOWNSHIPS, start=1):
+        rooms.append(RoomSpec(f"t{k:02d}.subcentre", "调解室", 10))
+        if t.weight >= 14:
+            rooms.append(RoomSpec(f"t{k:02d}.subcentre", "第二调解室", 8))
+
     # --- experts (the article: 2 mediation experts, 5 lawyers, 11 specialists) ----------------
     experts: list[ExpertSpec] = []
     names = iter(people(seed, "experts", 2 + len(LAW_FIRMS) + len(SPECIALISTS)))
     rng = _rng(seed, "experts")
-    for fields_, cats, title in (
-        (("信访积案化解", "群体性纠纷调处"), ("expropriation", "property", "labour"), "首席调解专家"),
-        (("婚姻家庭", "邻里纠纷", "山林土地"), ("marriage_family", "neighbour", "land_forest"), "调解专家"),
+    for fields_, cats, title, expert_login in (
+        (("信访积案化解", "群体性纠纷调处"), ("expropriation", "property", "labour"), "首席调解专家", "expert_chief"),
+        (("婚姻家庭", "邻里纠纷", "山林土地"), ("marriage_family", "neighbour", "land_forest"), "调解专家", ""),
     ):
         name, gender = next(names)
         experts.append(ExpertSpec(name, gender, ExpertKind.MEDIATION_EXPERT, fields_, cats, "黄岩区矛盾纠纷综合化解中心", title,
-                                  "centre", mobile(rng)))
+                                  "centre", mobile(rng), login=expert_login))
     for i, (firm, (fields_, cats)) in enumerate(zip(LAW_FIRMS, LAWYER_FIELDS, strict=True)):
         name, gender = next(names)
         experts.append(ExpertSpec(name, gender, ExpertKind.LAWYER, fields_, cats, firm, "合伙人律师" if i == 0 else "执业律师",
                                   "justice_bureau", mobile(rng), login="expert" if i == 0 else ""))
+    specialist_logins = {"建筑工程": "expert_build", "物业管理": "expert_property", "医疗卫生": "expert_medical"}
     for field_name, cats, title, org in SPECIALISTS:
         name, gender = next(names)
-        experts.append(ExpertSpec(name, gender, ExpertKind.SPECIALIST, (field_name,), cats, org, title, "centre", mobile(rng)))
+        experts.append(ExpertSpec(name, gender, ExpertKind.SPECIALIST, (field_name,), cats, org, title, "centre", mobile(rng),
+                                  login=specialist_logins.get(field_name, "")))
 
     # --- logins ------------------------------------------------------------------------------
     linked = {m.login: m.name for m in mediators if m.login} | {e.login: e.name for e in experts if e.login}
-    staff_names = iter(people(seed, "staff", 9 + 3 * len(TOWNSHIPS), taken=set(linked.values())))
+    staff_names = iter(people(seed, "staff", 13 + len(TRIBUNALS) + 3 * len(TOWNSHIPS), taken=set(linked.values())))
     srng = _rng(seed, "staff-phones")
 
     def login(username: str, role: str, unit_key: str, title: str) -> None:
@@ -540,6 +624,15 @@ def plan(
     login("mediator", R.MEDIATOR, "district_committee", "专职人民调解员")
     login("expert", R.EXPERT, "centre", "律师")
     login("court", R.COURT_LIAISON, "court", "法院联络员")
+    for place, _code in TRIBUNALS:
+        login(TRIBUNAL_LOGINS[place], R.COURT_LIAISON, f"tribunal.{place}", "法庭联络员")
+    # 包案领导 of the backlog cases (信访积案): district leaders.
+    login("zfw_leader", R.LEADER, "political_legal", "区委政法委副书记")
+    login("xfj_leader", R.LEADER, "petition_bureau", "区信访局局长")
+    login("sfj_leader", R.LEADER, "justice_bureau", "区司法局局长")
+    for e in experts:
+        if e.login and e.login != "expert":
+            login(e.login, R.EXPERT, "centre", e.title)
     for k, _t in enumerate(TOWNSHIPS, start=1):
         tk = f"t{k:02d}"
         login(f"{tk}_clerk", R.CLERK, f"{tk}.subcentre", "分中心窗口接待员")
@@ -548,7 +641,7 @@ def plan(
         login(f"{tk}_mediator", R.MEDIATOR, f"{tk}.committee", "专职人民调解员")
 
     return Plan(seed, villages, village_mediators, tuple(regions), tuple(units), tuple(logins), tuple(mediators),
-                tuple(experts))
+                tuple(experts), relations=tuple(relations), rooms=tuple(rooms))
 
 
 # --- applying a plan -------------------------------------------------------------------------
@@ -582,6 +675,7 @@ class _Builder:
         self.regions: dict[str, Region] = {}
         self.units: dict[str, Unit] = {}
         self.users: dict[str, User] = {}
+        self.mediators: dict[tuple[str, str], Mediator] = {}
 
     def run(self) -> BuildResult:
         self._regions()
@@ -589,6 +683,8 @@ class _Builder:
         self._logins()
         self._mediators()
         self._experts()
+        self._relations()
+        self._rooms()
         self._admin_rights()
         result = BuildResult(created=self.created)
         if result.total or not AuditEvent.objects.filter(action="demo.loaded").exists():
@@ -663,12 +759,55 @@ class _Builder:
             if found is not None:
                 if s.login:
                     self._link(found, s.login, "org.mediator.updated")
+                if s.employer and not found.employer:
+                    self._employer(found, s.employer)
+                self.mediators[(s.unit, s.name)] = found
                 continue
-            services.mediator_create(
+            created = services.mediator_create(
                 actor=None, name=s.name, gender=s.gender, unit=unit, employment=s.employment, rank=s.rank, phone=s.phone,
                 specialties=list(s.specialties), joined_on=s.joined_on, user=self.users.get(s.login) if s.login else None,
             )
+            if s.employer:
+                self._employer(created, s.employer)
+            self.mediators[(s.unit, s.name)] = created
             self.created["mediator"] += 1
+
+    def _employer(self, mediator: Mediator, employer: str) -> None:
+        """The mediator services take no employer (本职单位) yet, so it is written here and audited
+        as mediator_update would audit it."""
+        Mediator.objects.filter(pk=mediator.pk).update(employer=employer)
+        mediator.employer = employer
+        audit.record(actor=None, action="org.mediator.updated", subject=mediator, changes={"employer": ["", employer]})
+        self.created["employer"] += 1
+
+    def _relations(self) -> None:
+        """Declared relations (回避申报), as an administrator enters them in the admin (no service yet)."""
+        from fangtiao.mediation.models import MediatorRelation
+
+        for s in self.plan.relations:
+            mediator = self.mediators.get((s.unit, s.mediator))
+            if mediator is None or MediatorRelation.objects.filter(mediator=mediator, name=s.name).exists():
+                continue
+            rel = MediatorRelation.objects.create(mediator=mediator, name=s.name, relation=s.relation, id_number=s.id_number,
+                                                  phone=s.phone, note=s.note)
+            audit.record(actor=None, action="mediation.relation_saved", subject=rel, region_path=mediator.unit.region.path,
+                         changes={"mediator": [None, mediator.pk], "name": [None, s.name], "relation": [None, s.relation]})
+            self.created["relation"] += 1
+
+    def _rooms(self) -> None:
+        """调解室 of the centre and sub-centres, as an administrator enters them in the admin."""
+        from fangtiao.mediation.models import Room
+
+        existing = set(Room.objects.filter(unit__in=[self.units[s.unit] for s in self.plan.rooms])
+                       .values_list("unit_id", "name"))
+        for s in self.plan.rooms:
+            unit = self.units[s.unit]
+            if (unit.pk, s.name) in existing:
+                continue
+            room = Room.objects.create(unit=unit, name=s.name, capacity=s.capacity)
+            audit.record(actor=None, action="mediation.room_saved", subject=room, region_path=unit.region.path,
+                         changes={"unit": [None, unit.pk], "name": [None, s.name], "capacity": [None, s.capacity]})
+            self.created["room"] += 1
 
     def _experts(self) -> None:
         existing = {
@@ -761,7 +900,18 @@ def summary_counts() -> dict[str, int]:
         "lawyers": experts[ExpertKind.LAWYER],
         "specialists": experts[ExpertKind.SPECIALIST],
         "logins": User.objects.filter(unit__region__code__startswith=d).count(),
+        "rooms": _count("Room", unit__region__code__startswith=d),
+        "relations": _count("MediatorRelation", mediator__unit__region__code__startswith=d),
+        "mediators_with_employer": Mediator.objects.filter(unit__region__code__startswith=d).exclude(employer="").count(),
+        "mediator_logins": Mediator.objects.filter(unit__region__code__startswith=d, user__isnull=False).count(),
+        "expert_logins": Expert.objects.filter(unit__region__code__startswith=d, user__isnull=False).count(),
     }
+
+
+def _count(model: str, **filters: object) -> int:
+    from django.apps import apps
+
+    return int(apps.get_model("mediation", model).objects.filter(**filters).count())
 
 
 def login_rows(p: Plan) -> list[tuple[str, str, str]]:

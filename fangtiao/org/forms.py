@@ -103,6 +103,8 @@ class MediatorForm(UserForm):
                             help_text="手机11位，或固定电话“区号-号码”")
     status = forms.ChoiceField(label="状态", choices=c.PersonStatus.choices, initial=c.PersonStatus.ACTIVE)
     joined_on = ChineseDateField(label="聘任日期", required=False, help_text="如 2026-05-04 或 2026年5月4日")
+    employer = forms.CharField(label="工作单位", required=False, max_length=100,
+                               help_text="兼职调解员的本职单位；与当事人同单位的须回避")
     notes = forms.CharField(label="备注", required=False, widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

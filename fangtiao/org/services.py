@@ -33,7 +33,8 @@ from fangtiao.org.jurisdiction import in_scope
 from fangtiao.org.models import ApiToken, DisputeCategory, Expert, Mediator, Region, Role, Unit, User
 from fangtiao.org.permissions import has_capability
 
-_MEDIATOR_FIELDS = ("name", "gender", "unit", "employment", "rank", "phone", "status", "joined_on", "notes", "specialties", "user")
+_MEDIATOR_FIELDS = ("name", "gender", "unit", "employment", "rank", "phone", "status", "joined_on", "employer", "notes",
+                    "specialties", "user")
 _EXPERT_FIELDS = ("name", "gender", "kind", "fields", "organisation", "title", "unit", "phone", "status", "notes", "specialties", "user")
 _UNIT_FIELDS = ("name", "short_name", "kind", "level", "region", "parent", "phone", "address", "stationed", "joint_response", "active")
 _STAFF_FIELDS = ("username", "name", "unit", "title", "phone", "is_active", "roles")
@@ -279,6 +280,11 @@ def _mediator_values(data: dict[str, Any], *, actor: Any) -> tuple[dict[str, Any
         if len(notes) > 2000:
             raise ValidationFailed.on("notes", "备注不能超过2000个字")
         out["notes"] = notes
+    if "employer" in data:
+        employer = (data["employer"] or "").strip()
+        if len(employer) > 100:
+            raise ValidationFailed.on("employer", "工作单位不能超过100个字")
+        out["employer"] = employer
     if "user" in data:
         out["user"] = data["user"]
     specialties = _categories(data["specialties"]) if "specialties" in data else None

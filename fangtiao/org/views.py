@@ -207,7 +207,8 @@ def mediator_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
             raise Http404
     initial: dict[str, Any] = {}
     if m is not None:
-        initial = {k: getattr(m, k) for k in ("name", "gender", "employment", "rank", "phone", "status", "joined_on", "notes")}
+        initial = {k: getattr(m, k) for k in ("name", "gender", "employment", "rank", "phone", "status", "joined_on", "employer",
+                                            "notes")}
         initial.update(unit=m.unit, specialties=[c.code for c in m.specialties.all()])
     elif request.GET.get("unit", "").isdigit():
         initial["unit"] = request.GET["unit"]

@@ -120,6 +120,52 @@ def test_generated_cases_are_consistent_and_intake_continues_after_them() -> Non
     assert gen.generate(N).created is False
 
 
+@pytest.mark.django_db
+def test_generated_disputes_have_their_rounds_and_mediators() -> None:
+    """Every dispute that reached a committee has its round and lead mediator (bulk, not services), so the
+    suggestions weigh real workloads; numbering continues after them; an older bench database is backfilled."""
+    from fangtiao.mediation import selectors
+    from fangtiao.mediation.models import Assignment, Mediation
+
+    gen.generate(N)
+    bench = Case.objects.filter(region_path__startswith=gen.BENCH_PATH_PREFIX)
+    rounds = Mediation.objects.filter(case__in=bench).select_related("unit", "case")
+    assert rounds.count() == gc.generated_mediation_count() > 0
+    assert not rounds.exclude(case__kind="dispute").exists()
+    assert set(bench.filter(kind="dispute", status="mediating").values_list("pk", flat=True)) == set(
+        rounds.filter(status="open").values_list("case_id", flat=True))
+    assert len({m.number for m in rounds}) == rounds.count()
+    assert all(m.unit.kind in gc.COMMITTEE_KINDS for m in rounds)
+    seqs: dict[tuple[int, int], int] = {}
+    for m in rounds:
+        seqs[(m.unit_id, m.started_on.year)] = seqs.get((m.unit_id, m.started_on.year), 0) + 1
+    assert {(s.unit_id, s.year): s.last for s in NumberSequence.objects.filter(scope="mediation")} == seqs
+
+    assignments = Assignment.objects.filter(case__in=bench).select_related("mediator__unit__region", "mediation__unit__region",
+                                                                           "assigned_by")
+    assert assignments.count() == rounds.count()
+    for a in assignments:
+        assert a.lead and a.active == (a.mediation.status == "open")
+        assert a.mediator.status == "active" and a.assigned_by.role_codes == {"committee_head"}
+        county = a.mediation.unit.region.path.split("/")[3]
+        assert a.mediator.unit.region.path.split("/")[3] == county  # a mediator of the case's own county
+    # The suggestion for a case in mediation sees those workloads.
+    m = rounds.filter(status="open").first()
+    suggested = selectors.suggest_mediators(m.case, m.unit, limit=50)
+    assert suggested
+    assert sum(s.load for s in suggested) == Assignment.objects.filter(
+        active=True, mediation__status="open", mediator__in=[s.mediator for s in suggested]).count()
+
+    # A bench database generated before rounds were: backfilled, the same rows again.
+    before = sorted(rounds.values_list("case_id", "unit_id", "status", "number"))
+    Assignment.objects.filter(case__in=bench).delete()
+    Mediation.objects.filter(case__in=bench).delete()
+    NumberSequence.objects.filter(scope="mediation").delete()
+    assert gen.generate(N).created
+    assert sorted(Mediation.objects.filter(case__in=bench).values_list("case_id", "unit_id", "status", "number")) == before
+    assert gen.generate(N).created is False
+
+
 def test_case_operations_are_registered() -> None:
     names = {"api.cases.intake", "api.cases.list", "api.cases.filter_status", "api.cases.filter_region",
              "api.cases.filter_flag", "api.cases.q", "api.cases.detail"}
@@ -127,3 +173,4 @@ def test_case_operations_are_registered() -> None:
     intake = REGISTRY["api.cases.intake"]
     assert (intake.method, intake.expect) == ("POST", 201) and intake.bodies is not None and intake.login is not None
     assert all(REGISTRY[n].method == "GET" for n in names - {"api.cases.intake"})
+    assert {"api.mediation.suggestions", "api.mediation.suggestions_county"} <= set(REGISTRY)

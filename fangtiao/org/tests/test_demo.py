@@ -15,6 +15,7 @@ from django.core.management.base import CommandError
 
 from fangtiao.audit.models import AuditEvent
 from fangtiao.core.validators import phone_error
+from fangtiao.mediation.models import MediatorRelation, Room
 from fangtiao.org import demo
 from fangtiao.org.models import Expert, Mediator, Region, Unit, User
 
@@ -40,7 +41,7 @@ def digest(p: demo.Plan) -> str:
 def row_counts() -> Counter[str]:
     return Counter({
         m._meta.label: m._default_manager.count()
-        for label in ("org", "audit")
+        for label in ("org", "audit", "mediation")
         for m in apps.get_app_config(label).get_models(include_auto_created=True)
     })
 
@@ -177,6 +178,33 @@ def test_demo_builds_the_district():
     assert User.objects.get(username="t01_mediator").mediator.employment == "full_time"
     assert User.objects.get(username="mediator").mediator.unit.kind == "district_committee"
     assert User.objects.get(username="expert").expert.kind == "lawyer"
+    # Mediation: court liaisons at the court and each tribunal, the backlog's responsible leaders, expert
+    # logins linked to their experts, rooms at the centre and every sub-centre, declared relations and
+    # part-time mediators' employers (the conflict rules read them).
+    for username, unit_name in (("court", "黄岩区人民法院"), ("court_ningxi", "黄岩区人民法院宁溪人民法庭"),
+                                ("court_yuanqiao", "黄岩区人民法院院桥人民法庭"),
+                                ("court_chengjiang", "黄岩区人民法院澄江人民法庭")):
+        user = User.objects.get(username=username)
+        assert user.unit.name == unit_name and user.role_codes == {"court_liaison"}
+    assert {u.username for u in User.objects.filter(roles__code="leader")} >= {"leader", "zfw_leader", "xfj_leader", "sfj_leader"}
+    experts = {e.user.username: e for e in Expert.objects.filter(user__isnull=False).select_related("user")}
+    assert set(experts) == {"expert", "expert_chief", "expert_build", "expert_property", "expert_medical"}
+    assert experts["expert_chief"].kind == "mediation_expert" and experts["expert_build"].fields == ["建筑工程"]
+    assert all(e.user.role_codes == {"expert"} for e in experts.values())
+    assert Room.objects.filter(unit=centre).count() == len(demo.CENTRE_ROOMS)
+    assert set(Room.objects.filter(unit__kind="subcentre").values_list("unit", flat=True)) == \
+        set(units.filter(kind="subcentre").values_list("pk", flat=True))
+    relations = MediatorRelation.objects.select_related("mediator__unit")
+    assert relations.count() == len(p.relations) == 5
+    assert {r.mediator.unit.kind for r in relations} == {"village_committee", "township_committee"}
+    assert all(r.id_index and r.phone_index for r in relations)
+    employed = mediators.exclude(employer="")
+    assert employed.count() == 2 * 19 and set(employed.values_list("employment", flat=True)) == {"part_time"}
+    assert set(employed.values_list("unit__kind", flat=True)) == {"township_committee"}
+    out_lines = out.splitlines()
+    assert any("court_ningxi" in line and "法院联络员" in line for line in out_lines)
+    assert any("expert_build" in line and "专家库成员" in line for line in out_lines)
+
     admin = User.objects.get(username="admin")
     assert admin.is_staff and not admin.is_superuser
     assert admin.has_perm("org.change_unit") and admin.has_perm("audit.view_auditevent")
