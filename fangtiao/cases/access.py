@@ -74,6 +74,11 @@ def case_visible_q(user: Any) -> Q | None:
         # A unit that returned a transfer gave the case back: it no longer reads it through that transfer.
         q |= Q(pk__in=Transfer.objects.filter(to_unit_id=unit_id).exclude(status="returned").values("case_id"))
         q |= Q(pk__in=CoTask.objects.filter(unit_id=unit_id).values("case_id"))
+        if Role.MEDIATOR in user.role_codes:
+            from fangtiao.mediation.models import Assignment
+
+            # A mediator assigned from another committee sees the cases assigned to them.
+            q |= Q(pk__in=Assignment.objects.filter(mediator__user_id=user.pk).values("case_id"))
         if user.unit.kind in (UnitKind.COURT, UnitKind.TRIBUNAL):
             from fangtiao.mediation.models import Confirmation, Enforcement
 

@@ -328,9 +328,15 @@ def _role_ok(actor: Any, t: Transition) -> bool:
 
 
 def _holder_ok(actor: Any, case: Case, t: Transition) -> bool:
-    if not t.holder_only:
+    """The unit holding the case acts; for the mediation rows marked `assigned`, so does a mediator
+    assigned to the case from another committee (人民调解法 第19条: the committee may appoint them)."""
+    if not t.holder_only or actor.unit_id == case.holder_unit_id:
         return True
-    return actor.unit_id == case.holder_unit_id
+    if t.extra.get("assigned"):
+        from fangtiao.mediation.selectors import is_assigned
+
+        return is_assigned(case, actor)
+    return False
 
 
 def why_not(case: Case, actor: Any, t: Transition) -> str | None:

@@ -286,6 +286,17 @@ def mediation_summary(case: Case) -> dict[str, Any]:
             "follow_ups": follow_ups, "enforcements": enforcements, "risks": risks, "backlog": backlog, "archive": archive}
 
 
+def is_assigned(case: Case, user: Any) -> bool:
+    """The user's mediator record is assigned to the case (now, or kept to the end of a round)."""
+    from fangtiao.mediation.services import ROUND_ENDED
+
+    mediator_id = getattr(getattr(user, "mediator", None), "pk", None)
+    if mediator_id is None:
+        return False
+    return Assignment.objects.filter(Q(active=True) | Q(end_reason=ROUND_ENDED), case=case,
+                                     mediator_id=mediator_id).exists()
+
+
 def my_mediations(user: Any) -> QuerySet[Case]:
     """The mediator's cases: an active assignment of the mediator linked to the login, or one the
     mediator kept to the end of the round (agreement, failure) — they follow it through performance."""

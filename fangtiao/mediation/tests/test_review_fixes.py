@@ -117,3 +117,23 @@ def test_the_backlog_rule_leaves_closed_petitions_alone(xw):
     svc.mark_backlog_by_rule(today=timezone.localdate())
     assert BacklogRecord.objects.filter(case=open_, by_rule=True).exists()
     assert not BacklogRecord.objects.filter(case=closed).exists()
+
+
+def test_a_mediator_assigned_from_a_village_committee_works_the_case(xw):
+    """人民调解法 第19条: the township committee appoints a village mediator; that mediator sees the case and
+    records the session from their own login. Another mediator of that village committee does neither."""
+    zhao = xw.w.mediators["zhao_v01"]
+    login = xw.user("v01_committee", "mediator")
+    zhao.user = login
+    zhao.save(update_fields=["user"])
+    login = type(login).objects.select_related("unit__region", "mediator").get(pk=login.pk)
+    other = xw.user("v01_committee", "committee_head")
+    case = mediating_case(xw, mediators=(), region="331003001")  # a township-level matter: not in the village's subtree
+    from fangtiao.cases.models import Case
+
+    assert not Case.objects.visible_to(login).filter(pk=case.pk).exists()
+    case = act(case, head(xw), "assign", mediators=[zhao.pk], reason="熟悉当地")
+    assert Case.objects.visible_to(login).filter(pk=case.pk).exists()
+    case = act(case, login, "record_session", applicant_statement="要求赔偿", outcome="continue")
+    assert Session.objects.filter(case=case, status="held").count() == 1
+    refuse(case, other, "record_session", 404)
