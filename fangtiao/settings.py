@@ -175,6 +175,9 @@ if not LOCAL and not (FANGTIAO_FIELD_KEYS and FANGTIAO_BLIND_INDEX_KEY):
 FANGTIAO_MIN_FULLTIME_MEDIATORS_PER_TOWNSHIP = env_int("FANGTIAO_MIN_FULLTIME_PER_TOWNSHIP", 2, minimum=0)
 # Mediation (fangtiao.mediation): reminders before a booked session, and before an obligation falls due.
 FANGTIAO_SESSION_REMINDER_HOURS = env_int("FANGTIAO_SESSION_REMINDER_HOURS", 24, minimum=1)
+# 民事诉讼法 第205条: a dispute under an intermediate court's jurisdiction is confirmed there. The
+# threshold (yuan, by the amount in dispute) is set by the province's jurisdiction rules; 0 = not used.
+FANGTIAO_INTERMEDIATE_COURT_AMOUNT = env_int("FANGTIAO_INTERMEDIATE_COURT_AMOUNT", 0, minimum=0)
 FANGTIAO_OBLIGATION_REMINDER_DAYS = env_int("FANGTIAO_OBLIGATION_REMINDER_DAYS", 3, minimum=0)
 FANGTIAO_API_TOKEN_DAYS = env_int("FANGTIAO_API_TOKEN_DAYS", 30, minimum=1)
 FANGTIAO_PAGE_SIZE = 50

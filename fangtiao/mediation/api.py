@@ -80,7 +80,7 @@ def mediation_out(case: Case) -> dict[str, Any] | None:
             "id": a.pk, "number": a.number, "form": a.form, "status": a.status, "facts": a.facts, "disputes": a.disputes,
             "terms": a.terms, "performance": a.performance, "reached_on": a.reached_on, "effective_on": a.effective_on,
             "copies": a.copies, "involves_status_relation": a.involves_status_relation,
-            "confirms_ownership": a.confirms_ownership,
+            "confirms_ownership": a.confirms_ownership, "special_procedure": a.special_procedure,
             "missing_signatures": missing_signatures(a) if a.status == "signing" else [],
             "signatures": [{"signer_kind": s.signer_kind, "party": s.party_id, "mediator": s.mediator_id,
                             "method": s.method, "signed_on": s.signed_on, "has_image": bool(s.image)}

@@ -440,6 +440,7 @@ def do_agree(case: Case, actor: Any, p: Any, today: dt.date) -> Result:
         facts=p.facts.strip() or case.description or case.title, disputes=p.disputes.strip() or case.demands or case.title,
         terms=p.terms.strip(), performance=_performance_text(p, parties) or "协议达成时即时履行完毕",
         involves_status_relation=p.involves_status_relation, confirms_ownership=p.confirms_ownership,
+        special_procedure=p.special_procedure,
         reached_on=reached, copies=len(parties) + 1, recorder=p.recorder or (actor.name or actor.username), created_by=actor,
     )
     for i, ob in enumerate(p.obligations, start=1):
@@ -571,6 +572,8 @@ def confirmation_blockers(case: Case, today: dt.date, *, window: bool = True) ->
         out.append("涉及婚姻、亲子、收养等身份关系的协议不予受理（民诉法解释 第355条）")
     if a.confirms_ownership:
         out.append("确认物权或知识产权归属的协议不予受理（民诉法解释 第355条）")
+    if a.special_procedure:
+        out.append("属于其他特别程序、公示催告程序或破产程序审理的事项，不予受理（民诉法解释 第355条）")
     if a.confirmations.exclude(result__in=[ConfirmationResult.WITHDRAWN, ConfirmationResult.DEEMED_WITHDRAWN,
                                            ConfirmationResult.NOT_ACCEPTED]).exists():
         out.append("该协议已申请过司法确认")

@@ -312,6 +312,7 @@ class Agreement(_CaseScoped, models.Model):
     performance = models.TextField("履行方式、时限")
     involves_status_relation = models.BooleanField("涉及身份关系（婚姻、亲子、收养）", default=False)
     confirms_ownership = models.BooleanField("确认物权或知识产权归属", default=False)
+    special_procedure = models.BooleanField("属于其他特别程序、公示催告程序或破产程序审理的事项", default=False)
     reached_on = models.DateField("达成日期")
     effective_on = models.DateField("生效日期", null=True, blank=True)
     copies = models.PositiveSmallIntegerField("份数")

@@ -183,6 +183,7 @@ class AgreeIn(VersionIn, Bounded):
     obligations: list[ObligationIn] = Field(default_factory=list, max_length=100, title="义务")
     involves_status_relation: bool = Field(False, title="涉及婚姻、亲子、收养等身份关系")
     confirms_ownership: bool = Field(False, title="确认物权或知识产权归属")
+    special_procedure: bool = Field(False, title="属于其他特别程序、公示催告程序或破产程序审理的事项")
     reached_on: dt.date | None = Field(None, title="达成日期")
     signed: bool = Field(True, title="当场签署（各方当事人签名、调解员签名并加盖调委会印章）")
     recorder: str = Field("", max_length=50, title="记录人")

@@ -10,6 +10,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.db.models import (
     Case as When_,
 )
@@ -236,6 +237,12 @@ def court_options(case: Case, mediation: Mediation | None) -> list[CourtOption]:
     where it sits in the place's township."""
     if mediation is not None and mediation.inviting_court_id:
         return [CourtOption(mediation.inviting_court, CourtBasis.INVITING, "该调解由人民法院委派（先行调解），应向委派法院申请")]
+    threshold = settings.FANGTIAO_INTERMEDIATE_COURT_AMOUNT
+    if threshold and case.amount is not None and case.amount >= threshold:
+        codes = [c for c in case.region_path.strip("/").split("/") if c]
+        return [CourtOption(c, CourtBasis.INTERMEDIATE, f"争议金额达到{threshold}元，属中级人民法院管辖")
+                for c in Unit.objects.filter(kind=UnitKind.COURT, level="city", active=True, region__code__in=codes)
+                .order_by("id")]
     places: list[tuple[str, Region | None, str]] = [(CourtBasis.SUBJECT, case.region, "标的物（纠纷发生地）所在地")]
     for p in case.parties.select_related("village"):
         if p.village_id:

@@ -137,3 +137,20 @@ def test_a_mediator_assigned_from_a_village_committee_works_the_case(xw):
     case = act(case, login, "record_session", applicant_statement="要求赔偿", outcome="continue")
     assert Session.objects.filter(case=case, status="held").count() == 1
     refuse(case, other, "record_session", 404)
+
+
+def test_special_procedure_matters_are_not_confirmed(xw):
+    """民诉法解释 第355条: matters for other special procedures, 公示催告 or 破产 are not accepted."""
+    case = agreed_case(xw, special_procedure=True)
+    err = refuse(case, mediator(xw), "apply_confirmation", 409, court=xw.units["court"].pk)
+    assert "公示催告" in err.detail
+
+
+def test_a_large_dispute_is_confirmed_by_the_intermediate_court(xw, settings):
+    """民事诉讼法 第205条: where the dispute falls to an intermediate court, the application goes there."""
+    settings.FANGTIAO_INTERMEDIATE_COURT_AMOUNT = 10000  # the test intake is 12,000 yuan
+    city_court = unit(xw, "city_court", "台州市中级人民法院", "court", "city", xw.city)
+    case = agreed_case(xw)
+    refuse(case, mediator(xw), "apply_confirmation", 422, "court", court=xw.units["court"].pk)
+    case = act(case, mediator(xw), "apply_confirmation", court=city_court.pk)
+    assert Confirmation.objects.get(case=case).court_basis == "intermediate"
