@@ -230,19 +230,20 @@ def confirmation_performance(request: HttpRequest, filters: Query[PeriodIn]) -> 
 
 
 def report_confirmation_performance(qs: Any) -> dict[str, Any]:
-    enforced = Performance.objects.filter(obligation__agreement_id=OuterRef("agreement_id"), enforced=True)
-    applied = Q(agreement__obligations__enforced=True)
-    open_ = Q(agreement__obligations__status__in=["pending", "partial", "overdue"])
-    rows = qs.annotate(any_enforced=Exists(enforced),
-                       n_applied=Count("agreement__obligations", filter=applied, distinct=True),
-                       n_open=Count("agreement__obligations", filter=open_, distinct=True))
-    total = voluntary = enforced_n = pending = 0
-    for r in rows.values("any_enforced", "n_applied", "n_open").iterator():
-        total += 1
-        if r["n_applied"] or r["any_enforced"]:
-            enforced_n += 1
-        elif r["n_open"]:
-            pending += 1
-        else:
-            voluntary += 1
-    return {"confirmed": total, "performed_voluntarily": voluntary, "enforced": enforced_n, "performing": pending}
+    """Confirmed agreements: performed voluntarily, enforced (an application filed or a payment made
+    through enforcement), or still performing — one aggregate query."""
+    from fangtiao.mediation.models import Obligation
+
+    obligations = Obligation.objects.filter(agreement_id=OuterRef("agreement_id"))
+    rows = qs.annotate(
+        enforced_any=Exists(obligations.filter(enforced=True))
+        | Exists(Performance.objects.filter(obligation__agreement_id=OuterRef("agreement_id"), enforced=True)),
+        open_any=Exists(obligations.filter(status__in=["pending", "partial", "overdue"])),
+    )
+    out = rows.aggregate(
+        confirmed=Count("pk"),
+        enforced=Count("pk", filter=Q(enforced_any=True)),
+        performing=Count("pk", filter=Q(enforced_any=False, open_any=True)),
+        performed_voluntarily=Count("pk", filter=Q(enforced_any=False, open_any=False)),
+    )
+    return {k: out[k] for k in ("confirmed", "performed_voluntarily", "enforced", "performing")}

@@ -13,6 +13,7 @@ class MediationConfig(AppConfig):
 
         register({
             "case.backlog_by_rule": "按规则认定信访积案",
+            "mediation.obligation_overdue": "协议义务逾期未履行（自动标记）",
             "mediation.room_saved": "保存调解室",
             "mediation.relation_saved": "登记调解员回避关系",
             "mediation.backlog_rule_saved": "修改积案认定规则",

@@ -375,6 +375,9 @@ def tick(*, today: dt.date | None = None, now: dt.datetime | None = None, batch:
                     .update(status=ObligationStatus.OVERDUE):
                 continue
             ob = Obligation.objects.select_related("case", "agreement__mediation", "party").get(pk=pk)
+            audit.record(actor=None, action="mediation.obligation_overdue", subject=ob,
+                         changes={"status": ["pending/partial", ObligationStatus.OVERDUE]},
+                         extra={"case": ob.case.number, "due_on": str(ob.due_on)})
             notify_unit(unit_id=ob.agreement.mediation.unit_id, kind="obligation_overdue", case=ob.case,
                         title=f"逾期未履行：{ob.case.number}",
                         body=f"{ob.party.name}未在{ob.due_on:%Y年%m月%d日}前履行：{ob.content}")
