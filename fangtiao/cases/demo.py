@@ -66,7 +66,6 @@ from functools import lru_cache
 from typing import Any, ClassVar, cast
 from unittest import mock
 
-import chinese_calendar
 import django.utils.timezone as djtz
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
@@ -78,8 +77,9 @@ from fangtiao.audit import services as audit
 from fangtiao.audit.models import AuditEvent
 from fangtiao.cases import services
 from fangtiao.cases.models import Case
+from fangtiao.clocks.calendar import WorkCalendar
 from fangtiao.clocks.seed import ensure_rules
-from fangtiao.clocks.services import clock_tick
+from fangtiao.clocks.services import clock_tick, work_calendar
 from fangtiao.core.errors import DomainError
 from fangtiao.core.validators import id_check_char
 from fangtiao.mediation import selectors as mediation_selectors
@@ -188,12 +188,14 @@ def _quiet_gc() -> Iterator[None]:
         gc.unfreeze()
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=8)
+def _year_calendar(year: int) -> WorkCalendar:
+    """The product's own working-day calendar (package data, then the administrators' table)."""
+    return work_calendar(dt.date(year, 1, 1), dt.date(year, 12, 31))
+
+
 def is_workday(day: dt.date) -> bool:
-    try:
-        return bool(chinese_calendar.is_workday(day))
-    except NotImplementedError:  # a year the package does not know yet
-        return day.weekday() < 5
+    return _year_calendar(day.year).is_workday(day)
 
 
 def demo_year(today: dt.date) -> tuple[dt.date, dt.date]:
@@ -2147,6 +2149,7 @@ def build_cases(p: district.Plan, *, n: int = DEFAULT_CASES, today: dt.date | No
         return result
     today = today or timezone.localdate()
     started = time.monotonic()
+    _year_calendar.cache_clear()  # the administrators' holiday table may have changed since the last run
     ensure_reference_data()
     ensure_rules()
     with transaction.atomic():

@@ -14,7 +14,11 @@ from django.utils import timezone
 from fangtiao.clocks.calendar import CountingRule, WorkCalendar, due_date
 from fangtiao.clocks.models import CalendarDay, Clock, ClockRule, ClockState, CountingSetting
 
-_PACKAGE_YEARS = range(2004, 2027)  # the years chinesecalendar 1.11 knows
+# The years the installed chinesecalendar knows (1.11: 2004–2026), read from its own tables so that an
+# upgraded package is used for its new years without a code change; other years: weekends plus the
+# administrators' CalendarDay table.
+_KNOWN = [*chinese_calendar.holidays, *chinese_calendar.workdays]
+PACKAGE_YEARS = range(min(_KNOWN).year, max(_KNOWN).year + 1)
 
 
 def work_calendar(start: dt.date, end: dt.date) -> WorkCalendar:
@@ -24,7 +28,7 @@ def work_calendar(start: dt.date, end: dt.date) -> WorkCalendar:
     workdays: set[dt.date] = set()
     day = start - dt.timedelta(days=1)
     while day <= end:
-        if day.year in _PACKAGE_YEARS:
+        if day.year in PACKAGE_YEARS:
             is_work = chinese_calendar.is_workday(day)
             if is_work and day.weekday() >= 5:
                 workdays.add(day)

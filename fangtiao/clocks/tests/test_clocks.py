@@ -23,7 +23,14 @@ from fangtiao.cases.tests.factories import (
 from fangtiao.clocks.models import CalendarDay, Clock, ClockRule, CountingSetting
 from fangtiao.clocks.rules import SEED_RULES
 from fangtiao.clocks.seed import ensure_rules
-from fangtiao.clocks.services import clock_tick, compute_due, counting_for, rule_for, work_calendar
+from fangtiao.clocks.services import (
+    PACKAGE_YEARS,
+    clock_tick,
+    compute_due,
+    counting_for,
+    rule_for,
+    work_calendar,
+)
 from fangtiao.core.errors import Conflict, ValidationFailed
 from fangtiao.notifications.models import Notification
 
@@ -141,15 +148,18 @@ class TestCalendar:
         assert cal.is_workday(D(2026, 10, 8))
 
     def test_admin_table_covers_a_year_the_package_does_not(self, xw):
-        with pytest.raises(NotImplementedError):
-            chinese_calendar.is_workday(D(2027, 1, 4))
-        with frozen(D(2026, 12, 20)):
+        year = PACKAGE_YEARS.stop  # the first year the installed package has no data for
+        monday = D(year, 1, 11) + dt.timedelta(days=(7 - D(year, 1, 11).weekday()) % 7)
+        with pytest.raises(NotImplementedError):  # the premise: the package cannot say
+            chinese_calendar.is_workday(monday)
+        received = monday - dt.timedelta(days=15)
+        with frozen(received):
             before = make_case(xw)
-        assert clock(before, "petition.acceptance_notice").due_on == D(2027, 1, 4)  # Mon
-        CalendarDay.objects.create(date=D(2027, 1, 4), is_workday=False, name="元旦调休（示例）")
-        with frozen(D(2026, 12, 20)):
+        assert clock(before, "petition.acceptance_notice").due_on == monday
+        CalendarDay.objects.create(date=monday, is_workday=False, name="调休（示例）")
+        with frozen(received):
             after = make_case(xw)
-        assert clock(after, "petition.acceptance_notice").due_on == D(2027, 1, 5)
+        assert clock(after, "petition.acceptance_notice").due_on == monday + dt.timedelta(days=1)
 
     def test_admin_make_up_workday_holds_a_due_date(self, xw):
         # 2 Jan 2027 + … : a period ending on Sat 9 Jan 2027 moves to Mon 11 Jan unless that Saturday is worked
