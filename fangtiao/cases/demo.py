@@ -804,11 +804,7 @@ class Confirm:
     same_day: bool = False
 
 
-# The assign handler ranks the suggestions again to record each chosen mediator's rank and reasons
-# (the same query, at the same moment, on the same rows): the list the head chose from is handed to
-# it instead of being computed twice (`_suggestions_reused`).
-SUGGESTION_LIMIT = 50
-_last_suggestions: dict[tuple[int, int], list[Any]] = {}
+SUGGESTION_LIMIT = 10  # what the head sees on the assignment board
 
 
 def _assign_data(count: int) -> Callable[[Case], dict[str, Any] | None]:
@@ -820,8 +816,6 @@ def _assign_data(count: int) -> Callable[[Case], dict[str, Any] | None]:
         if m is None:
             return None
         ranked = mediation_selectors.suggest_mediators(case, m.unit, limit=SUGGESTION_LIMIT)
-        _last_suggestions.clear()
-        _last_suggestions[(case.pk, m.unit_id)] = ranked
         picks = [s for s in ranked if not s.conflict][:count]
         if not picks:
             return None
@@ -829,23 +823,6 @@ def _assign_data(count: int) -> Callable[[Case], dict[str, Any] | None]:
                 "reason": "按系统推荐：" + "、".join(picks[0].reasons[:3])}
 
     return data
-
-
-@contextmanager
-def _suggestions_reused() -> Iterator[None]:
-    real = mediation_selectors.suggest_mediators
-
-    def suggest(case: Case, unit: Unit, *, limit: int = 10, **kwargs: Any) -> list[Any]:
-        hit = _last_suggestions.get((case.pk, unit.pk))
-        if hit is not None and limit == SUGGESTION_LIMIT and not kwargs:
-            return hit
-        return real(case, unit, limit=limit, **kwargs)
-
-    with mock.patch.object(mediation_selectors, "suggest_mediators", suggest):
-        try:
-            yield
-        finally:
-            _last_suggestions.clear()
 
 
 def _book_data(rooms: list[int], start: dt.datetime, place: str, kind: str) -> Callable[[Case], dict[str, Any]]:
@@ -2111,9 +2088,7 @@ def _run(scripts: list[Script], directory: Directory, clock: type[SimulatedDatet
                                          data={**data, "version": case.version})
                 if step.action == "assign":
                     lead[key] = data["mediators"][0]
-                    _last_suggestions.clear()
         except DomainError as exc:
-            _last_suggestions.clear()
             details = "；".join(f"{e.field}：{e.message}" for e in exc.errors)
             msg = f"{s.scenario}#{key} {step.action} by {actor.username}: {exc.detail} {details}".strip()
             if strict:
@@ -2159,7 +2134,7 @@ def build_cases(p: district.Plan, *, n: int = DEFAULT_CASES, today: dt.date | No
         result.scenarios = Counter(s.scenario for s in scripts)
         result.steps = sum(len(s.steps) for s in scripts)
         say(f"  已规划 {len(scripts)} 件事项、{result.steps} 个办理步骤（{time.monotonic() - started:.1f} 秒），正在按时间顺序办理……")
-        with simulated_time() as clock, memoized_clock_lookups(planner.first, today), _suggestions_reused(), _quiet_gc():
+        with simulated_time() as clock, memoized_clock_lookups(planner.first, today), _quiet_gc():
             created, _done, failures = _run(scripts, directory, clock, strict=strict, log=say)
             # The worker's nightly run on the day of loading: overdue flags and notices.
             clock.moment = timezone.make_aware(dt.datetime.combine(today, dt.time(0, 5)))

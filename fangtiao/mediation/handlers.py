@@ -106,17 +106,15 @@ def do_assign(case: Case, actor: Any, p: Any, today: dt.date) -> Result:
     mediators = _mediators(ids, "mediators", case, m.unit)
     _check_conflicts(case, mediators, "mediators")
     already = set(m.assignments.filter(active=True).values_list("mediator_id", flat=True))
-    suggestions = {s.mediator.pk: s for s in selectors.suggest_mediators(case, m.unit, limit=50)}
+    evidence = selectors.assignment_evidence(case, m.unit, [x.pk for x in mediators])
     has_lead = bool(already)
     added = []
     for med in mediators:
         if med.pk in already:
             continue
-        s = suggestions.get(med.pk)
         Assignment.objects.create(
             mediation=m, case=case, mediator=med, chosen_by=p.chosen_by, lead=not has_lead, reason=p.reason,
-            suggestion={"score": s.score, "reasons": s.reasons, "rank": list(suggestions).index(med.pk) + 1}
-            if s else {"note": "不在系统推荐之列"}, assigned_by=actor)
+            suggestion=evidence.get(med.pk, {}), assigned_by=actor)
         has_lead = True
         added.append(med)
         if med.user_id:

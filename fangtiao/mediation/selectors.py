@@ -162,13 +162,8 @@ def candidate_pool(unit: Unit) -> Q:
     return Q(unit_id__in=units)
 
 
-def suggest_mediators(case: Case, unit: Unit, *, limit: int = 10, today: dt.date | None = None,
-                      include_conflicted: bool = True) -> list[Suggestion]:
-    """Mediators ranked for this case at this committee, each with the reasons of its score:
-    specialty in the dispute category, same committee, local to the place (就地), rank and full-time
-    status, current workload, and rotation (least recently assigned first). Conflicted mediators are
-    listed last with the reason they are excluded (or dropped with include_conflicted=False)."""
-    now = timezone.now()
+def _scored(case: Case, unit: Unit) -> QuerySet[Mediator]:
+    """The committee's pool with each mediator's database-computed score parts, best first."""
     path_codes = [c for c in case.region_path.strip("/").split("/") if c]
     # Active assignments are those of open rounds (ending or superseding a round ends them): the partial
     # index on (mediator) WHERE active answers the count; the latest assignment is one index probe.
@@ -178,47 +173,80 @@ def suggest_mediators(case: Case, unit: Unit, *, limit: int = 10, today: dt.date
     specialty = Exists(Mediator.specialties.through.objects.filter(mediator_id=OuterRef("pk"),
                                                                   disputecategory_id=case.category_id)) \
         if case.category_id else Value(False)
-    qs = (Mediator.objects.filter(candidate_pool(unit), status=PersonStatus.ACTIVE, unit__active=True)
-          .annotate(
-              has_specialty=specialty,
-              load=Coalesce(Subquery(load_sq, output_field=IntegerField()), 0),
-              last_assigned=Subquery(last_sq),
-              local=When_(When(unit__region__code__in=path_codes, then=Value(1)), default=Value(0), output_field=IntegerField()),
-              same_unit=When_(When(unit_id=unit.pk, then=Value(1)), default=Value(0), output_field=IntegerField()),
-              rank_w=When_(*[When(rank=k, then=Value(v)) for k, v in W_RANK.items()], default=Value(0),
-                           output_field=IntegerField()),
-              ft=When_(When(employment="full_time", then=Value(W_FULL_TIME)), default=Value(0), output_field=IntegerField()),
-          )
-          .annotate(base=When_(When(has_specialty=True, then=Value(W_SPECIALTY)), default=Value(0), output_field=IntegerField())
-                    + F("same_unit") * W_SAME_UNIT + F("local") * W_LOCAL + F("rank_w") + F("ft") - F("load") * W_LOAD)
-          .select_related("unit__region")
-          .defer("phone", "notes")
-          .order_by("-base", "last_assigned", "id"))
-    rows = list(qs[: max(limit * 4, 40)])
+    return (Mediator.objects.filter(candidate_pool(unit), status=PersonStatus.ACTIVE, unit__active=True)
+            .annotate(
+                has_specialty=specialty,
+                load=Coalesce(Subquery(load_sq, output_field=IntegerField()), 0),
+                last_assigned=Subquery(last_sq),
+                local=When_(When(unit__region__code__in=path_codes, then=Value(1)), default=Value(0),
+                            output_field=IntegerField()),
+                same_unit=When_(When(unit_id=unit.pk, then=Value(1)), default=Value(0), output_field=IntegerField()),
+                rank_w=When_(*[When(rank=k, then=Value(v)) for k, v in W_RANK.items()], default=Value(0),
+                             output_field=IntegerField()),
+                ft=When_(When(employment="full_time", then=Value(W_FULL_TIME)), default=Value(0),
+                         output_field=IntegerField()),
+            )
+            .annotate(base=When_(When(has_specialty=True, then=Value(W_SPECIALTY)), default=Value(0),
+                                 output_field=IntegerField())
+                      + F("same_unit") * W_SAME_UNIT + F("local") * W_LOCAL + F("rank_w") + F("ft") - F("load") * W_LOAD)
+            .order_by("-base", "last_assigned", "id"))
+
+
+def _score(base: int, last_assigned: dt.datetime | None, now: dt.datetime) -> tuple[float, int | None]:
+    """The final score: the database part plus rotation (least recently assigned first, up to 30 days)."""
+    days = (now - last_assigned).days if last_assigned else None
+    rotation = W_ROTATION_MAX if days is None else min(days, 30) * W_ROTATION_MAX / 30
+    return round(base + rotation, 1), days
+
+
+def _suggestion(m: Mediator, case: Case, now: dt.datetime, conflict: str = "") -> Suggestion:
+    reasons = []
+    if m.has_specialty:
+        reasons.append(f"擅长{case.category.name if case.category_id else ''}纠纷")
+    if m.same_unit:
+        reasons.append("本调委会调解员")
+    if m.local:
+        reasons.append(f"熟悉当地（{m.unit.region.name}）")
+    if m.rank_w:
+        reasons.append(m.get_rank_display())
+    if m.ft:
+        reasons.append("专职")
+    reasons.append(f"在办{m.load}件" if m.load else "当前无在办案件")
+    score, days = _score(m.base, m.last_assigned, now)
+    reasons.append("从未指派，轮到优先" if days is None else f"上次指派在{days}日前")
+    return Suggestion(mediator=m, score=score, reasons=reasons, load=m.load, last_assigned=m.last_assigned,
+                      conflict=conflict)
+
+
+def suggest_mediators(case: Case, unit: Unit, *, limit: int = 10, include_conflicted: bool = True) -> list[Suggestion]:
+    """Mediators ranked for this case at this committee, each with the reasons of its score:
+    specialty in the dispute category, same committee, local to the place (就地), rank and full-time
+    status, current workload, and rotation (least recently assigned first). Conflicted mediators are
+    listed last with the reason they are excluded (or dropped with include_conflicted=False)."""
+    now = timezone.now()
+    rows = list(_scored(case, unit).select_related("unit__region").defer("phone", "notes")[: max(limit * 4, 40)])
     excluded = conflicts(case, rows)
-    out: list[Suggestion] = []
-    for m in rows:
-        reasons = []
-        if m.has_specialty:
-            reasons.append(f"擅长{case.category.name if case.category_id else ''}纠纷")
-        if m.same_unit:
-            reasons.append("本调委会调解员")
-        if m.local:
-            reasons.append(f"熟悉当地（{m.unit.region.name}）")
-        if m.rank_w:
-            reasons.append(m.get_rank_display())
-        if m.ft:
-            reasons.append("专职")
-        reasons.append(f"在办{m.load}件" if m.load else "当前无在办案件")
-        days = (now - m.last_assigned).days if m.last_assigned else None
-        rotation = W_ROTATION_MAX if days is None else min(days, 30) * W_ROTATION_MAX / 30
-        reasons.append("从未指派，轮到优先" if days is None else f"上次指派在{days}日前")
-        out.append(Suggestion(mediator=m, score=round(m.base + rotation, 1), reasons=reasons, load=m.load,
-                              last_assigned=m.last_assigned, conflict=excluded.get(m.pk, "")))
+    out = [_suggestion(m, case, now, excluded.get(m.pk, "")) for m in rows]
     out.sort(key=lambda s: (bool(s.conflict), -s.score, s.mediator.pk))
     if not include_conflicted:
         out = [s for s in out if not s.conflict]
     return out[:limit]
+
+
+def assignment_evidence(case: Case, unit: Unit, mediator_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """What an assignment records of the system's suggestion for each chosen mediator: score, reasons
+    and rank in the committee's pool. Two queries whatever the pool: the pool's scores as bare values,
+    then the chosen mediators' rows (no decryption, no conflict check of the whole pool)."""
+    now = timezone.now()
+    ranking = sorted(((-_score(base, last, now)[0], pk) for pk, base, last
+                      in _scored(case, unit).values_list("pk", "base", "last_assigned")))
+    rank = {pk: i for i, (_s, pk) in enumerate(ranking, start=1)}
+    chosen = _scored(case, unit).filter(pk__in=mediator_ids).select_related("unit__region").defer("phone", "notes")
+    out = {}
+    for m in chosen:
+        s = _suggestion(m, case, now)
+        out[m.pk] = {"score": s.score, "reasons": s.reasons, "rank": rank.get(m.pk), "pool": len(rank)}
+    return out
 
 
 # --- courts ----------------------------------------------------------------------------------

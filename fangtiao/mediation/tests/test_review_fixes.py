@@ -154,3 +154,17 @@ def test_a_large_dispute_is_confirmed_by_the_intermediate_court(xw, settings):
     refuse(case, mediator(xw), "apply_confirmation", 422, "court", court=xw.units["court"].pk)
     case = act(case, mediator(xw), "apply_confirmation", court=city_court.pk)
     assert Confirmation.objects.get(case=case).court_basis == "intermediate"
+
+
+def test_an_assignment_records_the_rank_the_board_showed(xw):
+    """The assignment keeps the score, reasons and rank the suggestion list gave the chosen mediator."""
+    from fangtiao.mediation import selectors
+    from fangtiao.mediation.models import Assignment
+
+    case = mediating_case(xw, mediators=())
+    ranked = selectors.suggest_mediators(case, xw.units["t01_committee"], limit=50)
+    second = ranked[1]
+    case = act(case, head(xw), "assign", mediators=[second.mediator.pk])
+    rec = Assignment.objects.get(case=case).suggestion
+    assert (rec["rank"], rec["score"], rec["reasons"]) == (2, second.score, second.reasons)
+    assert rec["pool"] == len(ranked)
