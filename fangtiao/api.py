@@ -99,6 +99,7 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 def _register_routers() -> None:
     from fangtiao.cases.api import router as cases_router
     from fangtiao.core.api_routes import router as core_router
+    from fangtiao.documents.api import router as documents_router
     from fangtiao.mediation.api import router as mediation_router
     from fangtiao.org.api import router as org_router
     from fangtiao.portal.api import router as portal_router
@@ -107,6 +108,7 @@ def _register_routers() -> None:
     api.add_router("", org_router)
     api.add_router("", cases_router)
     api.add_router("", mediation_router)
+    api.add_router("", documents_router)
     api.add_router("", portal_router)
 
 

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "fangtiao.notifications",
     "fangtiao.cases",
     "fangtiao.mediation",
+    "fangtiao.documents",
     "fangtiao.portal",
 ]
 
@@ -179,6 +180,14 @@ FANGTIAO_SESSION_REMINDER_HOURS = env_int("FANGTIAO_SESSION_REMINDER_HOURS", 24,
 # threshold (yuan, by the amount in dispute) is set by the province's jurisdiction rules; 0 = not used.
 FANGTIAO_INTERMEDIATE_COURT_AMOUNT = env_int("FANGTIAO_INTERMEDIATE_COURT_AMOUNT", 0, minimum=0)
 FANGTIAO_OBLIGATION_REMINDER_DAYS = env_int("FANGTIAO_OBLIGATION_REMINDER_DAYS", 3, minimum=0)
+# Official documents (fangtiao.documents): the CJK font PDFs embed (default: Noto Serif CJK from
+# Debian's fonts-noto-cjk), the size limit of uploaded signed scans, and where batch prints run:
+# "thread" (beside the web process, picked up by the worker if that process stops), "worker", "inline".
+FANGTIAO_PDF_FONT = env_str("FANGTIAO_PDF_FONT")
+FANGTIAO_SCAN_MAX_MB = env_int("FANGTIAO_SCAN_MAX_MB", 20, minimum=1)
+FANGTIAO_PRINT_MODE = env_str("FANGTIAO_PRINT_MODE", "inline" if TESTING else "thread")
+if FANGTIAO_PRINT_MODE not in ("thread", "worker", "inline"):
+    raise ImproperlyConfigured("FANGTIAO_PRINT_MODE must be thread, worker or inline")
 FANGTIAO_API_TOKEN_DAYS = env_int("FANGTIAO_API_TOKEN_DAYS", 30, minimum=1)
 FANGTIAO_PAGE_SIZE = 50
 FANGTIAO_MAX_PAGE_SIZE = 200

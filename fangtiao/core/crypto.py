@@ -73,6 +73,30 @@ def decrypt(token: str, *, context: str = "") -> str:
     return AESGCM(keys[kid]).decrypt(raw[:12], raw[12:], context.encode()).decode("utf-8")
 
 
+FILE_MAGIC = b"FTENC1"
+
+
+def encrypt_bytes(data: bytes, *, context: str = "") -> bytes:
+    """Files at rest (generated documents, uploaded scans): ``FTENC1 <kid len> <kid> nonce ct+tag``."""
+    kid, keys = _keyring()
+    nonce = os.urandom(12)
+    kid_b = kid.encode("ascii")
+    return FILE_MAGIC + bytes([len(kid_b)]) + kid_b + nonce + AESGCM(keys[kid]).encrypt(nonce, data, context.encode())
+
+
+def decrypt_bytes(blob: bytes, *, context: str = "") -> bytes:
+    if not blob.startswith(FILE_MAGIC):
+        raise ValueError("not an encrypted Fangtiao file")
+    n = blob[len(FILE_MAGIC)]
+    start = len(FILE_MAGIC) + 1
+    kid = blob[start:start + n].decode("ascii")
+    _, keys = _keyring()
+    if kid not in keys:
+        raise ImproperlyConfigured(f"No field key {kid!r} configured to decrypt stored data")
+    raw = blob[start + n:]
+    return AESGCM(keys[kid]).decrypt(raw[:12], raw[12:], context.encode())
+
+
 def is_encrypted(value: str) -> bool:
     return isinstance(value, str) and value.startswith(PREFIX + ":") and value.count(":") >= 2
 

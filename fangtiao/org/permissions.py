@@ -35,6 +35,11 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "mediation.oversight": frozenset({R.LEADER, R.OFFICER, R.COMMITTEE_HEAD}),
     "mediation.archive": frozenset({R.COMMITTEE_HEAD, R.MEDIATOR, R.LEADER, R.OFFICER}),
     "mediation.rooms": frozenset({R.ADMIN, R.COMMITTEE_HEAD}),
+    # Official documents (fangtiao.documents); which forms a court liaison sees: documents.selectors
+    "documents.view": STAFF - {R.AUDITOR, R.EXPERT},
+    "documents.upload": frozenset({R.CLERK, R.OFFICER, R.LEADER, R.COMMITTEE_HEAD, R.MEDIATOR}),
+    "documents.print": frozenset({R.CLERK, R.OFFICER, R.LEADER, R.COMMITTEE_HEAD, R.MEDIATOR}),
+    "documents.templates": frozenset({R.ADMIN}),
 }
 
 CAPABILITY_LABELS = {
@@ -58,6 +63,10 @@ CAPABILITY_LABELS = {
     "mediation.oversight": "调解督导（滞留调解、逾期履行、积案）",
     "mediation.archive": "卷宗目录",
     "mediation.rooms": "维护调解室",
+    "documents.view": "查看和生成文书",
+    "documents.upload": "上传签章扫描件",
+    "documents.print": "批量打印",
+    "documents.templates": "维护文书模板",
 }
 
 
