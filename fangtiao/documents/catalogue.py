@@ -94,7 +94,7 @@ def all_types() -> list[DocType]:
 
 def _load() -> None:
     # The forms register themselves on import.
-    from fangtiao.documents.forms import mediation, petition  # noqa: F401
+    from fangtiao.documents.builtin import mediation, petition  # noqa: F401
 
 
 # --- shared context ------------------------------------------------------------------------
