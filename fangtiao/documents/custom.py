@@ -42,7 +42,7 @@ def inspect_template(data: bytes, doc: DocType) -> list[str]:
     known = doc.all_fields
     unknown = sorted(used - set(known))
     if unknown:
-        raise ValidationFailed.on("file", "模板使用了未知的占位符：" + "、".join("{{ %s }}" % n for n in unknown)
+        raise ValidationFailed.on("file", "模板使用了未知的占位符：" + "、".join(f"{{{{ {n} }}}}" for n in unknown)
                                   + "。可用的占位符见模板页的“占位符说明”")
     missing = [n for n in doc.required if n not in used]
     if missing:

@@ -55,7 +55,7 @@ def template_for(case: Case, code: str) -> DocumentTemplate | None:
     """The district template for `code` that applies to the case: the deepest active one on its region path."""
     codes = [c for c in case.region_path.strip("/").split("/") if c]
     prefixes = ["/" + "/".join(codes[:i]) + "/" for i in range(1, len(codes) + 1)]
-    found = [t for t in DocumentTemplate.objects.filter(doc_type=code, active=True, region_path__in=prefixes)]
+    found = list(DocumentTemplate.objects.filter(doc_type=code, active=True, region_path__in=prefixes))
     return max(found, key=lambda t: len(t.region_path)) if found else None
 
 
@@ -217,7 +217,7 @@ def document_file(*, row: Document, fmt: str, actor: Any) -> tuple[bytes, str, s
     font was missing at issue time is drawn now and kept."""
     if fmt == "docx":
         data = _read(row.docx)
-        name, ctype = f"{row.title}.docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+        ctype = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
     elif fmt == "pdf":
         if not row.pdf:
             pdf_bytes, pages = render_pdf(document_layout(row))
@@ -226,7 +226,7 @@ def document_file(*, row: Document, fmt: str, actor: Any) -> tuple[bytes, str, s
                 row.pdf_sha256, row.pdf_pages = _sha(pdf_bytes), pages
                 row.save(update_fields=["pdf", "pdf_sha256", "pdf_pages"])
         data = _read(row.pdf)
-        name, ctype = f"{row.title}.pdf", "application/pdf"
+        ctype = "application/pdf"
     else:
         raise ValidationFailed.on("format", "格式只能是 docx 或 pdf")
     record(actor=actor, action="document.downloaded", subject=row,
