@@ -6,7 +6,7 @@ PORT   ?= 8000
 JOBS   ?= 2
 PYTEST_ARGS ?=
 
-.PHONY: run test install install-test browser-deps demo serve bench lint migrations-check clean
+.PHONY: run test install install-test browser-deps fonts demo serve bench lint migrations-check clean
 
 $(BIN)/fangtiao: pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "访调通需要 Python 3.11 或更高版本")'
@@ -17,8 +17,20 @@ $(BIN)/fangtiao: pyproject.toml constraints.txt
 
 install: $(BIN)/fangtiao
 
+# The CJK font PDFs embed (Noto Serif CJK from Debian's fonts-noto-cjk; FANGTIAO_PDF_FONT overrides).
+fonts:
+	@if [ -z "$$FANGTIAO_PDF_FONT" ] && [ ! -f /usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc ] \
+	    && [ ! -f /usr/share/fonts/noto-cjk/NotoSerifCJK-Regular.ttc ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "安装中文字体 fonts-noto-cjk（生成 PDF 文书用）…"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk >/dev/null; \
+	  else \
+	    echo "未找到中文字体：PDF 文书不可用（Word 版不受影响）。请安装 fonts-noto-cjk，或设置 FANGTIAO_PDF_FONT"; \
+	  fi; \
+	fi
+
 # 1) Set everything up and start the demo district on SQLite (var/fangtiao.sqlite3).
-run: install
+run: install fonts
 	FANGTIAO_DEMO=1 $(BIN)/fangtiao migrate --noinput -v 0
 	FANGTIAO_DEMO=1 $(BIN)/fangtiao demo
 	FANGTIAO_DEMO=1 $(BIN)/fangtiao serve --host 127.0.0.1 --port $(PORT)
@@ -41,7 +53,7 @@ browser-deps:
 	fi
 
 # 2) Install what the tests need and run the whole suite (DATABASE_URL picks the database).
-test: install-test browser-deps
+test: install-test browser-deps fonts
 	@$(BIN)/pytest -n $(JOBS) -q $(PYTEST_ARGS); rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "pytest: no tests collected"; rc=0; fi; exit $$rc
 

@@ -40,7 +40,26 @@ def case_summary(c: Case) -> dict[str, Any]:
     }
 
 
-def case_out(c: Case, *, similar: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def documents_out(c: Case, user: Any) -> list[dict[str, Any]]:
+    """The latest version of each issued document (API.md: doc_type, number, created_at); the files
+    themselves: GET /cases/{id}/documents/{doc_type}. Forms the reader's role may not see are left out."""
+    from fangtiao.documents import catalogue
+    from fangtiao.documents.services import may_see_type
+
+    seen: set[tuple[str, str]] = set()
+    out = []
+    for d in c.documents.all():
+        key = (d.doc_type, d.subject)
+        doc = catalogue.get(d.doc_type)
+        if key in seen or doc is None or (user is not None and not may_see_type(user, doc)):
+            continue
+        seen.add(key)
+        out.append({"doc_type": d.doc_type, "subject": d.subject, "title": d.title, "number": d.number,
+                    "version": d.version, "issued_on": d.issued_on, "created_at": d.created_at})
+    return out
+
+
+def case_out(c: Case, *, user: Any = None, similar: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     out = case_summary(c)
     out.update({
         "description": c.description, "reasons": c.reasons, "demands": c.demands, "oral": c.oral,
@@ -62,7 +81,7 @@ def case_out(c: Case, *, similar: list[dict[str, Any]] | None = None) -> dict[st
                        "status": t.status, "sent_at": t.sent_at, "return_reason": t.return_reason} for t in c.transfers.all()],
         "co_tasks": [{"unit": t.unit_id, "unit_name": t.unit.name, "task": t.task, "reply": t.reply,
                       "replied_at": t.replied_at} for t in c.co_tasks.all()],
-        "documents": [],
+        "documents": documents_out(c, user),
         "mediation": mediation_out(c),
         "flags_extra": {"major": c.is_major, "escalation_risk": c.is_escalation_risk},
     })
@@ -110,7 +129,7 @@ def case_create(request: HttpRequest, body: CaseIn) -> Any:
         detail = selectors.case_detail(user=request.user, pk=case.pk) or case
         hits = _visible_hits(request, services.similar_earlier(parties=body.parties, region=case.region,
                                                                 category=case.category, exclude_id=case.pk))
-        out = case_out(detail, similar=_similar_out(hits))
+        out = case_out(detail, user=request.user, similar=_similar_out(hits))
         out["query_code"] = code
         return 201, out
 
@@ -129,7 +148,7 @@ def case_list(request: HttpRequest, filters: Query[CaseFilter]) -> Any:
 @router.get("/cases/{int:case_id}", response={200: dict[str, Any], 403: ErrorOut, **ERRORS}, summary="事项详情")
 def case_detail(request: HttpRequest, case_id: int) -> Any:
     _need(request, "case.view")
-    return case_out(_detail_or_404(request, case_id))
+    return case_out(_detail_or_404(request, case_id), user=request.user)
 
 
 @router.get("/cases/{int:case_id}/actions", response={200: list[dict[str, Any]], 403: ErrorOut, **ERRORS},
@@ -150,7 +169,7 @@ def case_action(request: HttpRequest, case_id: int, action: str, body: dict[str,
 
     def run() -> tuple[int, Any]:
         services.case_act(case=case_id, actor=request.user, action=action, data=body)
-        return 200, case_out(_detail_or_404(request, case_id))
+        return 200, case_out(_detail_or_404(request, case_id), user=request.user)
 
     status, out = run_idempotent(key=request.headers.get("Idempotency-Key"), user_id=request.user.pk,
                                  endpoint=f"POST /cases/{case_id}/actions/{action}", fn=run, request_hash=fingerprint(body))

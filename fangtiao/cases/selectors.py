@@ -52,6 +52,13 @@ def case_list(*, user: Any, filters: Mapping[str, Any] | None = None) -> QuerySe
     return qs.order_by("-received_at", "-id")
 
 
+def _documents_qs() -> QuerySet[Any]:
+    from fangtiao.documents.models import Document
+
+    return Document.objects.only("id", "case_id", "doc_type", "subject", "version", "number", "title", "created_at",
+                                 "issued_on").order_by("doc_type", "subject", "-version")
+
+
 def case_detail(*, user: Any, pk: int) -> Case | None:
     return (
         Case.objects.visible_to(user)
@@ -67,6 +74,8 @@ def case_detail(*, user: Any, pk: int) -> Case | None:
                      .filter(other__in=Case.objects.visible_to(user).values("pk")).order_by("-score")),
             Prefetch("transfers", queryset=Transfer.objects.select_related("from_unit", "to_unit").order_by("sent_at", "id")),
             "co_tasks__unit", "supervisions__by", "reviews__organ",
+            # The documents block of GET /cases/{id}: issued versions, newest first per form.
+            Prefetch("documents", queryset=_documents_qs()),
         )
         .first()
     )

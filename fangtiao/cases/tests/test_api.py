@@ -470,7 +470,7 @@ class TestQueryCounts:
         # rounds with their 5 prefetches, agreements with obligations, performances and signatures,
         # confirmations, opinions, follow-ups, enforcements, risks, backlog, archive, and the 4 of
         # handlers.enforcement_deadline (the agreement, confirmation and due dates read again, the calendar)
-        assert n5 <= 33
+        assert n5 <= 34  # + the documents block (one prefetch)
 
     def test_actions_listing_is_bounded(self, xw):
         case = case_in_state(xw, "handling")

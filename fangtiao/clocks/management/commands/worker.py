@@ -2,7 +2,7 @@
 
 Every interval it runs the clock tick (marks overdue clocks and warns of those due soon) and the
 mediation tick (session reminders, obligations due soon or overdue, the daily backlog rule), each
-notice exactly once (compare-and-set claims, so several workers may run). Stops cleanly on SIGTERM."""
+notice exactly once, and runs batch print jobs no web process took (documents.services.run_queued_prints) (compare-and-set claims, so several workers may run). Stops cleanly on SIGTERM."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **opts: Any) -> None:
         from fangtiao.clocks.services import clock_tick
         from fangtiao.core.idempotency import purge_expired
+        from fangtiao.documents.services import run_queued_prints
         from fangtiao.mediation.services import tick as mediation_tick
 
         stop = {"flag": False}
@@ -39,6 +40,9 @@ class Command(BaseCommand):
             counts = clock_tick()
             m = mediation_tick()
             purge_expired()
+            printed = run_queued_prints()
+            if printed:
+                self.stdout.write(f"批量打印：完成 {printed} 项")
             if counts["overdue"] or counts["due_soon"] or opts["once"]:
                 self.stdout.write(f"时限巡检：超期 {counts['overdue']} 项，临期 {counts['due_soon']} 项")
             if any(m.values()) or opts["once"]:
