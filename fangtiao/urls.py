@@ -16,6 +16,7 @@ urlpatterns = [
     path("audit/", include("fangtiao.audit.urls")),
     path("cases/", include("fangtiao.cases.urls")),
     path("mediation/", include("fangtiao.mediation.urls")),
+    path("documents/", include("fangtiao.documents.urls")),
     path("inbox/", include("fangtiao.notifications.urls")),
     path("portal/", include("fangtiao.portal.urls")),
     path("api/v1/", api.urls),

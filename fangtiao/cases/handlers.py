@@ -100,7 +100,7 @@ def _district_centre(case: Case) -> Unit | None:
 def do_accept(case: Case, actor: Any, p: Any, today: dt.date) -> Result:
     case.accepted_on = today
     case.acceptance_notice = p.notice or "您反映的事项已依法受理，我们将在法定期限内办理并书面答复。"
-    return Result(note=f"已受理并书面告知（{today:%Y年%m月%d日}）")
+    return Result(note=f"已受理并书面告知（{today.year}年{today.month}月{today.day}日）")
 
 
 def do_reject(case: Case, actor: Any, p: Any, today: dt.date) -> Result:
@@ -256,7 +256,7 @@ def may_supervise(case: Case, actor: Any) -> str | None:
 def do_supervise(case: Case, actor: Any, p: Any, today: dt.date) -> Result:
     Supervision.objects.create(case=case, by=actor, note=p.note, due_on=p.due_on)
     notify_unit(unit_id=case.holder_unit_id, kind="supervision", case=case, title=f"督办：{case.number}",
-                body=p.note + (f"（要求{p.due_on:%Y年%m月%d日}前办结）" if p.due_on else ""))
+                body=p.note + (f"（要求{p.due_on.year}年{p.due_on.month}月{p.due_on.day}日前办结）" if p.due_on else ""))
     return Result(note=f"督办：{p.note}", public=False)
 
 

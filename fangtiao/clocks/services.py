@@ -173,11 +173,11 @@ def clock_tick(*, today: dt.date | None = None, batch: int = 500) -> dict[str, i
                 Case.objects.filter(pk=clock.case_id).update(is_overdue=True, version=F("version"))
                 notify_unit(unit_id=clock.holder_unit_id, kind="overdue", case=clock.case,
                             title=f"已超期：{clock.case.number} {clock.rule.name}",
-                            body=f"期满日 {clock.due_on:%Y年%m月%d日}，依据 {clock.rule.source}")
+                            body=f"期满日 {clock.due_on.year}年{clock.due_on.month}月{clock.due_on.day}日，依据 {clock.rule.source}")
             elif clock.watch_unit_id:
                 notify_unit(unit_id=clock.watch_unit_id, kind="window_lapsed", case=clock.case,
                             title=f"期限已过：{clock.case.number} {clock.rule.name}",
-                            body=f"期满日 {clock.due_on:%Y年%m月%d日}，依据 {clock.rule.source}")
+                            body=f"期满日 {clock.due_on.year}年{clock.due_on.month}月{clock.due_on.day}日，依据 {clock.rule.source}")
             counts["overdue"] += 1
     soon_rows = list(
         Clock.objects.filter(state=ClockState.RUNNING, notified_soon=False, due_on__gte=today,
@@ -198,6 +198,6 @@ def clock_tick(*, today: dt.date | None = None, batch: int = 500) -> dict[str, i
             if clock.holder_unit_id or clock.watch_unit_id:
                 notify_unit(unit_id=clock.holder_unit_id or clock.watch_unit_id, kind="due_soon", case=clock.case,
                             title=f"临期：{clock.case.number} {clock.rule.name}",
-                            body=f"期满日 {clock.due_on:%Y年%m月%d日}，依据 {clock.rule.source}")
+                            body=f"期满日 {clock.due_on.year}年{clock.due_on.month}月{clock.due_on.day}日，依据 {clock.rule.source}")
             counts["due_soon"] += 1
     return counts

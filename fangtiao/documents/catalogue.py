@@ -14,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.utils import timezone
+
 from fangtiao.documents import layout as L
 
 Context = dict[str, Any]
@@ -32,7 +34,6 @@ COMMON_FIELDS: dict[str, str] = {
     "region": "发生地",
     "received_on": "登记日期",
     "registered_unit": "登记单位",
-    "holder_unit": "当前办理单位",
     "parties": "全部当事人（列表：role 身份, name 姓名/名称, gender 性别, age 年龄, id_number 身份证号码/统一社会信用代码, "
                "phone 联系电话, address 住址, employer 工作单位, is_unit 是否单位）",
     "applicants": "申请人/信访人（列表，字段同 parties）",
@@ -124,6 +125,8 @@ def party_dict(p: Any, on: dt.date) -> dict[str, Any]:
 
 
 def base_context(case: Any, *, code: str, number: str, issued_on: dt.date | None) -> Context:
+    """What every form has. Nothing here changes when the case merely moves between units (the unit
+    holding the case is not a placeholder), so a transfer does not re-issue documents already served."""
     on = issued_on or dt.date(2000, 1, 1)
     parties = [party_dict(p, on) for p in case.parties.all()]
     return {
@@ -136,9 +139,8 @@ def base_context(case: Any, *, code: str, number: str, issued_on: dt.date | None
         "channel": case.get_channel_display() + ("（口头）" if case.oral else ""),
         "category": case.category.name if case.category_id else "",
         "region": case.region.name,
-        "received_on": L.cn_date(case.received_at.date() if case.received_at else None),
+        "received_on": L.cn_date(timezone.localtime(case.received_at).date() if case.received_at else None),
         "registered_unit": case.registered_unit.name,
-        "holder_unit": case.holder_unit.name,
         "parties": parties,
         "applicants": [p for p in parties if p["role_code"] == "petitioner"],
         "respondents": [p for p in parties if p["role_code"] == "respondent"],

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import re
 from collections.abc import Iterable, Iterator
 
 from fpdf import FPDF
@@ -54,17 +55,63 @@ def _bold(pdf: FPDF, on: bool = True, size: float = L.BODY_PT) -> Iterator[None]
         yield
 
 
+# 禁则 (line-breaking rules of Chinese typesetting): these never begin a line, those never end one;
+# ASCII words and numbers (300.00元, 2026) are not split.
+_NO_START = frozenset("，。、；：？！）》」』】〕〉”’…—·%,.;:?!)]}")
+_NO_END = frozenset("（《「『【〔〈“‘([{")
+_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9.,:%/+\-]*|.", re.S)
+
+
+def break_lines(pdf: FPDF, text: str, width: float) -> list[str]:
+    """`text` broken into lines no wider than `width` (mm) at the current font, by the 禁则: a
+    closing mark that would begin a line takes the previous character down with it (推出), an
+    opening mark at a line's end moves down, an ASCII run moves whole unless it alone is too wide."""
+    lines: list[str] = []
+    cur = ""
+    for tok in _TOKEN.findall(text):
+        if not cur or pdf.get_string_width(cur + tok) <= width:
+            cur += tok
+            continue
+        if len(tok) > 1 and pdf.get_string_width(tok) > width:  # a run longer than a line: split it
+            for ch in tok:
+                if pdf.get_string_width(cur + ch) > width and cur:
+                    lines.append(cur)
+                    cur = ""
+                cur += ch
+            continue
+        carry = ""
+        if tok in _NO_START and len(cur) > 1:
+            carry, cur = cur[-1], cur[:-1]
+        while len(cur) > 1 and cur[-1] in _NO_END:
+            carry, cur = cur[-1] + carry, cur[:-1]
+        lines.append(cur)
+        cur = carry + tok
+    lines.append(cur)
+    return lines
+
+
+def _wrapped(pdf: FPDF, text: str, width: float) -> str:
+    return "\n".join(line for para in text.split("\n") for line in break_lines(pdf, para, width))
+
+
 def _line_h(size: float) -> float:
     return size * PT * 1.65
 
 
 def _text(pdf: FPDF, b: L.Text) -> None:
     pdf.set_font(FAMILY, "", b.size)
+    width = L.TEXT_W - 2 * pdf.c_margin - 0.2
     for para in (b.text or " ").split("\n"):
         body = ("\u3000\u3000" + para) if b.indent and para else (para or " ")
+        lines = break_lines(pdf, body, width)
+        # justified lines stay justified; a paragraph's last line is not stretched
         with _bold(pdf, b.bold, b.size):
-            pdf.multi_cell(0, _line_h(b.size), body, align=_ALIGN[b.align], wrapmode=WrapMode.CHAR,
-                           new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            for i, line in enumerate(lines):
+                align = _ALIGN[b.align]
+                if align == "J" and i == len(lines) - 1:
+                    align = "L"
+                pdf.multi_cell(0, _line_h(b.size), line or " ", align=align, wrapmode=WrapMode.CHAR,
+                               new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.ln(b.space_after * PT)
 
 
@@ -91,8 +138,9 @@ def _signatures(pdf: FPDF, b: L.Signatures) -> None:
         pdf.set_xy(L.MARGIN_LEFT, y + h - 9)
         pdf.cell(0, 7, caption)
         start = L.MARGIN_LEFT + pdf.get_string_width(caption) + 2
-        end = L.MARGIN_LEFT + L.TEXT_W - (22 if b.fingerprint else 0)
-        pdf.line(start, y + h - 2.5, max(start + 20, end), y + h - 2.5)
+        end = L.MARGIN_LEFT + L.TEXT_W - (18 if b.fingerprint else 0)
+        if end - start > 8:
+            pdf.line(start, y + h - 2.5, end, y + h - 2.5)
         if b.fingerprint:
             pdf.rect(L.MARGIN_LEFT + L.TEXT_W - 15, y + 1, 15, 15)
             pdf.set_font(FAMILY, "", 7)
@@ -105,9 +153,15 @@ def _signatures(pdf: FPDF, b: L.Signatures) -> None:
 
 def _seal(pdf: FPDF, b: L.Seal) -> None:
     pdf.set_font(FAMILY, "", L.BODY_PT)
-    if pdf.will_page_break(30):
-        pdf.add_page()
-    pdf.ln(6)
+    need = 2 * _line_h(L.BODY_PT) + 3
+    if pdf.will_page_break(need + 6):
+        # GB/T 9704 §7.3.5.1: the seal is not left alone on a page; close up rather than break
+        if not pdf.will_page_break(need):
+            pdf.ln(1)
+        else:
+            pdf.add_page()
+    else:
+        pdf.ln(6)
     pdf.multi_cell(0, _line_h(L.BODY_PT), f"{b.unit}{b.note}", align="R", wrapmode=WrapMode.CHAR,
                    new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.multi_cell(0, _line_h(L.BODY_PT), b.date, align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)

@@ -5,6 +5,7 @@ row, so a slow render never holds the case's lock or SQLite's write lock."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import io
@@ -138,10 +139,12 @@ def _store(doc_row: Document, field: str, data: bytes, name: str) -> None:
     getattr(doc_row, field).save(name, ContentFile(crypto.encrypt_bytes(data, context=FILE_AAD)), save=False)
 
 
-def document_issue(*, case: Case, doc_type: str, subject: str = "", actor: Any) -> Document:
+def document_issue(*, case: Case, doc_type: str, subject: str = "", actor: Any, pdf: bool = True) -> Document:
     """Issue (or return, if nothing changed) the current version of one form of `case`. The caller
     has checked that `actor` may see the case; this checks the form. Unchanged case → same row,
-    same number, same bytes; changed case → the next version under the same number."""
+    same number, same bytes; changed case → the next version under the same number. With `pdf=False`
+    (batch printing, which draws all documents into one PDF) the document's own PDF is drawn the
+    first time someone asks for it."""
     doc = catalogue.get(doc_type)
     if doc is None:
         raise NotFound("没有这种文书")
@@ -155,10 +158,11 @@ def document_issue(*, case: Case, doc_type: str, subject: str = "", actor: Any) 
     if latest is not None and latest.context_sha256 == digest:
         return latest
     docx_bytes, layout, used, note = _render(doc, ctx, day, template)
-    try:
-        pdf_bytes, pages = render_pdf(layout)
-    except FontMissing:
-        pdf_bytes, pages = b"", None
+    pdf_bytes, pages = b"", None
+    if pdf:
+        # without a CJK font the Word file is still issued; the PDF answers 503 until one is installed
+        with contextlib.suppress(FontMissing):
+            pdf_bytes, pages = render_pdf(layout)
     with transaction.atomic():
         Case.objects.select_for_update().filter(pk=case.pk).first()
         latest = _latest(case, doc.code, subject)
@@ -438,7 +442,7 @@ def print_run(*, job_id: int) -> PrintJob | None:
             raise Conflict("没有可打印的文书" if job.kind != PrintKind.RECEIPTS else "该日没有登记的事项")
         layouts = []
         for i, (code, subject, case) in enumerate(items, start=1):
-            row = document_issue(case=case, doc_type=code, subject=subject, actor=job.created_by)
+            row = document_issue(case=case, doc_type=code, subject=subject, actor=job.created_by, pdf=False)
             layouts.append(document_layout(row))
             PrintJob.objects.filter(pk=job.pk).update(done=i)
         title = job.get_kind_display()

@@ -87,7 +87,7 @@ def ref_choices(ref: str, *, name: str, case: Any, user: Any) -> tuple[list[tupl
         obs = Obligation.objects.filter(agreement=a, status__in=OPEN_OBLIGATION).select_related("party").order_by("seq")
         out = []
         for o in obs:
-            due = f"，{o.due_on:%Y年%m月%d日}前" if o.due_on else ""
+            due = f"，{o.due_on.year}年{o.due_on.month}月{o.due_on.day}日前" if o.due_on else ""
             rest = f"，未履行{_money(o.outstanding)}" if o.amount is not None else ""
             out.append((o.pk, f"第{o.seq}项 {o.party.name}：{o.content}{rest}{due}（{o.get_status_display()}）"))
         return out, ""

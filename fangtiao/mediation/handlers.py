@@ -209,8 +209,8 @@ def do_request_opinion(case: Case, actor: Any, p: Any, today: dt.date) -> Result
     req = OpinionRequest.objects.create(case=case, mediation=m, expert=expert, question=p.question, due_on=due,
                                         requested_by=actor)
     notify_user(user_id=expert.user_id, kind="opinion_request", case=case, title=f"专家咨询：{case.number}",
-                body=f"请于{due:%Y年%m月%d日}前出具书面意见：{p.question[:200]}")
-    return Result(note=f"请{expert.get_kind_display()}{expert.name}出具书面意见（{due:%Y年%m月%d日}前）", public=False,
+                body=f"请于{due.year}年{due.month}月{due.day}日前出具书面意见：{p.question[:200]}")
+    return Result(note=f"请{expert.get_kind_display()}{expert.name}出具书面意见（{due.year}年{due.month}月{due.day}日前）", public=False,
                   data={"request": req.pk})
 
 
@@ -269,7 +269,7 @@ def do_book_session(case: Case, actor: Any, p: Any, today: dt.date) -> Result:
                                place=p.place.strip() or str(room), on_site=p.on_site, created_by=actor)
     where = str(room) if room else p.place
     when = timezone.localtime(start)
-    return Result(note=f"预约第{seq}次{s.get_kind_display()}：{when:%Y年%m月%d日 %H:%M}，{where}", data={"session": s.pk})
+    return Result(note=f"预约第{seq}次{s.get_kind_display()}：{when.year}年{when.month}月{when.day}日 {when:%H:%M}，{where}", data={"session": s.pk})
 
 
 def do_record_session(case: Case, actor: Any, p: Any, today: dt.date) -> Result:
@@ -411,7 +411,7 @@ def _performance_text(p: Any, parties: dict[int, Any]) -> str:
         return p.performance.strip()
     rows = []
     for ob in p.obligations:
-        when = f"于{ob.due_on:%Y年%m月%d日}前" if ob.due_on else "当场"
+        when = f"于{ob.due_on.year}年{ob.due_on.month}月{ob.due_on.day}日前" if ob.due_on else "当场"
         amount = f"{ob.amount}元" if ob.amount is not None else ""
         rows.append(f"{parties[ob.party].name}{when}{ob.content}{amount}")
     return "；".join(rows)
@@ -463,7 +463,7 @@ def do_agree(case: Case, actor: Any, p: Any, today: dt.date) -> Result:
         Signature.objects.create(agreement=a, case=case, signer_kind=SignerKind.SEAL, method=SignMethod.SEAL,
                                  signed_on=reached, recorded_by=actor)
         svc.take_effect_if_complete(a, case)
-    effective = f"，{a.effective_on:%Y年%m月%d日}生效" if a.effective_on else "，待各方签署后生效"
+    effective = f"，{a.effective_on.year}年{a.effective_on.month}月{a.effective_on.day}日生效" if a.effective_on else "，待各方签署后生效"
     return Result(note=f"达成书面调解协议（{a.number}，一式{a.copies}份）{effective}", data={"agreement": a.number})
 
 
@@ -505,7 +505,7 @@ def do_sign_agreement(case: Case, actor: Any, p: Any, today: dt.date) -> Result:
         else:
             raise ValidationFailed.on(f"signatures.{i}.signer", "签署人应为本事项的当事人、调解员或调委会印章")
     effective = svc.take_effect_if_complete(a, case)
-    tail = f"；协议自{a.effective_on:%Y年%m月%d日}起生效" if effective else \
+    tail = f"；协议自{a.effective_on.year}年{a.effective_on.month}月{a.effective_on.day}日起生效" if effective else \
         f"；尚待：{'、'.join(svc.missing_signatures(a))}"
     return Result(note="签署调解协议：" + "、".join(done) + tail, public=effective)
 
@@ -577,7 +577,7 @@ def confirmation_blockers(case: Case, today: dt.date, *, window: bool = True) ->
         out.append("该协议已申请过司法确认")
     clock = case.clocks.filter(code="confirmation.apply").order_by("-id").first() if window else None
     if a.effective_on and clock is not None and clock.due_on and today > clock.due_on:
-        out.append(f"已超过协议生效之日起30日的申请期限（{clock.due_on:%Y年%m月%d日}届满；人民调解法 第33条）")
+        out.append(f"已超过协议生效之日起30日的申请期限（{clock.due_on.year}年{clock.due_on.month}月{clock.due_on.day}日届满；人民调解法 第33条）")
     return out
 
 
@@ -621,7 +621,7 @@ def do_apply_confirmation(case: Case, actor: Any, p: Any, today: dt.date) -> Res
     clocks.clock_stop(case=case, code="confirmation.apply", on=applied)
     clocks.clock_start(case=case, code="confirmation.accept", start_on=applied, holder_unit=court)
     notify_unit(unit_id=court.pk, kind="confirmation", case=case, title=f"司法确认申请：{case.number}",
-                body=f"{a.number}，{case.holder_unit.name}，{applied:%Y年%m月%d日}申请")
+                body=f"{a.number}，{case.holder_unit.name}，{applied.year}年{applied.month}月{applied.day}日申请")
     return Result(note=f"双方当事人共同向{court.name}申请司法确认（{CourtBasis(c.court_basis).label}）")
 
 
@@ -706,7 +706,7 @@ def do_record_confirmation(case: Case, actor: Any, p: Any, today: dt.date) -> Re
         clocks.clock_start(case=case, code="confirmation.objection", start_on=decided, watch_unit=committee)
         pending = case.obligations.filter(agreement=c.agreement, status__in=OPEN_OBLIGATION).exists()
         return Result(status=Status.PERFORMING if pending else Status.PERFORMED,
-                      note=f"{c.court.name}裁定调解协议有效（{decided:%Y年%m月%d日}）")
+                      note=f"{c.court.name}裁定调解协议有效（{decided.year}年{decided.month}月{decided.day}日）")
     why = f"：{c.get_ground_display()}" if c.ground else ""
     return Result(status=Status.AGREED, note=f"司法确认{label}{why}；当事人可变更原协议、重新调解或向人民法院起诉")
 
@@ -746,7 +746,7 @@ def do_record_performance(case: Case, actor: Any, p: Any, today: dt.date) -> Res
     all_done = not case.obligations.filter(agreement=a).exclude(status=ObligationStatus.DONE).exists()
     how = "经强制执行" if p.enforced else "自动履行"
     part = "履行完毕" if ob.status == ObligationStatus.DONE else f"部分履行{amount}元" if amount is not None else "部分履行"
-    note = f"{ob.party.name}{how}：{ob.content}，{part}（{done_on:%Y年%m月%d日}）"
+    note = f"{ob.party.name}{how}：{ob.content}，{part}（{done_on.year}年{done_on.month}月{done_on.day}日）"
     if all_done and case.status in (Status.AGREED, Status.PERFORMING):
         return Result(status=Status.PERFORMED, note=note + "；协议义务全部履行完毕")
     return Result(note=note)
@@ -779,7 +779,7 @@ def do_apply_enforcement(case: Case, actor: Any, p: Any, today: dt.date) -> Resu
     last_due = max(d for d in case.obligations.filter(agreement=c.agreement).values_list("due_on", flat=True) if d)
     limit = _add_years(last_due, 2)
     if applied > limit:
-        raise Conflict(f"已超过申请执行期间（最后履行期限{last_due:%Y年%m月%d日}起2年，民事诉讼法 第250条）",
+        raise Conflict(f"已超过申请执行期间（最后履行期限{last_due.year}年{last_due.month}月{last_due.day}日起2年，民事诉讼法 第250条）",
                        code="enforcement_time_barred")
     court = c.court
     if p.court is not None:

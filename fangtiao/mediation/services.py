@@ -366,7 +366,7 @@ def tick(*, today: dt.date | None = None, now: dt.datetime | None = None, batch:
             ob = Obligation.objects.select_related("case", "agreement__mediation", "party").get(pk=pk)
             notify_unit(unit_id=ob.agreement.mediation.unit_id, kind="obligation_due", case=ob.case,
                         title=f"履行临期：{ob.case.number}",
-                        body=f"{ob.party.name}应于{ob.due_on:%Y年%m月%d日}前履行：{ob.content}（人民调解法 第31条：督促履行）")
+                        body=f"{ob.party.name}应于{ob.due_on.year}年{ob.due_on.month}月{ob.due_on.day}日前履行：{ob.content}（人民调解法 第31条：督促履行）")
             counts["obligations_due"] += 1
     for pk in list(Obligation.objects.filter(status__in=[ObligationStatus.PENDING, ObligationStatus.PARTIAL],
                                              due_on__lt=today, agreement__status=AgreementStatus.EFFECTIVE).values_list("pk", flat=True)[:batch]):
@@ -380,7 +380,7 @@ def tick(*, today: dt.date | None = None, now: dt.datetime | None = None, batch:
                          extra={"case": ob.case.number, "due_on": str(ob.due_on)})
             notify_unit(unit_id=ob.agreement.mediation.unit_id, kind="obligation_overdue", case=ob.case,
                         title=f"逾期未履行：{ob.case.number}",
-                        body=f"{ob.party.name}未在{ob.due_on:%Y年%m月%d日}前履行：{ob.content}")
+                        body=f"{ob.party.name}未在{ob.due_on.year}年{ob.due_on.month}月{ob.due_on.day}日前履行：{ob.content}")
             counts["obligations_overdue"] += 1
     if claim_daily("backlog_rule", today):
         counts["backlog_marked"] = mark_backlog_by_rule(today=today, batch=batch * 20)

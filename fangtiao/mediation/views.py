@@ -426,7 +426,7 @@ def sign(request: HttpRequest, pk: int) -> HttpResponse:
         return render(request, "mediation/sign.html", ctx, status=exc.status)
     agreement.refresh_from_db()
     if agreement.status == AgreementStatus.EFFECTIVE:
-        messages.success(request, f"各方已签署，调解协议自{agreement.effective_on:%Y年%m月%d日}起生效")
+        messages.success(request, f"各方已签署，调解协议自{agreement.effective_on.year}年{agreement.effective_on.month}月{agreement.effective_on.day}日起生效")
         return redirect("cases:detail", pk=case.pk)
     messages.success(request, "已记录签署，尚待其他各方签署")
     return redirect("mediation:sign", pk=case.pk)

@@ -223,7 +223,7 @@ def _notices(case: Case) -> list[str]:
     """What the law says the petitioner is told, in the wording given to them."""
     out = []
     if case.accepted_on:
-        out.append(f"{case.accepted_on:%Y年%m月%d日}已受理。")
+        out.append(f"{case.accepted_on.year}年{case.accepted_on.month}月{case.accepted_on.day}日已受理。")
     if case.status in (Status.NOT_ACCEPTED, Status.CLOSED, Status.ARCHIVED) and case.not_accepted_reason:
         channel = NotAcceptedChannel(case.lawful_channel).label if case.lawful_channel in NotAcceptedChannel.values else ""
         out.append(f"不予受理：{case.not_accepted_reason}" + (f"（可通过{channel}依法解决）" if channel else ""))

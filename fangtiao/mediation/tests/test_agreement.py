@@ -45,7 +45,7 @@ class TestWritten:
         assert case.status == "agreed"
         assert (a.form, a.status, a.copies, a.reached_on, a.effective_on) == ("written", "effective", 4, today, today)
         assert "人调协字第" in a.number
-        assert a.performance == f"黄岩某某物业服务有限公司于{due:%Y年%m月%d日}前退还电梯维修费300.00元"
+        assert a.performance == f"黄岩某某物业服务有限公司于{due.year}年{due.month}月{due.day}日前退还电梯维修费300.00元"
         sigs = Signature.objects.filter(agreement=a)
         assert sorted(sigs.filter(signer_kind="party").values_list("method", flat=True)) == ["seal", "sign", "sign"]
         assert sigs.filter(signer_kind="mediator", mediator=xw.w.mediators["wang_t01"]).count() == 1
