@@ -54,6 +54,9 @@ class RunConfig:
     workers: int = 2
     op_timeout_s: float = 120.0
     start_timeout_s: float = 60.0
+    # The documents part (fangtiao.bench.documents: issuing and rendering, in process, against its
+    # own fpdf2 floor): `fangtiao bench --documents`.
+    documents: bool = False
 
 
 @dataclass
@@ -386,6 +389,10 @@ def run(config: RunConfig, *, log: Callable[[str], None] = print) -> list[OpResu
         r.floor_rps_ratio = round(floor.rps / r.rps, 2) if r.rps else 0.0
     floor.floor_ratio = 1.0
     floor.floor_rps_ratio = 1.0
+    if config.documents:  # after the server has stopped: the renders have the cores to themselves
+        from fangtiao.bench import documents
+
+        results += documents.run(documents.DocConfig(n_cases=config.n_cases), log=log)
     return results
 
 

@@ -7,12 +7,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
+from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import Field, File, Form, Query, Router, Schema
 from ninja.files import UploadedFile
 
 from fangtiao.core.api import ERRORS
-from fangtiao.core.errors import NotFound, PermissionDenied
+from fangtiao.core.errors import NotFound, PermissionDenied, ValidationFailed
 from fangtiao.documents import selectors, services
 from fangtiao.documents.models import Document, PrintJob
 from fangtiao.org.permissions import has_capability
@@ -28,7 +29,7 @@ def file_response(data: bytes, name: str, ctype: str, *, inline: bool = False) -
     disposition = "inline" if inline and ctype == "application/pdf" else "attachment"
     response["Content-Disposition"] = f"{disposition}; filename*=UTF-8''{quote(name)}"
     response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "sandbox; default-src 'none'; object-src 'self'; plugin-types application/pdf"
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'; object-src 'self'"
     response["Cache-Control"] = "private, no-store"
     return response
 
@@ -132,8 +133,12 @@ def upload_scan(request: HttpRequest, case_id: int, doc_type: str, file: File[Up
     case = _case(request, case_id)
     if not has_capability(request.user, "documents.upload"):
         raise PermissionDenied()
+    if file.size and file.size > settings.FANGTIAO_SCAN_MAX_MB * 1024 * 1024:
+        raise ValidationFailed.on("file", f"扫描件不能超过 {settings.FANGTIAO_SCAN_MAX_MB} MB")
+    data = file.read()
+    services.scan_check(data=data, name=file.name or "")  # a refused file issues nothing
     row = services.document_issue(case=case, doc_type=doc_type, subject=subject[:40], actor=request.user)
-    scan = services.scan_upload(row=row, data=file.read(), name=file.name or "", note=note, actor=request.user)
+    scan = services.scan_upload(row=row, data=data, name=file.name or "", note=note, actor=request.user)
     return 201, {"id": scan.pk, "document": row.pk, "kind": scan.kind, "original_name": scan.original_name,
                  "size": scan.size, "sha256": scan.sha256, "uploaded_at": scan.uploaded_at}
 

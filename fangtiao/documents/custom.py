@@ -6,13 +6,14 @@ and a template cannot reach Python objects)."""
 
 from __future__ import annotations
 
+import copy
 import io
 import zipfile
 from typing import Any
 
 from docxtpl import DocxTemplate
 from jinja2 import TemplateSyntaxError
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from fangtiao.core.errors import ValidationFailed
 from fangtiao.documents.catalogue import DocType
@@ -21,8 +22,9 @@ from fangtiao.documents.render_docx import normalise
 MAX_TEMPLATE_BYTES = 5 * 1024 * 1024
 
 
-def _env() -> SandboxedEnvironment:
-    return SandboxedEnvironment(autoescape=True)
+def _env() -> ImmutableSandboxedEnvironment:
+    # Immutable: a template cannot change the lists it is filled with ({{ parties.pop() }}).
+    return ImmutableSandboxedEnvironment(autoescape=True)
 
 
 def inspect_template(data: bytes, doc: DocType) -> list[str]:
@@ -53,7 +55,7 @@ def inspect_template(data: bytes, doc: DocType) -> list[str]:
 
 def render_template(data: bytes, context: dict[str, Any]) -> bytes:
     tpl = DocxTemplate(io.BytesIO(data))
-    tpl.render(context, jinja_env=_env(), autoescape=True)
+    tpl.render(copy.deepcopy(context), jinja_env=_env(), autoescape=True)
     buf = io.BytesIO()
     tpl.save(buf)
     return normalise(buf.getvalue())

@@ -15,9 +15,9 @@ hand. Decisions: `docs/documents.md`, `docs/adr/0008-documents.md`.
 
 `per` says when a case has several of the form (one per session, per visit, per transfer, per
 round…). `文号` gives the word of the form's own number 「单位简称+字〔年〕n号」, or the record whose
-number it carries. `layout` is 国家格式 where the content follows a national or Ministry format
-(legal-rules §1.3, §3, §4) and 地区格式 where no national layout exists and ours is a district
-design. `required` are the placeholders a district template must use.
+number it carries. `layout` is 法定格式 where the law or the Ministry of Justice's 2010 formats
+set the content (legal-rules §1.3, §3, §4; the page layout is ours, after GB/T 9704) and 本区设计
+where no national format exists and the whole form is a district design. `required` are the placeholders a district template must use.
 """
 
 
@@ -29,7 +29,7 @@ def render() -> str:
         number = f"「{d.number_word}」" if d.number_word else "—"
         lines.append(
             f"| `{d.code}` | {d.title} | {SIDES.get(d.side, d.side)} | {per} | {number} | "
-            f"{', '.join(f'`{a}`' for a in d.produced_by) or '—'} | {'国家格式' if d.national else '地区格式'} | "
+            f"{', '.join(f'`{a}`' for a in d.produced_by) or '—'} | {'法定格式' if d.national else '本区设计'} | "
             f"{d.basis or '—'} | {', '.join(f'`{r}`' for r in d.required) or '—'} |")
     lines += ["", "## Placeholders every form has", "", "| placeholder | meaning |", "|---|---|"]
     lines += [f"| `{k}` | {v} |" for k, v in catalogue.COMMON_FIELDS.items()]

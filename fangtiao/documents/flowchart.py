@@ -76,7 +76,7 @@ def _rules() -> dict[str, dict[str, object]]:
     try:
         from fangtiao.clocks.models import ClockRule
 
-        for r in ClockRule.objects.filter(region__isnull=True).values("code", "name", "days", "working_days", "source"):
+        for r in ClockRule.objects.filter(region__isnull=True, active=True).values("code", "name", "days", "working_days", "source"):
             rules[r["code"]] = {**rules.get(r["code"], {}), **r}
     except Exception:  # no database (docs generation): the seeds are the law's figures
         log.debug("clock rules not readable; the chart uses the seeded rules", exc_info=True)

@@ -98,7 +98,9 @@ def templates(*, user: Any) -> QuerySet[DocumentTemplate]:
     if user.is_superuser:
         return qs
     scope = case_scope_path(user)
-    return qs.filter(region_path__startswith=scope) if scope else qs.none()
+    if scope is None:
+        return qs.none()
+    return qs.filter(region_path__startswith=scope) if scope else qs
 
 
 def print_target(user: Any, *, kind: str, unit_id: int | None, case_id: int | None) -> tuple[Any, Case | None]:
@@ -115,9 +117,12 @@ def print_target(user: Any, *, kind: str, unit_id: int | None, case_id: int | No
                 raise Http404
             return user.unit, None
         unit = Unit.objects.filter(pk=unit_id).select_related("region").first()
-        scope = None if user.is_superuser else case_scope_path(user)
-        if unit is None or (scope is not None and not (scope == "" or unit.region.path.startswith(scope))):
+        if unit is None:
             raise Http404
+        if not user.is_superuser:
+            scope = case_scope_path(user)  # "" everywhere, None no area of one's own (routed-only units)
+            if scope is None or not unit.region.path.startswith(scope):
+                raise Http404
         return unit, None
     if case_id is None:
         return None, None

@@ -11,6 +11,7 @@ import hashlib
 import io
 import json
 import logging
+import re
 import threading
 from dataclasses import replace
 from typing import Any
@@ -54,8 +55,8 @@ def _latest(case: Case, code: str, subject: str) -> Document | None:
 
 def template_for(case: Case, code: str) -> DocumentTemplate | None:
     """The district template for `code` that applies to the case: the deepest active one on its region path."""
-    codes = [c for c in case.region_path.strip("/").split("/") if c]
-    prefixes = ["/" + "/".join(codes[:i]) + "/" for i in range(1, len(codes) + 1)]
+    codes = [c for c in case.region_path.split("/") if c]
+    prefixes = ["/".join(codes[:i]) + "/" for i in range(1, len(codes) + 1)]
     found = list(DocumentTemplate.objects.filter(doc_type=code, active=True, region_path__in=prefixes))
     return max(found, key=lambda t: len(t.region_path)) if found else None
 
@@ -252,8 +253,53 @@ def _sniff(data: bytes) -> str | None:
 
 
 _EXTENSIONS = {ScanKind.PDF: (".pdf",), ScanKind.JPEG: (".jpg", ".jpeg"), ScanKind.PNG: (".png",)}
-# Active content has no place in a scan of a signed paper: refuse it rather than store it.
-_PDF_ACTIVE = (b"/JavaScript", b"/JS ", b"/JS(", b"/JS<", b"/Launch", b"/EmbeddedFile", b"/RichMedia", b"/XFA")
+# Active content has no place in a scan of a signed paper: refuse it rather than store it. Names are
+# read as a PDF reader reads them (pypdf decodes #xx escapes and object streams).
+# (An /OpenAction that only opens a page view is harmless and common in scanners' files; an action
+# dict is refused by its /S type.)
+_PDF_ACTIVE_KEYS = frozenset({"/JavaScript", "/JS", "/Launch", "/EmbeddedFile", "/EmbeddedFiles", "/RichMedia",
+                              "/XFA", "/SubmitForm", "/ImportData", "/GoToR", "/GoToE"})
+
+
+def _pdf_problem(data: bytes) -> str | None:
+    """Why a PDF may not be stored, or None: broken, encrypted (cannot be inspected), or active."""
+    import pypdf
+    from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
+
+    active = "PDF 含有脚本、启动操作或嵌入文件，出于安全原因不予接收，请重新扫描后上传"
+    plain = re.sub(rb"#([0-9A-Fa-f]{2})", lambda m: bytes([int(m.group(1), 16)]), data)
+    if re.search(rb"/(JavaScript|JS|Launch|EmbeddedFiles?|RichMedia|XFA|SubmitForm|ImportData|GoToR|GoToE)(?![A-Za-z])",
+                 plain):
+        return active
+    try:
+        reader = pypdf.PdfReader(io.BytesIO(data), strict=False)
+        if reader.is_encrypted:
+            return "PDF 已加密，无法检查其内容，请上传未加密的扫描件"
+        seen: set[int] = set()
+        stack: list[Any] = [reader.trailer]
+        for page in reader.pages:
+            stack.append(page)
+        count = 0
+        while stack:
+            obj = stack.pop()
+            count += 1
+            if count > 200_000:
+                return "PDF 结构过于复杂，请重新扫描后上传"
+            if isinstance(obj, IndirectObject):
+                if obj.idnum in seen:
+                    continue
+                seen.add(obj.idnum)
+                obj = obj.get_object()
+            if isinstance(obj, DictionaryObject):
+                for key, value in obj.items():
+                    if key in _PDF_ACTIVE_KEYS or (isinstance(value, NameObject) and value in _PDF_ACTIVE_KEYS):
+                        return active
+                    stack.append(value)
+            elif isinstance(obj, ArrayObject):
+                stack.extend(obj)
+    except Exception:
+        return "PDF 文件不完整或已损坏"
+    return None
 
 
 def scan_check(*, data: bytes, name: str) -> str:
@@ -272,14 +318,19 @@ def scan_check(*, data: bytes, name: str) -> str:
     if kind == ScanKind.PDF:
         if b"%%EOF" not in data[-2048:]:
             raise ValidationFailed.on("file", "PDF 文件不完整或已损坏")
-        if any(marker in data for marker in _PDF_ACTIVE):
-            raise ValidationFailed.on("file", "PDF 含有脚本、启动操作或嵌入文件，出于安全原因不予接收，请重新扫描后上传")
+        problem = _pdf_problem(data)
+        if problem:
+            raise ValidationFailed.on("file", problem)
     else:
         from PIL import Image
 
         try:
             with Image.open(io.BytesIO(data)) as img:
                 img.verify()
+            with Image.open(io.BytesIO(data)) as img:
+                if img.width * img.height > 100_000_000:
+                    raise ValueError("decompression bomb")
+                img.load()  # verify() does not decode a JPEG: a truncated one must fail here
         except Exception as exc:
             raise ValidationFailed.on("file", "图片无法识别或已损坏") from exc
     return kind
@@ -358,11 +409,16 @@ def template_disable(*, template: DocumentTemplate, actor: Any) -> DocumentTempl
 
 
 def _admin_scope(actor: Any) -> str | None:
+    """None: everywhere (superuser or a province-wide scope); otherwise the region path prefix. A user
+    without an area of their own gets a prefix no region has."""
     if actor.is_superuser:
         return None
     from fangtiao.cases.access import case_scope_path
 
-    return case_scope_path(actor) or "/nowhere/"
+    scope = case_scope_path(actor)
+    if scope == "":
+        return None
+    return scope if scope is not None else "\x00"
 
 
 # --- batch printing ---------------------------------------------------------------------------

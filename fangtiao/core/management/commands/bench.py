@@ -35,6 +35,8 @@ class Command(BaseCommand):
         parser.add_argument("--workers", type=int, default=2, help="启动服务时的 gunicorn 进程数（默认 2）")
         parser.add_argument("--seed", type=int, default=None, help="生成数据的随机种子（默认固定值）")
         parser.add_argument("--op-timeout", type=float, default=120.0, help="每项操作最长测量秒数（默认 120）")
+        parser.add_argument("--documents", action="store_true",
+                            help="另测文书生成（单份文书、50份卷宗PDF），与同一运行中的 fpdf2 基线对比")
 
     def handle(self, *args: Any, **opts: Any) -> None:
         from fangtiao.bench import generate as gen
@@ -66,6 +68,7 @@ class Command(BaseCommand):
         config = runner.RunConfig(
             n_cases=opts["n_cases"], requests=opts["requests"], concurrency=opts["concurrency"], warmup=opts["warmup"],
             ops=names or None, base_url=opts["base_url"], workers=opts["workers"], op_timeout_s=opts["op_timeout"],
+            documents=opts["documents"],
         )
         try:
             with _sigterm_unwinds():
