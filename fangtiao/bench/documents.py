@@ -14,7 +14,7 @@ second of one process. Each issue runs on a different generated case inside a tr
 is rolled back, with the files kept in memory (InMemoryStorage): the bench database and the media
 folder are left as they were.
 
-Run with the HTTP benchmark by setting FANGTIAO_BENCH_DOCUMENTS=1 (`runner.RunConfig.documents`),
+Run with the HTTP benchmark: `fangtiao bench --documents` (`make bench` does),
 or alone: `fangtiao shell -c "from fangtiao.bench import documents; documents.main()"`.
 """
 

@@ -46,12 +46,14 @@ def documents_out(c: Case, user: Any) -> list[dict[str, Any]]:
     from fangtiao.documents import catalogue
     from fangtiao.documents.services import may_see_type
 
+    if user is None:
+        return []
     seen: set[tuple[str, str]] = set()
     out = []
     for d in c.documents.all():
         key = (d.doc_type, d.subject)
         doc = catalogue.get(d.doc_type)
-        if key in seen or doc is None or (user is not None and not may_see_type(user, doc)):
+        if key in seen or doc is None or not may_see_type(user, doc):
             continue
         seen.add(key)
         out.append({"doc_type": d.doc_type, "subject": d.subject, "title": d.title, "number": d.number,

@@ -35,9 +35,12 @@ def file_response(data: bytes, name: str, ctype: str, *, inline: bool = False) -
 
 
 def _case(request: HttpRequest, case_id: int) -> Any:
+    """Outside the jurisdiction: 404; a visible case without documents.view: 403."""
     case = selectors.case_for_documents(user=request.user, pk=case_id)
     if case is None:
         raise Http404
+    if not selectors.catalogue_visible(request.user):
+        raise PermissionDenied()
     return case
 
 
@@ -129,15 +132,22 @@ class ScanOut(Schema):
 @router.post("/cases/{case_id}/documents/{doc_type}/scans", response={201: ScanOut, **ERRORS},
              summary="上传签章扫描件（PDF/JPEG/PNG）")
 def upload_scan(request: HttpRequest, case_id: int, doc_type: str, file: File[UploadedFile],
-                subject: Form[str] = "", note: Form[str] = "") -> tuple[int, dict[str, Any]]:
+                subject: Form[str] = "", note: Form[str] = "",
+                version: Form[int | None] = None) -> tuple[int, dict[str, Any]]:
     case = _case(request, case_id)
     if not has_capability(request.user, "documents.upload"):
         raise PermissionDenied()
     if file.size and file.size > settings.FANGTIAO_SCAN_MAX_MB * 1024 * 1024:
         raise ValidationFailed.on("file", f"扫描件不能超过 {settings.FANGTIAO_SCAN_MAX_MB} MB")
     data = file.read()
-    services.scan_check(data=data, name=file.name or "")  # a refused file issues nothing
-    row = services.document_issue(case=case, doc_type=doc_type, subject=subject[:40], actor=request.user)
+    if version is not None and not 1 <= version <= 100_000:
+        raise ValidationFailed.on("version", "版本号无效")
+    services.scan_check(data=data, name=file.name or "")
+    # The scan is of a paper already issued: the version given, else the latest issued; never a new issue.
+    row = selectors.issued_document(case=case, user=request.user, doc_type=doc_type, subject=subject[:40],
+                                    version=version)
+    if row is None:
+        raise NotFound("该文书尚未生成，请先生成并打印，签章后再上传扫描件")
     scan = services.scan_upload(row=row, data=data, name=file.name or "", note=note, actor=request.user)
     return 201, {"id": scan.pk, "document": row.pk, "kind": scan.kind, "original_name": scan.original_name,
                  "size": scan.size, "sha256": scan.sha256, "uploaded_at": scan.uploaded_at}
@@ -188,6 +198,8 @@ def create_print_job(request: HttpRequest, payload: PrintIn) -> tuple[int, dict[
 
 @router.get("/documents/print-jobs/{job_id}", response={200: PrintOut, **ERRORS}, summary="批量打印进度")
 def get_print_job(request: HttpRequest, job_id: int) -> dict[str, Any]:
+    if not has_capability(request.user, "documents.print"):
+        raise PermissionDenied()
     job = selectors.print_job(user=request.user, pk=job_id)
     if job is None:
         raise Http404
@@ -196,6 +208,8 @@ def get_print_job(request: HttpRequest, job_id: int) -> dict[str, Any]:
 
 @router.get("/documents/print-jobs/{job_id}/file", response={200: None, **ERRORS}, summary="下载批量打印文件")
 def get_print_file(request: HttpRequest, job_id: int) -> HttpResponse:
+    if not has_capability(request.user, "documents.print"):
+        raise PermissionDenied()
     job = selectors.print_job(user=request.user, pk=job_id)
     if job is None:
         raise Http404
@@ -212,7 +226,7 @@ def flowchart(request: HttpRequest, params: Query[ChartIn]) -> HttpResponse:
     from fangtiao.documents import flowchart as fc
 
     if not has_capability(request.user, "case.view"):
-        raise NotFound()
+        raise PermissionDenied()
     if params.format == "svg":
         response = HttpResponse(fc.render_svg(), content_type="image/svg+xml; charset=utf-8")
         response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"

@@ -38,6 +38,7 @@ COMMON_FIELDS: dict[str, str] = {
                "phone 联系电话, address 住址, employer 工作单位, is_unit 是否单位）",
     "applicants": "申请人/信访人（列表，字段同 parties）",
     "respondents": "被申请人/对方当事人（列表，字段同 parties）",
+    "third_parties": "第三人（列表，字段同 parties）",
 }
 
 
@@ -71,8 +72,8 @@ REGISTRY: dict[str, DocType] = {}
 ARCHIVE_ORDER: tuple[str, ...] = (
     "archive_cover", "archive_contents", "mediation_application", "mediation_register", "rights_notice",
     "acceptance_instructions", "investigation_record", "mediation_record", "agreement", "petition_agreement",
-    "oral_agreement", "termination_notice", "confirmation_application_person", "confirmation_application_unit",
-    "follow_up_record", "archive_note", "archive_back",
+    "oral_agreement", "termination_notice", "follow_up_record", "confirmation_application_person",
+    "confirmation_application_unit", "archive_note", "archive_back",
 )
 
 
@@ -144,6 +145,7 @@ def base_context(case: Any, *, code: str, number: str, issued_on: dt.date | None
         "parties": parties,
         "applicants": [p for p in parties if p["role_code"] == "petitioner"],
         "respondents": [p for p in parties if p["role_code"] == "respondent"],
+        "third_parties": [p for p in parties if p["role_code"] == "third_party"],
     }
 
 

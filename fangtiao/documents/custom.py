@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import io
+import re
 import zipfile
 from typing import Any
 
@@ -33,6 +34,9 @@ def inspect_template(data: bytes, doc: DocType) -> list[str]:
         raise ValidationFailed.on("file", "模板文件不能超过 5 MB")
     if not zipfile.is_zipfile(io.BytesIO(data)):
         raise ValidationFailed.on("file", "不是 Word 文档（.docx）。请用 Word 或 WPS 另存为 .docx 后上传")
+    problem = _active_content(data)
+    if problem:
+        raise ValidationFailed.on("file", problem)
     try:
         tpl = DocxTemplate(io.BytesIO(data))
         tpl.init_docx()
@@ -51,6 +55,31 @@ def inspect_template(data: bytes, doc: DocType) -> list[str]:
         raise ValidationFailed.on("file", "模板缺少本文书必需的内容：" + "、".join(
             f"{{{{ {n} }}}}（{known[n]}）" for n in missing))
     return sorted(used)
+
+
+_FIELD_CODES = re.compile(rb"\b(DDEAUTO|DDE|INCLUDETEXT|INCLUDEPICTURE|LINK|IMPORT)\b")
+
+
+def _active_content(data: bytes) -> str | None:
+    """Every document issued from a template is opened on officials' machines: a template may carry
+    no macros, embedded objects, links to outside files or fields that fetch or run something."""
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        names = z.namelist()
+        if sum(i.file_size for i in z.infolist()) > 50 * MAX_TEMPLATE_BYTES:
+            return "模板文件解压后过大"
+        if any(n.lower().endswith(("vbaproject.bin", ".bin")) or "/embeddings/" in n.lower()
+               or "activex" in n.lower() for n in names):
+            return "模板含有宏、嵌入对象或控件，出于安全原因不予接收。请另存为不含宏的 .docx 后上传"
+        for n in names:
+            if n.endswith(".rels") and b'TargetMode="External"' in z.read(n):
+                return "模板含有指向外部文件或网址的链接，出于安全原因不予接收"
+            if n.startswith("word/") and n.endswith(".xml"):
+                xml = z.read(n)
+                for instr in re.findall(rb"<w:instrText[^>]*>([^<]*)</w:instrText>", xml) + \
+                        re.findall(rb'w:instr="([^"]*)"', xml):
+                    if _FIELD_CODES.search(instr.upper()):
+                        return "模板含有自动更新的域代码（如 DDE、INCLUDETEXT、LINK），出于安全原因不予接收"
+    return None
 
 
 def render_template(data: bytes, context: dict[str, Any]) -> bytes:

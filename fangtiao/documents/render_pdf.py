@@ -116,15 +116,37 @@ def _text(pdf: FPDF, b: L.Text) -> None:
 
 
 def _table(pdf: FPDF, b: L.Table) -> None:
+    """A ruled table. A cell too long for a page (a 20,000-character statement of facts) cannot be one
+    table row: it says 「见表后」 and its text follows the table as paragraphs under the row's label."""
     pdf.set_font(FAMILY, "", b.size)
+    total = sum(b.widths)
+    lh = _line_h(b.size)
+    limit = (L.PAGE_H - L.MARGIN_TOP - L.MARGIN_BOTTOM) * 0.6
+    rows: list[list[tuple[L.Cell, str]]] = []
+    overflow: list[tuple[str, str]] = []
+    for cells in b.rows:
+        out, col = [], 0
+        for c in cells:
+            width = L.TEXT_W * sum(b.widths[col:col + c.span]) / total - 3.0 - 0.05  # fpdf2: padding, no c_margin
+            text = _wrapped(pdf, c.text, width) if c.text else " "
+            if text.count("\n") * lh > limit:
+                label = next((x.text for x in cells if x.bold and x.text), "") or "续"
+                overflow.append((label, c.text))
+                text = "（内容较长，见表后）"
+            out.append((c, text))
+            col += c.span
+        rows.append(out)
     with pdf.table(col_widths=b.widths, width=L.TEXT_W, first_row_as_headings=False, wrapmode=WrapMode.CHAR,
-                   line_height=_line_h(b.size), padding=(1.2, 1.5), text_align="LEFT", v_align="MIDDLE",
+                   line_height=lh, padding=(1.2, 1.5), text_align="LEFT", v_align="MIDDLE",
                    min_row_height=b.min_height) as table:
-        for cells in b.rows:
+        for out in rows:
             r = table.row()
-            for c in cells:
-                r.cell(c.text or " ", colspan=c.span, align=_ALIGN[c.align], )
+            for c, text in out:
+                r.cell(text, colspan=c.span, align=_ALIGN[c.align])
     pdf.ln(3)
+    for label, text in overflow:
+        _text(pdf, L.Text(f"{label}：", bold=True, align="left"))
+        _text(pdf, L.Text(text, indent=True))
 
 
 def _signatures(pdf: FPDF, b: L.Signatures) -> None:

@@ -15,9 +15,8 @@ from fangtiao.documents.services import may_see_type
 
 
 def case_for_documents(*, user: Any, pk: int) -> Case | None:
-    """The case (within the user's jurisdiction) with what the forms read from it on every issue."""
-    if not catalogue_visible(user):
-        return None
+    """The case (within the user's jurisdiction, else None: 404) with what the forms read from it on
+    every issue. Whether the user may see documents at all is the caller's check (403)."""
     from django.db.models import Prefetch
 
     from fangtiao.cases.models import Party
@@ -69,6 +68,20 @@ def document_row(*, case: Case, user: Any, pk: int) -> Document | None:
         return None
     doc = catalogue.get(row.doc_type)
     return row if doc is not None and may_see_type(user, doc) else None
+
+
+def issued_document(*, case: Case, user: Any, doc_type: str, subject: str = "",
+                    version: int | None = None) -> Document | None:
+    """An issued version of a form (the latest of its subject, or the one asked for), if the user may see the form."""
+    doc = catalogue.get(doc_type)
+    if doc is None or not may_see_type(user, doc):
+        return None
+    qs = Document.objects.filter(case=case, doc_type=doc_type).select_related("case")
+    if subject:
+        qs = qs.filter(subject=subject)
+    if version is not None:
+        qs = qs.filter(version=version)
+    return qs.order_by("-created_at", "-id").first()
 
 
 def scans_of(*, document: Document) -> QuerySet[SignedCopy]:

@@ -18,6 +18,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
@@ -106,11 +107,26 @@ def build_context(case: Case, doc: catalogue.DocType, subject: str) -> tuple[dic
     unit_id = own.pop("_number_unit", case.holder_unit_id)
     if not number and doc.number_word:
         number = _allocate_number(case, doc, subject, unit_id, day)
-    ctx = {**catalogue.base_context(case, code=doc.code, number=number, issued_on=day), **own}
+    ctx = clean({**catalogue.base_context(case, code=doc.code, number=number, issued_on=day), **own})
     template = template_for(case, doc.code)
     marker = f"tpl:{template.pk}:{template.sha256}" if template else LAYOUT_VERSION
     digest = _sha((json.dumps(ctx, sort_keys=True, ensure_ascii=False, default=str) + "|" + marker).encode())
     return ctx, day, template, digest
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f\ufffe\uffff]")
+
+
+def clean(value: Any) -> Any:
+    """Text as Word and PDF can hold it: vertical tab and form feed (pasted from Word) become line
+    breaks, other control characters go (Word refuses them in XML)."""
+    if isinstance(value, str):
+        return _CONTROL.sub("", value.replace("\x0b", "\n").replace("\x0c", "\n"))
+    if isinstance(value, dict):
+        return {k: clean(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [clean(v) for v in value]
+    return value
 
 
 def layout_of(doc: catalogue.DocType, ctx: dict[str, Any], day: dt.date) -> L.Doc:
@@ -140,7 +156,8 @@ def _store(doc_row: Document, field: str, data: bytes, name: str) -> None:
     getattr(doc_row, field).save(name, ContentFile(crypto.encrypt_bytes(data, context=FILE_AAD)), save=False)
 
 
-def document_issue(*, case: Case, doc_type: str, subject: str = "", actor: Any, pdf: bool = True) -> Document:
+def document_issue(*, case: Case, doc_type: str, subject: str = "", actor: Any, pdf: bool = True,
+                   _retry: bool = True) -> Document:
     """Issue (or return, if nothing changed) the current version of one form of `case`. The caller
     has checked that `actor` may see the case; this checks the form. Unchanged case → same row,
     same number, same bytes; changed case → the next version under the same number. With `pdf=False`
@@ -158,33 +175,54 @@ def document_issue(*, case: Case, doc_type: str, subject: str = "", actor: Any, 
     latest = _latest(case, doc.code, subject)
     if latest is not None and latest.context_sha256 == digest:
         return latest
-    docx_bytes, layout, used, note = _render(doc, ctx, day, template)
-    pdf_bytes, pages = b"", None
-    if pdf:
-        # without a CJK font the Word file is still issued; the PDF answers 503 until one is installed
-        with contextlib.suppress(FontMissing):
-            pdf_bytes, pages = render_pdf(layout)
+    try:
+        docx_bytes, layout, used, note = _render(doc, ctx, day, template)
+        pdf_bytes, pages = b"", None
+        if pdf:
+            # without a CJK font the Word file is still issued; the PDF answers 503 until one is installed
+            with contextlib.suppress(FontMissing):
+                pdf_bytes, pages = render_pdf(layout)
+    except FontMissing:
+        raise
+    except Exception as exc:
+        log.exception("rendering %s of case %s failed", doc.code, case.pk)
+        raise Conflict(f"{doc.title}生成失败，请联系系统管理员（已记录错误）", code="render_failed") from exc
     with transaction.atomic():
-        Case.objects.select_for_update().filter(pk=case.pk).first()
-        latest = _latest(case, doc.code, subject)
-        if latest is not None and latest.context_sha256 == digest:
-            return latest
-        row = Document(
-            case=case, doc_type=doc.code, subject=subject, version=(latest.version + 1) if latest else 1,
-            number=ctx["number"], title=doc.title, template=used, template_note=note, context_sha256=digest,
-            context=crypto.encrypt(json.dumps(ctx, ensure_ascii=False, default=str), context=CONTEXT_AAD),
-            docx_sha256=_sha(docx_bytes), pdf_sha256=_sha(pdf_bytes) if pdf_bytes else "", pdf_pages=pages,
-            issued_on=day, created_by=actor if getattr(actor, "pk", None) else None,
-        )
-        stem = f"{case.pk}-{doc.code}-{subject.replace(':', '_') or 'main'}-v{row.version}"
-        _store(row, "docx", docx_bytes, f"{stem}.docx.enc")
-        if pdf_bytes:
-            _store(row, "pdf", pdf_bytes, f"{stem}.pdf.enc")
-        row.save()
-        record(actor=actor, action="document.generated", subject=row,
-               extra={"case": case.pk, "doc_type": doc.code, "subject": subject, "version": row.version,
-                      "number": row.number, "docx_sha256": row.docx_sha256, "pdf_sha256": row.pdf_sha256,
-                      "template": used.pk if used else None})
+        version_now = Case.objects.select_for_update().filter(pk=case.pk).values_list("version", flat=True).first()
+        if version_now == case.version:
+            latest = _latest(case, doc.code, subject)
+            if latest is not None and latest.context_sha256 == digest:
+                return latest
+            return _store_row(case, doc, subject, latest, ctx, digest, docx_bytes, pdf_bytes, pages, used, note, day,
+                              actor)
+    # The case changed while this render ran: a stale render must not become the newest version.
+    if not _retry:
+        raise Conflict("事项正在被修改，请稍后重试", code="stale")
+    fresh = Case.objects.select_related("category", "region", "holder_unit", "registered_unit", "registered_by",
+                                        "extension_approver").get(pk=case.pk)
+    return document_issue(case=fresh, doc_type=doc_type, subject=subject, actor=actor, pdf=pdf, _retry=False)
+
+
+def _store_row(case: Case, doc: catalogue.DocType, subject: str, latest: Document | None, ctx: dict[str, Any],
+               digest: str, docx_bytes: bytes, pdf_bytes: bytes, pages: int | None, used: DocumentTemplate | None,
+               note: str, day: dt.date, actor: Any) -> Document:
+    """Inside the caller's transaction: the next version's row, its encrypted files, the audit event."""
+    row = Document(
+        case=case, doc_type=doc.code, subject=subject, version=(latest.version + 1) if latest else 1,
+        number=ctx["number"], title=doc.title, template=used, template_note=note, context_sha256=digest,
+        context=crypto.encrypt(json.dumps(ctx, ensure_ascii=False, default=str), context=CONTEXT_AAD),
+        docx_sha256=_sha(docx_bytes), pdf_sha256=_sha(pdf_bytes) if pdf_bytes else "", pdf_pages=pages,
+        issued_on=day, created_by=actor if getattr(actor, "pk", None) else None,
+    )
+    stem = f"{case.pk}-{doc.code}-{subject.replace(':', '_') or 'main'}-v{row.version}"
+    _store(row, "docx", docx_bytes, f"{stem}.docx.enc")
+    if pdf_bytes:
+        _store(row, "pdf", pdf_bytes, f"{stem}.pdf.enc")
+    row.save()
+    record(actor=actor, action="document.generated", subject=row,
+           extra={"case": case.pk, "doc_type": doc.code, "subject": subject, "version": row.version,
+                  "number": row.number, "docx_sha256": row.docx_sha256, "pdf_sha256": row.pdf_sha256,
+                  "template": used.pk if used else None})
     return row
 
 
@@ -267,7 +305,10 @@ def _pdf_problem(data: bytes) -> str | None:
     from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
 
     active = "PDF 含有脚本、启动操作或嵌入文件，出于安全原因不予接收，请重新扫描后上传"
-    plain = re.sub(rb"#([0-9A-Fa-f]{2})", lambda m: bytes([int(m.group(1), 16)]), data)
+    # Outside the streams (compressed image data can hold any bytes, "/JS" among them), as a reader
+    # reads names (#xx escapes decoded); what is inside object streams the walk below finds.
+    outside = re.sub(rb"stream\r?\n.*?endstream", b"stream endstream", data, flags=re.S)
+    plain = re.sub(rb"#([0-9A-Fa-f]{2})", lambda m: bytes([int(m.group(1), 16)]), outside)
     if re.search(rb"/(JavaScript|JS|Launch|EmbeddedFiles?|RichMedia|XFA|SubmitForm|ImportData|GoToR|GoToE)(?![A-Za-z])",
                  plain):
         return active
@@ -454,12 +495,12 @@ def print_request(*, actor: Any, kind: str, unit: Any = None, day: dt.date | Non
 
 
 def _run_in_thread(job_id: int) -> None:
-    from django.db import close_old_connections
+    from django.db import connection
 
     try:
         print_run(job_id=job_id)
     finally:
-        close_old_connections()
+        connection.close()  # this thread's own connection: nothing else will close it
 
 
 def print_items(job: PrintJob) -> list[tuple[str, str, Case]]:
@@ -467,8 +508,9 @@ def print_items(job: PrintJob) -> list[tuple[str, str, Case]]:
     items: list[tuple[str, str, Case]] = []
     if job.kind == PrintKind.RECEIPTS:
         start = timezone.make_aware(dt.datetime.combine(job.day, dt.time.min))
-        cases = (Case.objects.filter(registered_unit=job.unit, received_at__gte=start,
-                                     received_at__lt=start + dt.timedelta(days=1))
+        # only what the requester may read (an accusation never reaches a clerk's batch: 第30、46条)
+        cases = (Case.objects.visible_to(job.created_by).filter(registered_unit=job.unit, received_at__gte=start,
+                                                                received_at__lt=start + dt.timedelta(days=1))
                  .select_related("registered_unit", "holder_unit", "region", "category", "registered_by")
                  .order_by("received_at", "id"))
         return [("intake_receipt", "", c) for c in cases]
@@ -486,33 +528,36 @@ def print_items(job: PrintJob) -> list[tuple[str, str, Case]]:
 def print_run(*, job_id: int) -> PrintJob | None:
     """Claim a queued job (compare-and-set, so a web thread and a worker never both run it), issue
     each document, draw them all into one PDF, keep it encrypted. Progress is saved per document."""
+    started = timezone.now()
     claimed = PrintJob.objects.filter(pk=job_id, status=PrintStatus.QUEUED).update(
-        status=PrintStatus.RUNNING, started_at=timezone.now())
+        status=PrintStatus.RUNNING, started_at=started, heartbeat_at=started)
     if not claimed:
         return None
     job = PrintJob.objects.select_related("case", "unit", "created_by").get(pk=job_id)
+    mine = PrintJob.objects.filter(pk=job_id, status=PrintStatus.RUNNING, started_at=started)
     try:
         items = print_items(job)
-        PrintJob.objects.filter(pk=job.pk).update(total=len(items))
+        mine.update(total=len(items), heartbeat_at=timezone.now())
         if not items:
             raise Conflict("没有可打印的文书" if job.kind != PrintKind.RECEIPTS else "该日没有登记的事项")
         layouts = []
         for i, (code, subject, case) in enumerate(items, start=1):
             row = document_issue(case=case, doc_type=code, subject=subject, actor=job.created_by, pdf=False)
             layouts.append(document_layout(row))
-            PrintJob.objects.filter(pk=job.pk).update(done=i)
+            if not mine.update(done=i, heartbeat_at=timezone.now()):
+                return None  # re-queued as stale and taken by another runner: leave it to that one
         title = job.get_kind_display()
         pdf_bytes, pages = render_many(layouts, title=title, day=job.day or timezone.localdate())
-        job.refresh_from_db()
-        job.file.save(f"print-{job.pk}.pdf.enc", ContentFile(crypto.encrypt_bytes(pdf_bytes, context=FILE_AAD)),
-                      save=False)
-        job.sha256, job.pages, job.status, job.finished_at = _sha(pdf_bytes), pages, PrintStatus.DONE, timezone.now()
-        job.save(update_fields=["file", "sha256", "pages", "status", "finished_at"])
+        name = default_storage.save(f"documents/print/{started:%Y/%m}/print-{job.pk}-{started:%H%M%S%f}.pdf.enc",
+                                    ContentFile(crypto.encrypt_bytes(pdf_bytes, context=FILE_AAD)))
+        if not mine.update(file=name, sha256=_sha(pdf_bytes), pages=pages, status=PrintStatus.DONE,
+                           finished_at=timezone.now()):
+            default_storage.delete(name)
+            return None
     except Exception as exc:
         log.exception("print job %s failed", job_id)
         detail = exc.detail if hasattr(exc, "detail") else "生成失败，请稍后重试或联系管理员"
-        PrintJob.objects.filter(pk=job_id).update(status=PrintStatus.FAILED, error=str(detail)[:500],
-                                                  finished_at=timezone.now())
+        mine.update(status=PrintStatus.FAILED, error=str(detail)[:500], finished_at=timezone.now())
     return PrintJob.objects.get(pk=job_id)
 
 
@@ -526,8 +571,9 @@ def print_file(*, job: PrintJob, actor: Any) -> tuple[bytes, str]:
 
 def run_queued_prints(limit: int = 5) -> int:
     """The worker's share: queued jobs nobody started (a web process that stopped, or FANGTIAO_PRINT_MODE=worker)."""
+    # a runner beats once per document; silent for 15 minutes means its process is gone
     stale = timezone.now() - dt.timedelta(minutes=15)
-    PrintJob.objects.filter(status=PrintStatus.RUNNING, started_at__lt=stale).update(status=PrintStatus.QUEUED, done=0)
+    PrintJob.objects.filter(status=PrintStatus.RUNNING, heartbeat_at__lt=stale).update(status=PrintStatus.QUEUED, done=0)
     n = 0
     for pk in PrintJob.objects.filter(status=PrintStatus.QUEUED).order_by("created_at").values_list("pk", flat=True)[:limit]:
         if print_run(job_id=pk) is not None:

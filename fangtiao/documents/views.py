@@ -50,10 +50,12 @@ def _is_htmx(request: HttpRequest) -> bool:
 
 
 def _case(request: HttpRequest, pk: int) -> Case:
-    """The case, if the user may see it and has documents.view (else 404, like the API)."""
+    """The case if the user may see it (else 404); seeing its documents needs documents.view (else 403)."""
     case = selectors.case_for_documents(user=request.user, pk=pk)
     if case is None:
         raise Http404
+    if not selectors.catalogue_visible(request.user):
+        raise PermissionDenied
     return case
 
 

@@ -19,6 +19,11 @@ from fangtiao.documents.catalogue import PARTY_WIDTHS, Context, DocType, names, 
 # --- shared lookups ------------------------------------------------------------------------------
 
 
+def _thirds(c: Context) -> list[tuple[L.Cell, ...]]:
+    """第三人 are parties too (人民调解法 第29条(1): the parties' basic details): their block, when there are any."""
+    return party_rows(c["third_parties"], "第三人") if c.get("third_parties") else []
+
+
 def _rounds(case: Any) -> list[Any]:
     return list(case.mediations.select_related("unit").order_by("round"))
 
@@ -131,7 +136,7 @@ def _application_context(case: Any, subject: str) -> Context:
 def _application_layout(c: Context) -> L.Doc:
     return L.Doc(title=c["title"], blocks=[
         L.Table(widths=PARTY_WIDTHS, rows=tuple(
-            party_rows(c["applicants"], "申请人") + party_rows(c["respondents"], "被申请人"))),
+            party_rows(c["applicants"], "申请人") + party_rows(c["respondents"], "被申请人") + _thirds(c))),
         L.Text("纠纷简要情况：", bold=True),
         L.Text(c["summary"], indent=True),
         L.Text("申请事项：", bold=True),
@@ -217,7 +222,7 @@ def _register_context(case: Any, subject: str) -> Context:
 
 
 def _register_layout(c: Context) -> L.Doc:
-    rows = party_rows(c["applicants"], "申请人") + party_rows(c["respondents"], "被申请人")
+    rows = party_rows(c["applicants"], "申请人") + party_rows(c["respondents"], "被申请人") + _thirds(c)
     options = [L.box(o["checked"]) + o["label"] for o in c["source_options"]]
     sources = "\n".join("  ".join(options[i:i + 3]) for i in range(0, len(options), 3))
     rows += [
@@ -396,7 +401,7 @@ def _agreement_layout(c: Context) -> L.Doc:
     if c["petition_number"]:
         blocks.append(L.Text(f"信访事项编号：{c['petition_number']}    信访事项：{c['case_title']}", size=L.TABLE_PT))
     blocks.append(L.Table(widths=PARTY_WIDTHS, rows=tuple(
-        party_rows(c["applicants"], "当事人（甲方）") + party_rows(c["respondents"], "当事人（乙方）"))))
+        party_rows(c["applicants"], "当事人（甲方）") + party_rows(c["respondents"], "当事人（乙方）") + _thirds(c))))
     blocks += [
         L.Text("纠纷主要事实、争议事项：", bold=True),
         L.Text(c["facts"], indent=True),
@@ -437,7 +442,7 @@ register(DocType(
     code="agreement", title="人民调解协议书", side="mediation", sort=150,
     available=lambda case: case.kind != "petition" and _written_agreement(case),
     subjects=_agreement_subjects, context=_agreement_context, layout=_agreement_layout, fields=_AGREEMENT_FIELDS,
-    required=("number", "parties", "facts", "disputes", "terms", "performance", "copies"),
+    required=("number", "parties", "facts", "disputes", "terms", "performance", "copies", "committee", "mediators"),
     produced_by=("agree",), basis="人民调解法 第28、29条", court=True,
 ))
 
@@ -445,7 +450,8 @@ register(DocType(
     code="petition_agreement", title="信访事项人民调解协议书", side="mediation", sort=151, national=False,
     available=lambda case: case.kind == "petition" and _written_agreement(case),
     subjects=_agreement_subjects, context=_agreement_context, layout=_agreement_layout, fields=_AGREEMENT_FIELDS,
-    required=("number", "petition_number", "parties", "facts", "disputes", "terms", "performance", "copies"),
+    required=("number", "petition_number", "parties", "facts", "disputes", "terms", "performance", "copies",
+              "committee", "mediators"),
     produced_by=("agree",), basis="人民调解法 第28、29条；信访工作条例 第33条", court=True,
 ))
 
@@ -468,7 +474,7 @@ def _oral_context(case: Any, subject: str) -> Context:
 
 
 def _oral_layout(c: Context) -> L.Doc:
-    rows = party_rows(c["applicants"], "甲方") + party_rows(c["respondents"], "乙方")
+    rows = party_rows(c["applicants"], "甲方") + party_rows(c["respondents"], "乙方") + _thirds(c)
     rows += [
         L.row(L.label("纠纷简要情况"), L.Cell(c["facts"] + ("\n" + c["disputes"] if c["disputes"] else ""), span=5)),
         L.row(L.label("协议内容"), L.Cell(c["terms"], span=5)),

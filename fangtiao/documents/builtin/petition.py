@@ -122,6 +122,19 @@ register(DocType(
 ))
 
 
+# The periods registration starts (cases.services.case_register: 信访工作条例 第22、23条).
+REGISTRATION_CLOCKS = ("petition.disposition", "petition.acceptance_notice")
+
+
+def _due_as_started(clock: Any) -> Any:
+    """A clock's due date before any extension (what a notice served at its start said)."""
+    if not clock.extended_days:
+        return clock.due_on
+    from fangtiao.clocks.services import compute_due
+
+    return compute_due(clock.rule, clock.started_on, clock.case.region if clock.case_id else None)
+
+
 # --- 受理告知书 --------------------------------------------------------------------------------
 
 def _acceptance_context(case: Any, subject: str) -> Context:
@@ -131,7 +144,8 @@ def _acceptance_context(case: Any, subject: str) -> Context:
         "_date": case.accepted_on, "_number_unit": unit.pk,
         "issuing_unit": unit.name,
         "notice": case.acceptance_notice,
-        "handling_due": L.cn_date(clock.due_on) if clock and clock.due_on else "",
+        # the deadline as served at acceptance: a later extension is told by the 延期告知书 (第34条)
+        "handling_due": L.cn_date(_due_as_started(clock)) if clock and clock.due_on else "",
         "petitioner_names": _petitioner_names(case),
     }
 
@@ -156,7 +170,7 @@ register(DocType(
     context=_acceptance_context, layout=_acceptance_layout,
     fields={"notice": "告知的其他内容", "handling_due": "办结期限", "petitioner_names": "信访人姓名",
             "issuing_unit": "受理机关（作出受理决定的单位）"},
-    required=("number", "petitioner_names", "case_title", "issued_on"), number_word="受告",
+    required=("number", "petitioner_names", "case_title", "handling_due", "issued_on"), number_word="受告",
     produced_by=("accept",), basis="信访工作条例 第23、34条",
 ))
 
@@ -174,9 +188,11 @@ def _receipt_context(case: Any, subject: str) -> Context:
     # The periods now running (the acceptance notice or disposition of 第22、23条 at registration;
     # later the handling period…), as the HTML receipt lists them. The query code is never here: it
     # is shown once at registration and only its hash is kept.
-    clocks = [{"name": k.rule.name, "due_on": L.cn_date(k.due_on), "basis": k.rule.source}
+    # The periods started at registration, with the due dates they had then (a receipt once handed
+    # over does not change when the case moves on).
+    clocks = [{"name": k.rule.name, "due_on": L.cn_date(_due_as_started(k)), "basis": k.rule.source}
               for k in case.clocks.select_related("rule").order_by("started_on", "id")
-              if k.state in ("running", "paused") and k.due_on]
+              if k.rule.code in REGISTRATION_CLOCKS and k.due_on]
     return {
         "_date": case.received_at,
         "received_at": L.cn_datetime(timezone.localtime(case.received_at)),
@@ -542,7 +558,8 @@ register(DocType(
             "outcome": "处理结果（予以支持/解释说明/不予支持）", "outcome_code": "处理结果代码（support/explain/reject）",
             "outcome_line": "处理结果（勾选框）", "replied_on": "答复日期",
             "review_right": "请求复查的权利告知（第35条）"},
-    required=("number", "petitioner_names", "request", "facts", "opinion", "legal_basis", "outcome", "issued_on"),
+    required=("number", "petitioner_names", "request", "facts", "opinion", "legal_basis", "outcome", "review_right",
+              "issued_on"),
     number_word="处意", produced_by=("reply",), basis="信访工作条例 第32、35条",
 ))
 
@@ -621,7 +638,7 @@ register(DocType(
     available=lambda case: _is_petition(case) and _answered(case, "review") is not None,
     context=lambda case, subject: _review_context(case, subject, "review"),
     layout=lambda c: _review_layout(c, "review"), fields=_REVIEW_FIELDS,
-    required=("number", "organ", "petitioner_names", "requested_on", "opinion", "outcome", "issued_on"),
+    required=("number", "organ", "petitioner_names", "requested_on", "opinion", "outcome", "closing_notice", "issued_on"),
     number_word="复查", produced_by=("answer_review",), basis="信访工作条例 第35、36条",
 ))
 
@@ -630,6 +647,6 @@ register(DocType(
     available=lambda case: _is_petition(case) and _answered(case, "re_review") is not None,
     context=lambda case, subject: _review_context(case, subject, "re_review"),
     layout=lambda c: _review_layout(c, "re_review"), fields=_REVIEW_FIELDS,
-    required=("number", "organ", "petitioner_names", "requested_on", "opinion", "outcome", "issued_on"),
+    required=("number", "organ", "petitioner_names", "requested_on", "opinion", "outcome", "closing_notice", "issued_on"),
     number_word="复核", produced_by=("answer_re_review",), basis="信访工作条例 第36条",
 ))

@@ -125,12 +125,17 @@ def test_who_gets_a_404_and_who_a_403(xw):
     case = case_in_state(xw, "accepted")
     services.document_issue(case=case, doc_type="petition_register", actor=xw.w.users["clerk_t01"])
     for who in (xw.w.users["clerk_t02"], xw.user("t02_subcentre", "officer"),  # another township
-                xw.w.users["expert_user"], xw.user("centre", "expert"), xw.w.users["auditor"]):
+                xw.w.users["expert_user"], xw.user("centre", "expert")):  # experts see only cases they are asked about
         api = ApiClient(who)
         for path in (url(case.pk), url(case.pk, "petition_register"), url(case.pk, "acceptance_notice")):
             r = api.get(path)
             assert r.status_code == 404, (who.username, path, r.status_code)
         assert _upload(who, case.pk, "petition_register").status_code == 404
+    # the audit administrator's area covers the case, but reading cases is not their role: 403
+    api = ApiClient(xw.w.users["auditor"])
+    for path in (url(case.pk), url(case.pk, "petition_register"), url(case.pk, "acceptance_notice")):
+        assert api.get(path).status_code == 403, path
+    assert _upload(xw.w.users["auditor"], case.pk, "petition_register").status_code == 403
     # visible, may read, may not upload (the district's administrator)
     admin = xw.w.users["admin"]
     assert ApiClient(admin).get(url(case.pk, "petition_register")).status_code == 200

@@ -118,10 +118,10 @@ def test_register_receipt_and_acceptance_notice(xw):
     clock = case.clocks.get(code="petition.handling")
     assert L.cn_date(clock.due_on) in word
 
-    # The receipt follows the case's running periods: once accepted, the 60-day handling period
-    # (a change, so the next issue would be version 2).
+    # A receipt once handed over does not change: it keeps the periods started at registration, even
+    # though acceptance stopped them and started the 60-day handling period (same day here).
     ctx = context_of(case, "intake_receipt")
-    assert [k["name"] for k in ctx["clocks"]] == ["信访事项办理"] and ctx["clocks"][0]["due_on"] == L.cn_date(clock.due_on)
+    assert [k["name"] for k in ctx["clocks"]] == ["信访部门登记后处理（转送/交办）", "书面告知受理"]
     assert query_code not in json.dumps(ctx, ensure_ascii=False)
 
 

@@ -208,10 +208,12 @@ def test_the_worker_runs_queued_jobs_and_requeues_stale_ones(xw, settings, fast_
     queued = [services.print_request(actor=clerk, kind="receipts", unit=unit, day=today) for _ in range(2)]
     stale = services.print_request(actor=clerk, kind="receipts", unit=unit, day=today)
     busy = services.print_request(actor=clerk, kind="receipts", unit=unit, day=today)
-    PrintJob.objects.filter(pk=stale.pk).update(status=PrintStatus.RUNNING, done=1,
-                                                 started_at=timezone.now() - dt.timedelta(minutes=20))
-    PrintJob.objects.filter(pk=busy.pk).update(status=PrintStatus.RUNNING,
-                                                started_at=timezone.now() - dt.timedelta(minutes=1))
+    # a runner silent for 20 minutes is gone; one that beat a minute ago is working (though it started long ago)
+    long_ago = timezone.now() - dt.timedelta(minutes=40)
+    PrintJob.objects.filter(pk=stale.pk).update(status=PrintStatus.RUNNING, done=1, started_at=long_ago,
+                                                 heartbeat_at=timezone.now() - dt.timedelta(minutes=20))
+    PrintJob.objects.filter(pk=busy.pk).update(status=PrintStatus.RUNNING, started_at=long_ago,
+                                                heartbeat_at=timezone.now() - dt.timedelta(minutes=1))
 
     assert services.run_queued_prints() == 3
     for job in (*queued, stale):

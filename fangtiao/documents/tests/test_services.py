@@ -105,23 +105,37 @@ def test_each_unit_and_year_has_its_own_sequence(xw, fast_pdf):
     assert len({n_old, n_new, n_west}) == 3
 
 
-def test_a_changed_case_gets_a_new_version_under_the_same_number(xw, fast_pdf):
+def test_a_served_notice_does_not_change_when_the_case_moves_on(xw, fast_pdf):
     case = case_in_state(xw, "handling")
     officer = xw.user(case.holder_unit, "officer")
     v1 = services.document_issue(case=case, doc_type="acceptance_notice", actor=officer)
-    v1_docx, _, _ = services.document_file(row=v1, fmt="docx", actor=officer)
-
-    # 延长办理期限 (第34条) moves the handling deadline the notice states.
+    # 延长办理期限 (第34条) is told by the 延期告知书; the 受理告知书 served at acceptance stays as it was.
     case = act(case, xw.user(case.holder_unit, "leader"), "extend", days=30, reason="情况复杂，需现场核查")
-    v2 = services.document_issue(case=case, doc_type="acceptance_notice", actor=officer)
+    assert services.document_issue(case=case, doc_type="acceptance_notice", actor=officer).pk == v1.pk
+    ext = services.document_issue(case=case, doc_type="extension_notice", actor=officer)
+    assert ext.number != v1.number and "延告" in ext.number
+
+
+def test_a_changed_case_gets_a_new_version_under_the_same_number(xw, fast_pdf):
+    case = case_in_state(xw, "transferring")
+    transfer = case.transfers.order_by("-id").first()
+    receiver = xw.user(transfer.to_unit, "officer") if transfer.to_unit.kind not in (
+        "township_committee", "village_committee", "district_committee") else xw.user(transfer.to_unit, "committee_head")
+    sender = xw.user(transfer.from_unit, "officer")
+    v1 = services.document_issue(case=case, doc_type="transfer_slip", actor=sender)
+    v1_docx, _, _ = services.document_file(row=v1, fmt="docx", actor=sender)
+    assert v1.number == transfer.number
+
+    # signing for the transfer fills the receipt slip (回执) of the same 工作移交单
+    case = act(case, receiver, "receive")
+    v2 = services.document_issue(case=case, doc_type="transfer_slip", actor=sender)
     assert (v2.pk != v1.pk, v2.version, v2.number) == (True, 2, v1.number)
     assert v2.context_sha256 != v1.context_sha256
     assert v2.docx_sha256 != v1.docx_sha256 and v2.pdf_sha256 != v1.pdf_sha256
-    assert Document.objects.filter(case=case, doc_type="acceptance_notice").count() == 2  # v1 is kept
-    v2_docx, _, _ = services.document_file(row=v2, fmt="docx", actor=officer)
+    assert Document.objects.filter(case=case, doc_type="transfer_slip").count() == 2  # v1 is kept
+    v2_docx, _, _ = services.document_file(row=v2, fmt="docx", actor=sender)
     assert v1.number in docx_text(v2_docx)
     assert docx_text(v1_docx) != docx_text(v2_docx)
-    assert DocumentNumber.objects.filter(case=case).count() == 1
 
 
 # --- determinism, integrity, encryption at rest --------------------------------------------------

@@ -50,7 +50,7 @@ def template(*paragraphs: str, pad: int = 0) -> bytes:
 
 def notice(fixed: str = FIXED, *extra: str, pad: int = 0) -> bytes:
     return template(TITLE, "文号：{{ number }}", "{{ petitioner_names }}：",
-                    "你（们）反映的“{{ case_title }}”一事，本机关已依法受理。" + fixed, PARTY_LOOP, *extra,
+                    "你（们）反映的“{{ case_title }}”一事，本机关已依法受理，于{{ handling_due }}前办结。" + fixed, PARTY_LOOP, *extra,
                     "{{ registered_unit }}", "{{ issued_on }}", pad=pad)
 
 

@@ -108,8 +108,8 @@ def test_case_page_loads_the_panel_only_for_documents_view(xw: Any, client: Any)
     client.force_login(xw.users["expert_user"])
     r = client.get(f"/cases/{case.pk}/")
     assert r.status_code == 200 and "/documents/cases/" not in html(r)
-    assert client.get(f"/documents/cases/{case.pk}/panel/").status_code == 404
-    assert client.get(f"/documents/cases/{case.pk}/").status_code == 404
+    assert client.get(f"/documents/cases/{case.pk}/panel/").status_code == 403
+    assert client.get(f"/documents/cases/{case.pk}/").status_code == 403
 
 
 # --- 1. the panel ---------------------------------------------------------------------------------
@@ -363,7 +363,7 @@ def test_template_upload_messages_change_nothing(xw: Any, client: Any) -> None:
     client.force_login(xw.users["admin"])
     url = "/documents/templates/acceptance_notice/upload/"
     t01 = xw.t01.pk
-    required = "编号 {{ number }} 信访人 {{ petitioner_names }} 事项 {{ case_title }} 日期 {{ issued_on }}"
+    required = "编号 {{ number }} 信访人 {{ petitioner_names }} 事项 {{ case_title }} 期限 {{ handling_due }} 日期 {{ issued_on }}"
     bad = [
         ({"region": t01}, "请选择 .docx 模板文件"),
         ({"file": upload("告知书.doc", b"whatever"), "region": t01}, "请上传 .docx 格式的 Word 模板"),

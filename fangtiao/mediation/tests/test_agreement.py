@@ -86,7 +86,7 @@ class TestWritten:
         assert dict(Signature.objects.filter(agreement=a, signer_kind="party").values_list("party_id", "method")) == {
             p0.pk: "fingerprint", p1.pk: "seal"}
         assert case.clocks.get(code="confirmation.apply").started_on == D0 + dt.timedelta(days=5)
-        assert "协议自2026年03月07日起生效" in case.events.filter(action="sign_agreement").latest("id").note
+        assert "协议自2026年3月7日起生效" in case.events.filter(action="sign_agreement").latest("id").note
         # Nothing left to sign.
         refuse(case, mediator(xw), "sign_agreement", 409, signatures=[{"signer": "seal"}])
 

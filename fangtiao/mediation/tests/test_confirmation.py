@@ -80,7 +80,7 @@ class TestWindow:
         assert _window(case).due_on == LAST_DAY
         with frozen(LAST_DAY + dt.timedelta(days=1)):
             err = refuse(case, mediator(xw), "apply_confirmation", 409, court=xw.units["court"].pk)
-            assert "30日" in err.detail and "2026年10月08日" in err.detail
+            assert "30日" in err.detail and "2026年10月8日" in err.detail
         with frozen(LAST_DAY):
             case = _apply(case, xw)
         c = Confirmation.objects.get(case=case)
