@@ -36,6 +36,7 @@ class Cell:
     span: int = 1
     bold: bool = False
     align: str = "left"
+    image: str = ""  # a PNG data URL (a handwritten signature captured on a tablet) drawn in the cell
 
 
 @dataclass(frozen=True)
@@ -136,6 +137,21 @@ def blank(text: str, width: int = 12) -> str:
 
 def row(*cells: Cell | str) -> tuple[Cell, ...]:
     return tuple(c if isinstance(c, Cell) else Cell(c) for c in cells)
+
+
+def png_bytes(data_url: str) -> bytes | None:
+    """The PNG inside a ``data:image/png;base64,…`` URL, or None if it is not one (or not a PNG)."""
+    import base64
+    import binascii
+
+    head, _, b64 = (data_url or "").partition(",")
+    if head != "data:image/png;base64" or not b64:
+        return None
+    try:
+        raw = base64.b64decode(b64, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    return raw if raw.startswith(b"\x89PNG\r\n\x1a\n") else None
 
 
 def label(text: str, span: int = 1) -> Cell:

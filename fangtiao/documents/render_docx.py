@@ -94,7 +94,12 @@ def _table(doc, b: L.Table) -> None:  # type: ignore[no-untyped-def]
             target = table.cell(r, col)
             if cell.span > 1:
                 target = target.merge(table.cell(r, col + cell.span - 1))
-            _set_cell(target, cell.text, size=b.size, bold=cell.bold, align=cell.align)
+            png = L.png_bytes(cell.image) if cell.image else None
+            if png:
+                target.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
+                target.paragraphs[0].add_run().add_picture(io.BytesIO(png), height=Mm(12))
+            else:
+                _set_cell(target, cell.text, size=b.size, bold=cell.bold, align=cell.align)
             col += cell.span
     doc.add_paragraph().paragraph_format.space_after = Pt(2)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import io
 import re
 from collections.abc import Iterable, Iterator
 
@@ -142,7 +143,11 @@ def _table(pdf: FPDF, b: L.Table) -> None:
         for out in rows:
             r = table.row()
             for c, text in out:
-                r.cell(text, colspan=c.span, align=_ALIGN[c.align])
+                png = L.png_bytes(c.image) if c.image else None
+                if png:
+                    r.cell(img=io.BytesIO(png), colspan=c.span, img_fill_width=False)
+                else:
+                    r.cell(text, colspan=c.span, align=_ALIGN[c.align])
     pdf.ln(3)
     for label, text in overflow:
         _text(pdf, L.Text(f"{label}：", bold=True, align="left"))

@@ -393,7 +393,31 @@ def _agreement_context(case: Any, subject: str) -> Context:
         "recorder": a.recorder, "mediators": _round_mediators(a.mediation), "obligations": obligations,
         "reached_on": L.cn_date(a.reached_on), "effective_on": L.cn_date(a.effective_on, blank=""),
         "petition_number": case.number if case.kind == "petition" else "",
+        "signatures": _signature_rows(a),
     }
+
+
+def _signature_rows(a: Any) -> list[dict[str, str]]:
+    """Who signed, sealed or pressed a fingerprint, how and when (人民调解法 第29条), with the handwriting
+    captured on the tablet where there is one."""
+    rows = []
+    for s in a.signatures.select_related("party", "mediator").order_by("signed_on", "id"):
+        who = (s.party.name if s.party_id else s.mediator.name if s.mediator_id else "人民调解委员会")
+        rows.append({"who": f"{s.get_signer_kind_display()} {who}".strip(), "method": s.get_method_display(),
+                     "signed_on": L.cn_date(s.signed_on), "image": s.image if L.png_bytes(s.image) else ""})
+    return rows
+
+
+def _signature_table(c: Context) -> list[L.Block]:
+    """签署记录: what the system recorded of the signing; the signatures on paper stay the original."""
+    rows = c.get("signatures") or []
+    if not rows:
+        return []
+    body = [L.row(L.label("签署人"), L.label("方式"), L.label("日期"), L.label("手写签名（平板采集）"))]
+    body += [L.row(r["who"], r["method"], r["signed_on"], L.Cell("" if r["image"] else "—", image=r["image"]))
+             for r in rows]
+    return [L.Text("签署记录：", bold=True, size=L.TABLE_PT), L.Table(widths=(4, 2, 3.6, 4.4), rows=tuple(body),
+                                                                     min_height=14 if any(r["image"] for r in rows) else 9)]
 
 
 def _agreement_layout(c: Context) -> L.Doc:
@@ -417,6 +441,7 @@ def _agreement_layout(c: Context) -> L.Doc:
         *_party_signatures(c["parties"], "签名盖章或按指印", role="当事人", representative=True),
         L.Signatures(((f"人民调解员 {c['mediators']}".strip(), "签名"), ("记录人", "签名"))),
         L.Seal(c["committee"], c["reached_on"]),
+        *_signature_table(c),
     ]
     return L.Doc(title=c["title"], number=f"编号：{c['number']}", blocks=blocks)
 
@@ -425,7 +450,8 @@ _AGREEMENT_FIELDS = {
     "committee": "人民调解委员会", "facts": "纠纷主要事实", "disputes": "争议事项及各方责任", "terms": "协议内容",
     "performance": "履行方式、时限", "copies": "份数（阿拉伯数字）", "copies_cn": "份数（汉字）", "recorder": "记录人",
     "mediators": "人民调解员", "obligations": "履行义务（列表：seq 序号, party 义务人, content 内容, amount 金额, due_on 期限）",
-    "reached_on": "达成日期", "effective_on": "生效日期", "petition_number": "信访事项编号（信访事项人民调解协议书）",
+    "reached_on": "达成日期", "effective_on": "生效日期",
+    "signatures": "签署记录（列表：who 签署人, method 方式, signed_on 日期, image 平板采集的手写签名 PNG）", "petition_number": "信访事项编号（信访事项人民调解协议书）",
 }
 
 

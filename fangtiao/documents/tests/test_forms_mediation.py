@@ -254,3 +254,43 @@ def test_follow_up_and_the_archive(xw, tmp_path):
     issue(xw, case, "archive_back", pages=1, expect=[
         "封底", "本卷共", "件，共", "页", "立卷人", filer, "检查人", "立卷日期", today(), f.number])
     assert first_page_png(cover_pdf, tmp_path / "cover.png") > 5_000
+
+
+def test_the_agreement_records_who_signed_with_the_handwriting_captured_on_the_tablet(xw, tmp_path):
+    """人民调解法 第29条: the 签署记录 under the agreement: each signer, how, when; the tablet's PNG drawn in."""
+    import base64
+    import io as _io
+
+    from PIL import Image as PILImage
+
+    from fangtiao.mediation.tests.support import agree_body
+    from fangtiao.mediation.tests.support import parties as parties_of
+
+    buf = _io.BytesIO()
+    img = PILImage.new("RGB", (240, 80), "white")
+    for x in range(20, 220):  # a stroke
+        img.putpixel((x, 40 + (x % 13) - 6), (0, 0, 0))
+    img.save(buf, format="PNG")
+    stroke = "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+
+    case = held(mediating_case(xw), xw, outcome="agreed")
+    case = act(case, mediator(xw), "agree", signed=False, **agree_body(case))
+    code = "petition_agreement" if case.kind == "petition" else "agreement"
+    before = services.document_issue(case=case, doc_type=code, actor=mediator(xw))
+    p0 = parties_of(case)[0]
+    case = act(case, mediator(xw), "sign_agreement", signatures=[{"signer": str(p0.pk), "method": "sign", "image": stroke}])
+    after = services.document_issue(case=case, doc_type=code, actor=mediator(xw))
+    assert after.version == before.version + 1 and after.number == before.number
+
+    docx, _, _ = services.document_file(row=after, fmt="docx", actor=mediator(xw))
+    word = docx_text(docx)
+    assert "签署记录" in word and p0.name in word and "签名" in word
+    from docx import Document as open_docx
+
+    assert len(open_docx(_io.BytesIO(docx)).inline_shapes) == 1  # the handwriting, as a picture in Word
+    pdf, _, _ = services.document_file(row=after, fmt="pdf", actor=mediator(xw))
+    assert "签署记录" in pdf_text(pdf)
+    import pypdf
+
+    reader = pypdf.PdfReader(_io.BytesIO(pdf))
+    assert sum(len(page.images) for page in reader.pages) == 1  # and in the PDF
