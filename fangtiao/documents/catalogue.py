@@ -77,6 +77,23 @@ ARCHIVE_ORDER: tuple[str, ...] = (
 )
 
 
+def per_case(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Remember a lookup on the case object it was asked about, so that the ~30 forms asking "has this
+    case a mediation round / a held session / an agreement?" cost one query each per request (the
+    documents panel, a print job). A changed case is a new object (services reload it), so nothing
+    stale is remembered across changes."""
+    def wrapper(case: Any, *args: Any) -> Any:
+        memo = case.__dict__.setdefault("_documents_memo", {})
+        key = (fn.__name__, *args)
+        if key not in memo:
+            memo[key] = fn(case, *args)
+        return memo[key]
+
+    wrapper.__name__ = fn.__name__
+    wrapper.__doc__ = fn.__doc__
+    return wrapper
+
+
 def register(doc: DocType) -> DocType:
     if doc.code in REGISTRY:
         raise ValueError(f"duplicate document type {doc.code!r}")

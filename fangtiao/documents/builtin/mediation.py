@@ -14,7 +14,7 @@ from typing import Any
 from django.utils import timezone
 
 from fangtiao.documents import layout as L
-from fangtiao.documents.catalogue import PARTY_WIDTHS, Context, DocType, names, party_rows, register
+from fangtiao.documents.catalogue import PARTY_WIDTHS, Context, DocType, names, party_rows, per_case, register
 
 # --- shared lookups ------------------------------------------------------------------------------
 
@@ -24,6 +24,7 @@ def _thirds(c: Context) -> list[tuple[L.Cell, ...]]:
     return party_rows(c["third_parties"], "第三人") if c.get("third_parties") else []
 
 
+@per_case
 def _rounds(case: Any) -> list[Any]:
     return list(case.mediations.select_related("unit").order_by("round"))
 
@@ -151,7 +152,7 @@ def _application_layout(c: Context) -> L.Doc:
 
 register(DocType(
     code="mediation_application", title="人民调解申请书", side="mediation", sort=110,
-    available=lambda case: case.mediations.exists(),
+    available=lambda case: bool(_rounds(case)),
     context=_application_context, layout=_application_layout,
     fields={"committee": "受理申请的人民调解委员会", "summary": "纠纷简要情况", "declaration": "自愿申请调解的声明",
             "requests": "申请事项（列表：seq 序号, text 内容）", "requests_text": "申请事项（已编号的文本）",
@@ -306,7 +307,7 @@ def _rights_layout(c: Context) -> L.Doc:
 
 register(DocType(
     code="rights_notice", title="当事人权利义务告知书", side="mediation", sort=120,
-    available=lambda case: case.mediations.exists(), subjects=_round_subjects,
+    available=lambda case: bool(_rounds(case)), subjects=_round_subjects,
     context=_rights_context, layout=_rights_layout,
     fields={"committee": "人民调解委员会", "mediation_number": "卷号", "notified_on": "告知日期",
             "rights": "当事人权利（列表：text，人民调解法 第23条）", "duties": "当事人义务（列表：text，第24条）",
@@ -367,7 +368,7 @@ def _instructions_layout(c: Context) -> L.Doc:
 
 register(DocType(
     code="acceptance_instructions", title="当事人接受调解须知", side="mediation", sort=125, national=False,
-    available=lambda case: case.mediations.exists(), subjects=_round_subjects,
+    available=lambda case: bool(_rounds(case)), subjects=_round_subjects,
     context=_instructions_context, layout=_instructions_layout,
     fields={"committee": "人民调解委员会", "mediation_number": "卷号", "acknowledged_on": "签收日期",
             "items": "须知条目（列表：seq 序号, text 内容）", "items_text": "须知条目（已编号的文本）",
@@ -455,10 +456,12 @@ _AGREEMENT_FIELDS = {
 }
 
 
+@per_case
 def _written_agreement(case: Any) -> bool:
     return case.agreements.exclude(status="superseded").filter(form="written").exists()
 
 
+@per_case
 def _agreement_subjects(case: Any) -> list[tuple[str, str]]:
     return [(f"agreement:{a.pk}", a.number) for a in
             case.agreements.exclude(status="superseded").filter(form="written").order_by("id")]
@@ -484,6 +487,7 @@ register(DocType(
 
 # --- 人民调解口头协议登记表 (§4.8) ---------------------------------------------------------------------
 
+@per_case
 def _oral_subjects(case: Any) -> list[tuple[str, str]]:
     return [(f"agreement:{a.pk}", a.number) for a in
             case.agreements.exclude(status="superseded").filter(form="oral").order_by("id")]
@@ -531,6 +535,7 @@ register(DocType(
 
 # --- 人民调解记录 and 人民调解调查记录 (one per session held) -----------------------------------------------
 
+@per_case
 def _sessions(case: Any, kind: str) -> list[Any]:
     from fangtiao.mediation.models import Session
 
@@ -746,6 +751,7 @@ _STANDARD_MATERIALS = [
 ]
 
 
+@per_case
 def _confirmable(case: Any) -> Any:
     """The current written agreement if a court may confirm it (人民调解法 第33条; 民诉法解释 第355条):
     effective, not about 身份关系, ownership of 物权/知识产权 or another special procedure, and either
@@ -875,6 +881,7 @@ register(DocType(
 
 # --- 人民调解回访记录 (§4.9), one per visit -------------------------------------------------------------
 
+@per_case
 def _follow_up_subjects(case: Any) -> list[tuple[str, str]]:
     return [(f"follow_up:{f.pk}", f"{L.cn_date(f.visited_on)}回访") for f in case.follow_ups.order_by("visited_on", "id")]
 
@@ -926,7 +933,7 @@ def _follow_up_layout(c: Context) -> L.Doc:
 
 register(DocType(
     code="follow_up_record", title="人民调解回访记录", side="mediation", sort=180,
-    available=lambda case: case.follow_ups.exists(), subjects=_follow_up_subjects,
+    available=lambda case: bool(_follow_up_subjects(case)), subjects=_follow_up_subjects,
     context=_follow_up_context, layout=_follow_up_layout,
     fields={"committee": "人民调解委员会", "party": "回访的当事人", "agreement_number": "调解协议编号",
             "matter": "回访事由（纠纷名称）", "method": "回访方式", "visited_on": "回访时间",
@@ -940,12 +947,13 @@ register(DocType(
 
 # --- 卷宗: 封面, 卷内目录, 卷宗情况说明, 封底 (§4.1, §4.2; 人民调解法 第27条) ---------------------------------
 
+@per_case
 def _mediated(case: Any) -> bool:
     """A 调解卷宗 exists once the case was actually mediated: a round with a session held or an
     agreement (as mediation.services.seal_archive decides)."""
     from fangtiao.mediation.models import Session
 
-    if not case.mediations.exists():
+    if not _rounds(case):
         return False
     return Session.objects.filter(case=case, status="held").exists() or case.agreements.exists()
 
