@@ -84,6 +84,22 @@ def issued_document(*, case: Case, user: Any, doc_type: str, subject: str = "",
     return qs.order_by("-created_at", "-id").first()
 
 
+def latest_version_id(*, case: Case, doc_type: str, subject: str) -> int | None:
+    """The id of the newest issued version of one form and subject (to tell "unchanged" from "new")."""
+    return (Document.objects.filter(case=case, doc_type=doc_type, subject=subject)
+            .order_by("-version").values_list("pk", flat=True).first())
+
+
+def case_scans(*, case: Case, codes: list[str]) -> dict[tuple[str, str], list[SignedCopy]]:
+    """Every signed scan of the case's forms `codes`, by (form, subject), across versions: one query."""
+    out: dict[tuple[str, str], list[SignedCopy]] = {}
+    scans = (SignedCopy.objects.filter(case=case, document__doc_type__in=codes)
+             .select_related("document", "uploaded_by").order_by("uploaded_at", "id"))
+    for scan in scans:
+        out.setdefault((scan.document.doc_type, scan.document.subject), []).append(scan)
+    return out
+
+
 def scans_of(*, document: Document) -> QuerySet[SignedCopy]:
     return SignedCopy.objects.filter(document=document).select_related("uploaded_by").order_by("uploaded_at", "id")
 

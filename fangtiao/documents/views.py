@@ -34,7 +34,7 @@ from fangtiao.documents import catalogue, custom, selectors, services
 from fangtiao.documents import forms as df
 from fangtiao.documents.api import file_response
 from fangtiao.documents.choices import PrintKind, PrintStatus
-from fangtiao.documents.models import Document, PrintJob, SignedCopy
+from fangtiao.documents.models import Document, PrintJob
 from fangtiao.org.permissions import has_capability
 
 RUNNING = (PrintStatus.QUEUED, PrintStatus.RUNNING)
@@ -74,17 +74,6 @@ def _error_page(request: HttpRequest, exc: DomainError, *, back: str, back_label
 
 # --- 1. the documents panel of the case page ----------------------------------------------------
 
-def _case_scans(case: Case, codes: list[str]) -> dict[tuple[str, str], list[SignedCopy]]:
-    """Every signed scan of the case's forms the user sees, by (form, subject), across versions.
-    (A selector `case_scans(case, user)` in documents.selectors would be the home of this query.)"""
-    out: dict[tuple[str, str], list[SignedCopy]] = defaultdict(list)
-    scans = (SignedCopy.objects.filter(case=case, document__doc_type__in=codes)
-             .select_related("document", "uploaded_by").order_by("uploaded_at", "id"))
-    for scan in scans:
-        out[(scan.document.doc_type, scan.document.subject)].append(scan)
-    return out
-
-
 def _scan_form(row: Document, data: Any = None, files: Any = None) -> df.ScanUploadForm:
     return df.ScanUploadForm(data, files, auto_id=f"scan{row.pk}_%s")
 
@@ -96,7 +85,7 @@ def panel_context(request: HttpRequest, case: Case, *, upload: tuple[int, df.Sca
     user = request.user
     forms = selectors.case_forms(case=case, user=user)
     codes = [f["doc"].code for f in forms]
-    scans = _case_scans(case, codes)
+    scans = selectors.case_scans(case=case, codes=codes)
     can_upload = has_capability(user, "documents.upload")
     rows = []
     for f in forms:
@@ -154,8 +143,7 @@ def issue(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         return _panel_response(request, case, error=_("请选择要生成的文书"), status=422)
     code, subject = form.cleaned_data["doc_type"], form.cleaned_data["subject"]
-    before = (Document.objects.filter(case=case, doc_type=code, subject=subject)
-              .order_by("-version").values_list("pk", flat=True).first())
+    before = selectors.latest_version_id(case=case, doc_type=code, subject=subject)
     try:
         row = services.document_issue(case=case, doc_type=code, subject=subject, actor=request.user)
     except DomainError as exc:
