@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "fangtiao.cases",
     "fangtiao.mediation",
     "fangtiao.documents",
+    "fangtiao.screening",
     "fangtiao.portal",
 ]
 
