@@ -304,3 +304,6 @@ class ReviewRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.stage}"
+
+
+from fangtiao.cases.models_import import ImportBatch, ImportedRow  # noqa: E402,F401
