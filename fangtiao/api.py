@@ -103,12 +103,14 @@ def _register_routers() -> None:
     from fangtiao.mediation.api import router as mediation_router
     from fangtiao.org.api import router as org_router
     from fangtiao.portal.api import router as portal_router
+    from fangtiao.screening.api import router as screening_router
 
     api.add_router("", core_router)
     api.add_router("", org_router)
     api.add_router("", cases_router)
     api.add_router("", mediation_router)
     api.add_router("", documents_router)
+    api.add_router("", screening_router)
     api.add_router("", portal_router)
 
 

@@ -189,6 +189,14 @@ FANGTIAO_SCAN_MAX_MB = env_int("FANGTIAO_SCAN_MAX_MB", 20, minimum=1)
 FANGTIAO_PRINT_MODE = env_str("FANGTIAO_PRINT_MODE", "inline" if TESTING else "thread")
 if FANGTIAO_PRINT_MODE not in ("thread", "worker", "inline"):
     raise ImproperlyConfigured("FANGTIAO_PRINT_MODE must be thread, worker or inline")
+# Screening and early warning (fangtiao.screening): where hot-spot runs go ("thread" beside the web
+# process and picked up by the worker if it stops, "worker", "inline"), how often routing retrains.
+FANGTIAO_JOB_MODE = env_str("FANGTIAO_JOB_MODE", "inline" if TESTING else "thread")
+if FANGTIAO_JOB_MODE not in ("thread", "worker", "inline"):
+    raise ImproperlyConfigured("FANGTIAO_JOB_MODE must be thread, worker or inline")
+FANGTIAO_HOTSPOT_WINDOW_DAYS = env_int("FANGTIAO_HOTSPOT_WINDOW_DAYS", 30, minimum=1)
+FANGTIAO_RETRAIN_DAYS = env_int("FANGTIAO_RETRAIN_DAYS", 7, minimum=1)
+FANGTIAO_RETRAIN_MIN_NEW = env_int("FANGTIAO_RETRAIN_MIN_NEW", 200, minimum=1)
 FANGTIAO_API_TOKEN_DAYS = env_int("FANGTIAO_API_TOKEN_DAYS", 30, minimum=1)
 FANGTIAO_PAGE_SIZE = 50
 FANGTIAO_MAX_PAGE_SIZE = 200

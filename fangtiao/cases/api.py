@@ -94,7 +94,9 @@ def case_out(c: Case, *, user: Any = None, similar: list[dict[str, Any]] | None 
 
 def _similar_out(hits: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{"id": h["case"].pk, "number": h["case"].number, "title": h["case"].title, "status": h["case"].status,
-             "score": h["score"], "reasons": h["reasons"]} for h in hits]
+             "received_at": h["case"].received_at, "score": h["score"], "same_matter": h["same_matter"],
+             "same_person": h["same_person"], "text_score": h["text_score"], "shared_terms": h["shared_terms"],
+             "reasons": h["reasons"]} for h in hits]
 
 
 def _visible_hits(request: HttpRequest, hits: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -129,8 +131,11 @@ def case_create(request: HttpRequest, body: CaseIn) -> Any:
     def run() -> tuple[int, Any]:
         case, code = services.case_register(actor=request.user, data=body)
         detail = selectors.case_detail(user=request.user, pk=case.pk) or case
-        hits = _visible_hits(request, services.similar_earlier(parties=body.parties, region=case.region,
-                                                                category=case.category, exclude_id=case.pk))
+        from fangtiao.screening.similar import case_text
+
+        hits = _visible_hits(request, services.similar_earlier(
+            parties=body.parties, region=case.region, category=case.category, exclude_id=case.pk,
+            text=case_text(case.title, case.description, case.demands)))
         out = case_out(detail, user=request.user, similar=_similar_out(hits))
         out["query_code"] = code
         return 201, out
@@ -183,11 +188,12 @@ def case_action(request: HttpRequest, case_id: int, action: str, body: dict[str,
 def case_similar(request: HttpRequest, case_id: int) -> Any:
     _need(request, "case.view")
     case = _detail_or_404(request, case_id)
-    from fangtiao.cases.schemas import PartyIn
+    from fangtiao.screening.similar import similar_to_case
 
-    parties = [PartyIn(role=p.role, type=p.type, name=p.name, id_number=p.id_number, phone=p.phone) for p in case.parties.all()]
-    hits = services.similar_earlier(parties=parties, region=case.region, category=case.category, exclude_id=case.pk)
-    return _similar_out(_visible_hits(request, hits))
+    hits = [{"case": h.case, "score": h.score, "same_matter": h.same_matter, "same_person": h.same_person,
+             "text_score": h.text_score, "shared_terms": h.shared_terms, "reasons": h.reasons}
+            for h in similar_to_case(case, scope=Case.objects.visible_to(request.user))]
+    return _similar_out(hits)
 
 
 class RevealIn(Schema):

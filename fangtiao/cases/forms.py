@@ -117,6 +117,7 @@ class IntakeForm(UserForm):
     administrative_dispute = forms.BooleanField(label="属于行政争议", required=False)
     litigation_pending = forms.BooleanField(label="涉法涉诉尚未终结", required=False)
     skip_level_declared = forms.BooleanField(label="信访人表示将越级上访", required=False)
+    escalation_risk = forms.BooleanField(label="情绪激动，有激化风险（接待人员评估）", required=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -150,6 +151,7 @@ class IntakeForm(UserForm):
             "administrative_dispute": bool(d.get("administrative_dispute")),
             "litigation_pending": bool(d.get("litigation_pending")),
             "skip_level_declared": bool(d.get("skip_level_declared")),
+            "escalation_risk": bool(d.get("escalation_risk")),
         }
         if d["channel"] not in c.ORAL_CHANNELS:
             body["oral_record"] = ""  # a box hidden for letters: never an oral record

@@ -53,6 +53,7 @@ class CaseIn(Schema):
     administrative_dispute: bool = Field(False, title="行政争议")
     litigation_pending: bool = Field(False, title="涉法涉诉未终结")
     skip_level_declared: bool = Field(False, title="信访人表示将越级上访")
+    escalation_risk: bool = Field(False, title="接待人员评估：情绪激动、有激化风险")
 
 
 class VersionIn(Schema):

@@ -16,7 +16,6 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from pydantic import ValidationError as PydanticError
 
@@ -149,40 +148,17 @@ def _validate_intake(data: CaseIn, actor: Any) -> tuple[list[FieldError], dict[s
 
 
 def similar_earlier(*, parties: list[PartyIn], region: Region | None, category: Any = None,
-                    exclude_id: int | None = None, limit: int = 10) -> list[dict[str, Any]]:
-    """Earlier matters of the same person (ID number, else name + phone) — 同人 — with place and
-    category telling whether it is the same matter (同事). Identity and place only; the text
-    similarity of the screening issue adds to the score."""
-    id_keys, np_keys = set(), set()
-    for p in parties:
-        if p.role != "petitioner":
-            continue  # 同人 = a petitioner in common; the other side raising it is not a repeat
-        id_index, _, np_index = _party_keys(p)
-        if id_index:
-            id_keys.add(id_index)
-        elif np_index:
-            np_keys.add(np_index)
-    if not id_keys and not np_keys:
-        return []
-    case_ids = Party.objects.filter(Q(id_index__in=id_keys) | Q(name_phone_index__in=np_keys), role="petitioner").values("case_id")
-    qs = Case.objects.filter(pk__in=case_ids).select_related("region", "holder_unit", "category").order_by("-received_at")
-    if exclude_id:
-        qs = qs.exclude(pk=exclude_id)
-    out = []
-    for c in qs[:limit * 3]:
-        same_place = region is not None and (c.region_id == region.pk or region.path.startswith(c.region_path)
-                                              or c.region_path.startswith(region.path))
-        same_category = category is not None and c.category_id == getattr(category, "pk", None)
-        score = 0.6 + (0.25 if same_place else 0) + (0.15 if same_category else 0)
-        reasons = ["同一信访人（身份证号或姓名+电话一致）"]
-        if same_place:
-            reasons.append("同一发生地")
-        if same_category:
-            reasons.append("同一纠纷类型")
-        out.append({"case": c, "score": round(score, 2), "same_matter": same_place and (same_category or category is None),
-                    "reasons": reasons})
-    out.sort(key=lambda r: (-r["score"], -r["case"].received_at.timestamp()))
-    return out[:limit]
+                    exclude_id: int | None = None, limit: int = 10, text: str = "") -> list[dict[str, Any]]:
+    """Earlier matters likely about the same thing — 同人 (the petitioners' ID number, else name +
+    phone), 同事 (the text, the place and the dispute type) — best first, with the reasons
+    (screening.similar holds the index and the scoring)."""
+    from fangtiao.screening.similar import person_keys, similar_matters
+
+    id_keys, np_keys = person_keys(parties)
+    hits = similar_matters(text=text, id_keys=id_keys, np_keys=np_keys, region_path=region.path if region else "",
+                           category_id=getattr(category, "pk", None), exclude_id=exclude_id, limit=limit)
+    return [{"case": h.case, "score": h.score, "same_matter": h.same_matter, "same_person": h.same_person, "same_place": h.same_place,
+             "text_score": h.text_score, "reasons": h.reasons, "shared_terms": h.shared_terms} for h in hits]
 
 
 @transaction.atomic
@@ -225,6 +201,7 @@ def case_register(*, actor: Any, data: CaseIn | Mapping[str, Any], unit: Unit | 
         oral=oral, oral_record=data.oral_record.strip(), category=resolved.get("category"), region=region,
         region_path=region.path, occurred_on=data.occurred_on, amount=data.amount, headcount=data.headcount,
         is_collective=data.headcount >= COLLECTIVE_HEADCOUNT, is_skip_level=skip, skip_level_risk=data.skip_level_declared,
+        is_escalation_risk=data.escalation_risk,
         identity_incomplete=identity_incomplete, administrative_dispute=data.administrative_dispute,
         litigation_pending=data.litigation_pending, accused_unit=resolved.get("accused_unit"),
         registered_unit=unit, registered_by=actor, received_at=now, holder_unit=unit,
@@ -246,9 +223,22 @@ def case_register(*, actor: Any, data: CaseIn | Mapping[str, Any], unit: Unit | 
     # raised again above the handling organ is recorded but not accepted (第19条第3款).
     duplicate_of = None
     terminated = None
-    for hit in similar_earlier(parties=data.parties, region=region, category=resolved.get("category"), exclude_id=case.pk):
+    from fangtiao.screening.similar import case_text
+
+    hits = similar_earlier(parties=data.parties, region=region, category=resolved.get("category"), exclude_id=case.pk,
+                           limit=50, text=case_text(case.title, case.description, case.demands))
+    related = 0
+    for hit in hits:
         other: Case = hit["case"]
         if not hit["same_matter"]:
+            continue
+        if not hit["same_person"]:
+            # The same matter raised by someone else: linked as related (a collective matter in the
+            # making), not a repeat petition — 重复信访 needs a petitioner in common (同人).
+            if related < 5:
+                CaseLink.objects.get_or_create(case=case, other=other, defaults={
+                    "kind": "related", "reason": "；".join(hit["reasons"])[:200], "score": hit["score"]})
+                related += 1
             continue
         kind = "repeat"
         if other.review_stage == "final" and other.kind == Kind.PETITION:
@@ -260,7 +250,7 @@ def case_register(*, actor: Any, data: CaseIn | Mapping[str, Any], unit: Unit | 
                                             state__in=["running", "paused", "overdue"]).exists():
             kind = "duplicate_pending"
             duplicate_of = duplicate_of or other
-        CaseLink.objects.get_or_create(case=case, other=other, defaults={"kind": kind, "reason": "；".join(hit["reasons"]),
+        CaseLink.objects.get_or_create(case=case, other=other, defaults={"kind": kind, "reason": "；".join(hit["reasons"])[:200],
                                                                           "score": hit["score"]})
         case.is_repeat = True
     event(case, "register", actor=actor, unit=unit, note=f"{case.get_channel_display()}登记", data={"number": case.number})
@@ -286,6 +276,9 @@ def case_register(*, actor: Any, data: CaseIn | Mapping[str, Any], unit: Unit | 
         case.lawful_channel = "other"
         event(case, "reject", actor=actor, unit=unit, note=case.not_accepted_reason)
     case.save()
+    from fangtiao.screening.hooks import case_registered
+
+    case_registered(case=case, actor=actor, hits=hits)
     audit.record(actor=actor, action="case.registered", subject=case,
                  changes={"status": [None, case.status], "number": [None, case.number]},
                  extra={"channel": case.channel, "kind": case.kind, "flags": case.flags})
@@ -420,6 +413,10 @@ def case_act(*, case: Case | int, actor: Any, action: str, data: Mapping[str, An
                    if v != getattr(locked, "holder_unit_id" if k == "holder_unit" else k)}
         audit.record(actor=actor, action=f"case.{t.action}", subject=locked, changes=changes,
                      extra={k: str(v)[:500] for k, v in payload.model_dump(exclude={"version"}).items()})
+        if locked.holder_unit_id != before["holder_unit"]:
+            from fangtiao.screening.hooks import case_routed
+
+            case_routed(case=locked, actor=actor, action=t.action)
         return locked
 
 

@@ -146,7 +146,11 @@ def intake(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def hints(request: HttpRequest) -> HttpResponse:
-    """Possible earlier matters of the same person, shown beside the intake form before saving."""
+    """Beside the intake form before saving: the routing suggestion (dispute type and handling unit,
+    with its confidence) and earlier matters likely the same — of the same person, or alike in text."""
+    from fangtiao.screening.routing import suggest
+    from fangtiao.screening.similar import case_text
+
     _need(request, "case.register")
     rows, _ = f.parse_parties(request.POST)
     parties = []
@@ -157,11 +161,17 @@ def hints(request: HttpRequest) -> HttpResponse:
             continue
     region = Region.objects.filter(code=request.POST.get("region", ""), active=True).first()
     category = DisputeCategory.objects.filter(code=request.POST.get("category") or "", active=True).first()
-    hits = services.similar_earlier(parties=parties, region=region, category=category) if parties else []
+    title = request.POST.get("title", "")[:200].strip()
+    text = case_text(title, request.POST.get("description", "")[:20000], request.POST.get("demands", "")[:5000])
+    searched = bool(parties) or len(text) >= 8
+    hits = services.similar_earlier(parties=parties, region=region, category=category, text=text) if searched else []
     visible = set(Case.objects.visible_to(request.user).filter(pk__in=[h["case"].pk for h in hits]).values_list("pk", flat=True))
     shown = [h for h in hits if h["case"].pk in visible]
+    suggestion = suggest(title=title, description=request.POST.get("description", "")[:20000],
+                         region_path=region.path if region else "") if len(text) >= 4 else None
     # Matters the clerk may not see are not mentioned at all, not even by count (accusations).
-    response = render(request, "cases/_hints.html", {"hits": shown, "hidden": 0, "searched": bool(parties)})
+    response = render(request, "cases/_hints.html", {"hits": shown, "hidden": 0, "searched": searched,
+                                                     "suggestion": suggestion})
     response["Cache-Control"] = "no-store"
     return response
 

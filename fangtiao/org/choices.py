@@ -77,6 +77,7 @@ class Role(models.TextChoices):
     CLERK = "clerk", "窗口接待员"
     OFFICER = "officer", "信访干部"
     MEDIATOR = "mediator", "调解员"
+    GRID = "grid", "网格员"
     COMMITTEE_HEAD = "committee_head", "调委会主任"
     EXPERT = "expert", "专家库成员"
     COURT_LIAISON = "court_liaison", "法院联络员"

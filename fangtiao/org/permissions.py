@@ -40,6 +40,17 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "documents.upload": frozenset({R.CLERK, R.OFFICER, R.LEADER, R.COMMITTEE_HEAD, R.MEDIATOR}),
     "documents.print": frozenset({R.CLERK, R.OFFICER, R.LEADER, R.COMMITTEE_HEAD, R.MEDIATOR}),
     "documents.templates": frozenset({R.ADMIN}),
+    # Screening and early warning (fangtiao.screening)
+    "screening.view": frozenset({R.LEADER, R.OFFICER, R.COMMITTEE_HEAD, R.MEDIATOR, R.GRID}),
+    "screening.record": frozenset({R.COMMITTEE_HEAD, R.MEDIATOR, R.GRID}),
+    "screening.plan": frozenset({R.ADMIN, R.LEADER, R.COMMITTEE_HEAD}),
+    "warning.view": frozenset({R.LEADER, R.OFFICER, R.COMMITTEE_HEAD, R.CLERK}),
+    "warning.handle": frozenset({R.LEADER, R.OFFICER, R.COMMITTEE_HEAD}),
+    "warning.lawyer": frozenset({R.LEADER, R.OFFICER, R.COMMITTEE_HEAD, R.EXPERT}),
+    "warning.rules": frozenset({R.ADMIN}),
+    "hotspot.view": frozenset({R.LEADER, R.OFFICER, R.COMMITTEE_HEAD}),
+    "hotspot.compute": frozenset({R.LEADER, R.OFFICER}),
+    "routing.train": frozenset({R.ADMIN, R.LEADER}),
 }
 
 CAPABILITY_LABELS = {
@@ -67,6 +78,16 @@ CAPABILITY_LABELS = {
     "documents.upload": "上传签章扫描件",
     "documents.print": "批量打印",
     "documents.templates": "维护文书模板",
+    "screening.view": "查看排查",
+    "screening.record": "填报排查结果",
+    "screening.plan": "设置排查计划",
+    "warning.view": "查看预警",
+    "warning.handle": "签收和处置预警",
+    "warning.lawyer": "律师介入（申请、指派、记录约谈）",
+    "warning.rules": "维护预警规则",
+    "hotspot.view": "查看热点",
+    "hotspot.compute": "重新计算热点",
+    "routing.train": "训练分流建议模型",
 }
 
 

@@ -8,6 +8,17 @@ class ScreeningConfig(AppConfig):
 
     def ready(self) -> None:
         from fangtiao.audit.registry import register
+        from fangtiao.core import enums
+        from fangtiao.screening import choices
+
+        enums.register("warning_kind", choices.WarningKind.choices)
+        enums.register("warning_level", choices.Level.choices)
+        enums.register("warning_status", choices.WarningStatus.choices)
+        enums.register("screening_status", choices.RoundStatus.choices)
+        enums.register("finding_risk", choices.FindingRisk.choices)
+        enums.register("hotspot_trend", choices.Trend.choices)
+        enums.register("intervention_status", choices.InterventionStatus.choices)
+        enums.register("intervention_outcome", choices.InterventionOutcome.choices)
 
         register({
             "screening.plan_saved": "设置排查计划",

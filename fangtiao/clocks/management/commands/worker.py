@@ -26,6 +26,7 @@ class Command(BaseCommand):
         from fangtiao.core.idempotency import purge_expired
         from fangtiao.documents.services import run_queued_prints
         from fangtiao.mediation.services import tick as mediation_tick
+        from fangtiao.screening.tasks import tick as screening_tick
 
         stop = {"flag": False}
 
@@ -41,6 +42,12 @@ class Command(BaseCommand):
             m = mediation_tick()
             purge_expired()
             printed = run_queued_prints()
+            sc = screening_tick()
+            if opts["once"] or sc.get("rounds_missed") or sc.get("hotspot_runs"):
+                w = sc.get("warnings") or {}
+                self.stdout.write(f"排查预警：新排期 {sc.get('rounds_scheduled', 0)} 轮，逾期未报 {sc.get('rounds_missed', 0)} 轮，"
+                                  f"超期预警 {w.get('overdue', 0)} 项，积案预警 {w.get('backlog', 0)} 项，"
+                                  f"热点计算 {sc['hotspot_runs']} 次，补建文本索引 {sc['indexed']} 件")
             if printed:
                 self.stdout.write(f"批量打印：完成 {printed} 项")
             if counts["overdue"] or counts["due_soon"] or opts["once"]:

@@ -89,6 +89,7 @@ class Command(BaseCommand):
             out.write(self.style.SUCCESS("演示数据已存在，本次未作任何改动。"))
         if n_cases:
             self._cases(p, n_cases)
+            self._screening(p)
         self._summary(p)
 
     def _cases(self, p: demo.Plan, n: int) -> None:
@@ -110,6 +111,17 @@ class Command(BaseCommand):
             self.stderr.write(f"  未能办理：{msg}")
         if len(result.failures) > 10:
             self.stderr.write(f"  ……共 {len(result.failures)} 件事项未能按计划办理完毕")
+
+    def _screening(self, p: demo.Plan) -> None:
+        from fangtiao.screening import demo as screening_demo
+
+        if screening_demo.already_loaded():
+            return
+        self.stdout.write("正在生成一年的排查轮次、分流模型、热点和预警……")
+        try:
+            screening_demo.build(seed=p.seed, log=self.stdout.write)
+        except (DomainError, ValueError) as exc:
+            raise CommandError(f"生成排查预警演示数据失败：{exc}") from exc
 
     def _summary(self, p: demo.Plan) -> None:
         c = demo.summary_counts()
