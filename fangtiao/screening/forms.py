@@ -98,23 +98,37 @@ class WarningFilterForm(UserForm):
             self.user, [UnitKind.SUBCENTRE, UnitKind.PETITION_OFFICE, UnitKind.CENTRE, UnitKind.PETITION_BUREAU])
 
 
-class _Versioned(forms.Form):
+class _Ids(forms.Form):
+    """Several small forms share a page: each gets ids of its own, so every label finds its field."""
+
+    id_prefix = ""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        if self.id_prefix:
+            kwargs.setdefault("auto_id", f"{self.id_prefix}_%s")
+        super().__init__(*args, **kwargs)
+
+
+class _Versioned(_Ids):
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1, error_messages=_STALE)
 
 
 class AcknowledgeForm(_Versioned):
+    id_prefix = "ack"
     note = forms.CharField(label="签收说明", required=False, max_length=2000,
                            widget=forms.Textarea(attrs={"rows": 2, "class": "form-control"}),
                            error_messages={"max_length": "签收说明不能超过2000字"})
 
 
 class ResolveForm(_Versioned):
+    id_prefix = "resolve"
     resolution = forms.CharField(label="处置情况", max_length=4000,
                                  widget=forms.Textarea(attrs={"rows": 3, "class": "form-control"}),
                                  error_messages={"required": "请填写处置情况", "max_length": "处置情况不能超过4000字"})
 
 
-class LawyerRequestForm(forms.Form):
+class LawyerRequestForm(_Ids):
+    id_prefix = "lawyer"
     note = forms.CharField(label="需要律师介入的情况", max_length=2000,
                            widget=forms.Textarea(attrs={"rows": 2, "class": "form-control"}),
                            error_messages={"required": "请说明需要律师介入的情况", "max_length": "说明不能超过2000字"})
@@ -295,17 +309,38 @@ class FindingToCaseForm(UserForm):
                              error_messages={"invalid_choice": "类别只能是矛盾纠纷或信访事项"})
     intervene_unit = forms.TypedChoiceField(label="提前介入的调解组织", required=False, coerce=int, empty_value=None,
                                             choices=(), error_messages={"invalid_choice": "所选调解组织不在您的辖区内"})
+    applicant = forms.CharField(label="申请人（信访人）", max_length=100,
+                                error_messages={"required": "请填写申请人（信访人）姓名", "max_length": "姓名不能超过100字"})
+    phone = forms.CharField(label="联系电话", required=False, max_length=30,
+                            error_messages={"max_length": "联系电话不能超过30位"})
+    respondent = forms.CharField(label="对方当事人", required=False, max_length=100,
+                                 error_messages={"max_length": "名称不能超过100字"})
     consent = forms.BooleanField(label="当事人同意调解", required=False)
 
     def __init__(self, *args: Any, units: list[tuple[int, str]] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["intervene_unit"].choices = [("", "（只登记，不提前介入）"), *(units or [])]
+        for name in ("applicant", "phone", "respondent"):
+            self.fields[name].widget.attrs.update({"size": 12, "autocomplete": "off"})
+
+    def parties(self) -> list[dict[str, Any]]:
+        """The parties of the new case: the applicant, and the other side when named."""
+        d = self.cleaned_data
+        out = [{"role": "petitioner", "type": "person", "name": d["applicant"].strip(), "phone": d.get("phone", "").strip()}]
+        if d.get("respondent", "").strip():
+            out.append({"role": "respondent", "type": "person", "name": d["respondent"].strip()})
+        return out
 
     def clean(self) -> dict[str, Any]:
         d = super().clean()
         if d.get("intervene_unit") and not d.get("consent"):
             self.add_error("consent", "提前介入调解须经当事人同意（人民调解法 第17条）")
         return d
+
+
+def first_party(parties: str) -> str:
+    """The first name in a finding's free-text list of parties (王某、李某 → 王某)."""
+    return re.split(r"[、，,；;\s]+", parties.strip(), maxsplit=1)[0][:100] if parties.strip() else ""
 
 
 def committee_choices(user: Any) -> list[tuple[int, str]]:

@@ -21,7 +21,7 @@ from django.db import close_old_connections, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
-from fangtiao import audit
+from fangtiao.audit import services as audit
 from fangtiao.cases.models import Case
 from fangtiao.core.errors import PermissionDenied, ValidationFailed
 from fangtiao.org.models import Region

@@ -23,14 +23,13 @@ from django.conf import settings
 from django.db.models import Count
 from django.utils import timezone
 
-from fangtiao import audit
+from fangtiao.audit import services as audit
 from fangtiao.cases.models import Case
 from fangtiao.core.errors import PermissionDenied, ValidationFailed
 from fangtiao.org.models import DisputeCategory, Unit
 from fangtiao.org.permissions import has_capability
 from fangtiao.screening.models import RoutingDecision, TextModel
 from fangtiao.screening.similar import case_text
-from fangtiao.screening.text import routing as text_routing
 from fangtiao.screening.text import similarity as text_similarity
 
 MAX_TRAIN = 60_000  # the most recent categorised matters a model learns from
@@ -42,6 +41,8 @@ _cache: dict[str, Any] = {"id": None, "model": None}
 
 
 def current_model() -> tuple[int | None, Any]:
+    from fangtiao.screening.text import routing as text_routing
+
     row = (TextModel.objects.filter(kind="routing", active=True).order_by("-created_at", "-id")
            .values_list("id", flat=True).first())
     if row is None:
@@ -81,6 +82,8 @@ def suggest(*, title: str, description: str = "", demands: str = "", region_path
     from fangtiao.screening.similar import ensure_place_names
 
     ensure_place_names()
+    from fangtiao.screening.text import routing as text_routing
+
     text = case_text(title, description, demands)
     model_id, model = current_model()
     if model is not None:
@@ -139,6 +142,8 @@ def retrain(*, actor: Any = None, limit: int = MAX_TRAIN) -> TextModel | None:
         if actor is not None:
             raise ValidationFailed.on("cases", f"已分类事项不足（{len(pairs)} 件，{len(keep)} 类），暂用关键词规则")
         return None
+    from fangtiao.screening.text import routing as text_routing
+
     started = time.perf_counter()
     model = text_routing.train([t for t, _ in pairs], [lab for _, lab in pairs])
     seconds = time.perf_counter() - started

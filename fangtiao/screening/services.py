@@ -23,7 +23,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from fangtiao import audit
+from fangtiao.audit import services as audit
 from fangtiao.core.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
 from fangtiao.org.choices import ExpertKind, PersonStatus, UnitKind
 from fangtiao.org.models import Expert, Region, Unit

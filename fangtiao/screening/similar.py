@@ -175,6 +175,14 @@ def similar_matters(*, text: str, id_keys: set[str], np_keys: set[str], region_p
         # 同事 also means the same place and the same kind of dispute: the clerk's place and category
         # override a text that reads alike (two villages' identical land complaints are two matters).
         same_matter = verdict.same_matter and (same_place or not region_path)
+        if not text.strip():
+            # No text to compare (a lookup by the petitioner alone): the same person at the same place
+            # is taken as the same matter unless the dispute type says otherwise.
+            same_matter = same_person and same_place
+            score = 0.6 + (0.25 if same_place else 0) + (0.15 if category_id and c.category_id == category_id else 0)
+            reasons = reasons[:-1]  # no "文字相似度 0.00": there was no text
+            verdict = text_repeat.Verdict(score=min(score, 1.0), same_matter=same_matter, reasons=reasons,
+                                          same_person=same_person)
         if category_id and c.category_id:
             if c.category_id == category_id:
                 reasons.append("同一纠纷类型")

@@ -59,11 +59,11 @@ def _first_error(exc: DomainError) -> str:
     return exc.errors[0].message if exc.errors else exc.detail
 
 
-def _add_errors(form: Any, exc: DomainError) -> None:
+def _add_errors(form: Any, exc: DomainError, aliases: dict[str, str] | None = None) -> None:
     """A service's field errors beside their fields (the rest above the form)."""
     placed = False
     for err in exc.errors:
-        name = err.field.split(".")[0]
+        name = (aliases or {}).get(err.field, err.field.split(".")[0])
         if name in form.fields and name != "version":
             form.add_error(name, err.message)
             placed = True
@@ -205,8 +205,10 @@ def _warning_page(request: HttpRequest, w: EarlyWarning, *, forms: dict[str, Any
         rec = f"record-{li.pk}"
         interventions.append({
             "li": li,
-            "assign_form": forms.get(key) or sf.LawyerAssignForm(lawyers=lawyers, initial={"lawyer": li.lawyer_id}),
-            "record_form": forms.get(rec) or sf.LawyerRecordForm(initial={"met_on": f"{timezone.localdate():%Y-%m-%d}"}),
+            "assign_form": forms.get(key) or sf.LawyerAssignForm(lawyers=lawyers, initial={"lawyer": li.lawyer_id},
+                                                                 auto_id=f"{key}_%s"),
+            "record_form": forms.get(rec) or sf.LawyerRecordForm(initial={"met_on": f"{timezone.localdate():%Y-%m-%d}"},
+                                                                 auto_id=f"{rec}_%s"),
             "can_assign": can_handle and w.active and li.status in ("requested", "assigned"),
             "can_record": can_lawyer and li.status == "assigned",
         })
@@ -297,7 +299,7 @@ def lawyer_assign(request: HttpRequest, pk: int, li: int) -> HttpResponse:
 
     _need(request, "warning.handle")
     _intervention_warning(request, pk, li)
-    return _warning_post(request, pk, key=f"assign-{li}", form=sf.LawyerAssignForm(request.POST), done=_("已指派律师"),
+    return _warning_post(request, pk, key=f"assign-{li}", form=sf.LawyerAssignForm(request.POST, auto_id=f"assign-{li}_%s"), done=_("已指派律师"),
                          call=lambda d: services.lawyer_assign(actor=request.user, intervention_id=li,
                                                                lawyer_id=d["lawyer"]))
 
@@ -309,7 +311,7 @@ def lawyer_record(request: HttpRequest, pk: int, li: int) -> HttpResponse:
 
     _need(request, "warning.lawyer")
     _intervention_warning(request, pk, li)
-    return _warning_post(request, pk, key=f"record-{li}", form=sf.LawyerRecordForm(request.POST), done=_("已记录律师约谈"),
+    return _warning_post(request, pk, key=f"record-{li}", form=sf.LawyerRecordForm(request.POST, auto_id=f"record-{li}_%s"), done=_("已记录律师约谈"),
                          call=lambda d: services.lawyer_record(actor=request.user, intervention_id=li, met_on=d["met_on"],
                                                                place=d["place"], summary=d["summary"],
                                                                outcome=d["outcome"]))
@@ -502,7 +504,9 @@ def _round_page(request: HttpRequest, r: ScreeningRound, *, form: Any = None, ro
     committees = sf.committee_choices(user) if can_to_case else []
     findings = []
     for f in r.findings.all():
-        findings.append({"f": f, "form": (to_case or {}).get(f.pk) or sf.FindingToCaseForm(user=user, units=committees)})
+        form_ = (to_case or {}).get(f.pk) or sf.FindingToCaseForm(
+            user=user, units=committees, initial={"applicant": sf.first_party(f.parties)}, auto_id=f"f{f.pk}_%s")
+        findings.append({"f": f, "form": form_})
     rows = rows if rows is not None else []
     return render(request, "screening/round.html", {
         "title": f"{r.unit.name} {r.label}排查", "r": r, "status_badge": round_status_badge(r), "form": form,
@@ -567,16 +571,19 @@ def finding_to_case(request: HttpRequest, pk: int) -> HttpResponse:
     if round_id is None:
         raise Http404
     r = _round(request, round_id)
-    form = sf.FindingToCaseForm(request.POST, user=request.user, units=sf.committee_choices(request.user))
+    form = sf.FindingToCaseForm(request.POST, user=request.user, units=sf.committee_choices(request.user),
+                                auto_id=f"f{pk}_%s")
     if form.is_valid():
         d = form.cleaned_data
         try:
             case = services.finding_to_case(actor=request.user, finding_id=pk, kind=d["kind"],
-                                            intervene_unit=d.get("intervene_unit"), consent=bool(d.get("consent")))
+                                            intervene_unit=d.get("intervene_unit"), consent=bool(d.get("consent")),
+                                            parties=form.parties())
         except DomainError as exc:
             if exc.status == 403:
                 raise PermissionDenied(exc.detail) from exc
-            _add_errors(form, exc)
+            _add_errors(form, exc, {"parties.0.name": "applicant", "parties.0.phone": "phone",
+                                    "parties.1.name": "respondent"})
             return _round_page(request, _round(request, round_id), to_case={pk: form}, error=_first_error(exc),
                                status=exc.status)
         messages.success(request, format_html('{} <a href="{}" class="alert-link" data-testid="new-case">{}</a>',
