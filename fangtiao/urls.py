@@ -17,6 +17,7 @@ urlpatterns = [
     path("cases/", include("fangtiao.cases.urls")),
     path("mediation/", include("fangtiao.mediation.urls")),
     path("documents/", include("fangtiao.documents.urls")),
+    path("screening/", include("fangtiao.screening.urls")),
     path("inbox/", include("fangtiao.notifications.urls")),
     path("portal/", include("fangtiao.portal.urls")),
     path("api/v1/", api.urls),
