@@ -44,7 +44,7 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "screening.view": frozenset({R.LEADER, R.OFFICER, R.COMMITTEE_HEAD, R.MEDIATOR, R.GRID}),
     "screening.record": frozenset({R.COMMITTEE_HEAD, R.MEDIATOR, R.GRID}),
     "screening.plan": frozenset({R.ADMIN, R.LEADER, R.COMMITTEE_HEAD}),
-    "warning.view": frozenset({R.LEADER, R.OFFICER, R.COMMITTEE_HEAD, R.CLERK}),
+    "warning.view": frozenset({R.LEADER, R.OFFICER, R.COMMITTEE_HEAD, R.CLERK, R.EXPERT}),  # experts: their own
     "warning.handle": frozenset({R.LEADER, R.OFFICER, R.COMMITTEE_HEAD}),
     "warning.lawyer": frozenset({R.LEADER, R.OFFICER, R.COMMITTEE_HEAD, R.EXPERT}),
     "warning.rules": frozenset({R.ADMIN}),

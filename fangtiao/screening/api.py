@@ -10,6 +10,7 @@ from django.http import Http404, HttpRequest
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
 
+from fangtiao.cases.schemas import PartyIn
 from fangtiao.core.api import ERRORS, ErrorOut, PageIn, paginate
 from fangtiao.core.errors import PermissionDenied, ValidationFailed
 from fangtiao.core.idempotency import fingerprint, run_idempotent
@@ -20,6 +21,7 @@ from fangtiao.screening.models import EarlyWarning, Hotspot, HotspotRun, LawyerI
 router = Router(tags=["排查预警"])
 
 D_MIN, D_MAX = dt.date(1900, 1, 1), dt.date(2100, 12, 31)
+MAX_ID = 2**63 - 1  # a bigint key: anything larger is a 422, not an overflow
 
 
 def _need(request: HttpRequest, capability: str) -> None:
@@ -54,8 +56,8 @@ class WarningFilter(PageIn):
     level: Literal["red", "orange", "yellow"] | None = None
     status: Literal["active", "all", "open", "acknowledged", "resolved", "cleared"] | None = None
     region: str | None = Field(None, max_length=12, pattern="^[0-9]+$")
-    owner_unit: int | None = Field(None, ge=1)
-    case: int | None = Field(None, ge=1)
+    owner_unit: int | None = Field(None, ge=1, le=MAX_ID)
+    case: int | None = Field(None, ge=1, le=MAX_ID)
 
 
 @router.get("/warnings", response={200: dict[str, Any], 403: ErrorOut, **ERRORS}, summary="预警列表（默认当前有效的预警）")
@@ -74,12 +76,12 @@ def warning_detail(request: HttpRequest, warning_id: int) -> Any:
 
 
 class AckIn(Schema):
-    version: int | None = Field(None, ge=1)
+    version: int | None = Field(None, ge=1, le=MAX_ID)
     note: str = Field("", max_length=2000)
 
 
 class ResolveIn(Schema):
-    version: int | None = Field(None, ge=1)
+    version: int | None = Field(None, ge=1, le=MAX_ID)
     resolution: str = Field(..., min_length=1, max_length=4000)
 
 
@@ -122,7 +124,7 @@ def warning_lawyer(request: HttpRequest, warning_id: int, body: LawyerIn) -> Any
 
 
 class AssignIn(Schema):
-    lawyer: int = Field(..., ge=1)
+    lawyer: int = Field(..., ge=1, le=MAX_ID)
 
 
 class MeetingIn(Schema):
@@ -251,7 +253,7 @@ def round_out(r: ScreeningRound, *, detail: bool = False) -> dict[str, Any]:
 
 class RoundFilter(PageIn):
     status: Literal["scheduled", "done", "missed"] | None = None
-    unit: int | None = Field(None, ge=1)
+    unit: int | None = Field(None, ge=1, le=MAX_ID)
     region: str | None = Field(None, max_length=12, pattern="^[0-9]+$")
     month: str | None = Field(None, pattern=r"^\d{4}-\d{2}$", description="2026-05")
 
@@ -300,8 +302,8 @@ class FindingIn(Schema):
 
 
 class RecordIn(Schema):
-    round: int = Field(..., ge=1)
-    version: int | None = Field(None, ge=1)
+    round: int = Field(..., ge=1, le=MAX_ID)
+    version: int | None = Field(None, ge=1, le=MAX_ID)
     screened_on: dt.date = Field(..., ge=D_MIN, le=D_MAX)
     screeners: str = Field(..., min_length=1, max_length=300)
     places: str = Field(..., min_length=1, max_length=500)
@@ -326,7 +328,8 @@ def screening_record(request: HttpRequest, body: RecordIn) -> Any:
 
 class ToCaseIn(Schema):
     kind: Literal["dispute", "petition"] = "dispute"
-    intervene_unit: int | None = Field(None, ge=1, description="提前介入的调解组织（不填则只登记）")
+    parties: list[PartyIn] = Field(..., min_length=1, max_length=200, description="当事人（至少一名申请人/信访人）")
+    intervene_unit: int | None = Field(None, ge=1, le=MAX_ID, description="提前介入的调解组织（不填则只登记）")
     consent: bool = False
 
 
@@ -337,7 +340,8 @@ def finding_to_case(request: HttpRequest, finding_id: int, body: ToCaseIn) -> An
 
     def run() -> tuple[int, Any]:
         case = services.finding_to_case(actor=request.user, finding_id=finding_id, kind=body.kind,
-                                        intervene_unit=body.intervene_unit, consent=body.consent)
+                                        intervene_unit=body.intervene_unit, consent=body.consent,
+                                        parties=[p.model_dump(mode="json") for p in body.parties])
         return 201, {"case": case.pk, "number": case.number, "status": case.status}
 
     status, out = run_idempotent(key=request.headers.get("Idempotency-Key"), user_id=request.user.pk,
@@ -347,7 +351,7 @@ def finding_to_case(request: HttpRequest, finding_id: int, body: ToCaseIn) -> An
 
 
 class PlanIn(Schema):
-    unit: int = Field(..., ge=1)
+    unit: int = Field(..., ge=1, le=MAX_ID)
     rounds_per_month: int = Field(2, ge=1, le=8)
     grace_days: int = Field(3, ge=0, le=15)
     active: bool = True

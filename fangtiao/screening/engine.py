@@ -25,18 +25,11 @@ from fangtiao.org.models import Region
 from fangtiao.screening import rules
 from fangtiao.screening.choices import ACTIVE_WARNING, Level, RoundStatus, WarningKind
 from fangtiao.screening.models import EarlyWarning, Hotspot, HotspotRun, ScreeningRound
+from fangtiao.screening.routing import township_path
 from fangtiao.screening.services import territorial_unit, warning_clear, warning_raise
 from fangtiao.screening.similar import Hit, case_text, person_keys, similar_to_case
 
 K = WarningKind
-
-
-def _township_path(path: str) -> str:
-    parts = [p for p in path.split("/") if p]
-    for i, code in enumerate(parts):
-        if len(code) == 9:
-            return "/".join(parts[: i + 1]) + "/"
-    return path
 
 
 def _label(case: Case) -> str:
@@ -83,7 +76,7 @@ def evaluate_case(case: Case, *, hits: list[Hit] | None = None, now: dt.datetime
     # 可能形成集体访: different people, similar matters, one township, a short window.
     p = rules.params(K.LIKELY_COLLECTIVE)
     if p is not None:
-        township = _township_path(case.region_path)
+        township = township_path(case.region_path)
         since = case.received_at - dt.timedelta(days=p["window_days"])
         alike = [h for h in hits if not h.same_person and h.text_score >= p["min_similarity"]
                  and h.case.region_path.startswith(township) and since <= h.case.received_at <= case.received_at]

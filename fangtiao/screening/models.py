@@ -397,7 +397,20 @@ class Hotspot(models.Model):
 
     @classmethod
     def visible_q(cls, user: Any) -> Q | None:
-        return _scope_q(user)
+        """Hot spots inside the user's area, and wider ones (a district-wide cluster) that have members
+        there — whose member list then shows the user only their own cases."""
+        from fangtiao.cases.access import case_scope_path
+
+        path = case_scope_path(user)
+        if path is None:
+            return Q(pk__in=[])
+        if path == "":
+            return None
+        parts = [p for p in path.split("/") if p]
+        ancestors = ["/".join(parts[:i]) + "/" for i in range(1, len(parts))]
+        members_here = models.Exists(HotspotMember.objects.filter(hotspot=models.OuterRef("pk"),
+                                                                  case__region_path__startswith=path))
+        return Q(region_path__startswith=path) | (Q(region_path__in=ancestors) & Q(members_here))
 
 
 class HotspotMember(models.Model):

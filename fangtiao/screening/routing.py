@@ -55,9 +55,13 @@ def current_model() -> tuple[int | None, Any]:
         return row, _cache["model"]
 
 
-def _township_path(path: str) -> str:
+def township_path(path: str) -> str:
+    """The township's path on a region path (its 9-digit 统计用区划代码), or the path itself above it."""
     parts = [p for p in path.split("/") if p]
-    return "/".join(parts[:2]) + "/" if len(parts) >= 2 else path
+    for i, code in enumerate(parts):
+        if len(code) == 9:
+            return "/".join(parts[: i + 1]) + "/"
+    return path
 
 
 def suggest_unit(*, category: str, region_path: str = "") -> tuple[Unit | None, float]:
@@ -65,7 +69,7 @@ def suggest_unit(*, category: str, region_path: str = "") -> tuple[Unit | None, 
     since = timezone.now() - dt.timedelta(days=730)
     base = RoutingDecision.objects.filter(stage="route", chosen_category=category, chosen_unit__isnull=False,
                                           decided_at__gte=since)
-    for qs in ((base.filter(case__region_path__startswith=_township_path(region_path)) if region_path else None), base):
+    for qs in ((base.filter(case__region_path__startswith=township_path(region_path)) if region_path else None), base):
         if qs is None:
             continue
         rows = list(qs.values("chosen_unit").annotate(n=Count("id")).order_by("-n", "chosen_unit")[:3])

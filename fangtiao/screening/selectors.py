@@ -37,9 +37,13 @@ def _region_filter(qs: QuerySet, code: str | None, field: str = "region_path") -
 def warnings_visible(user: Any) -> QuerySet[EarlyWarning]:
     """Warnings in the user's jurisdiction; those about accusation matters only to those who may
     read accusations (信访工作条例 第30条第3款), never to the accused unit."""
-    qs = EarlyWarning.objects.visible_to(user)
     if user is None or not getattr(user, "is_authenticated", False):
-        return qs.none()
+        return EarlyWarning.objects.none()
+    if user.role_codes == {Role.EXPERT}:
+        # A lawyer of the expert pool sees the warnings they were sent to (律师介入), nothing else.
+        return EarlyWarning.objects.filter(pk__in=LawyerIntervention.objects.filter(lawyer__user_id=user.pk)
+                                           .values("warning_id"))
+    qs = EarlyWarning.objects.visible_to(user)
     if not may_read_accusations(user):
         qs = qs.exclude(case__nature="accusation")
     elif user.unit_id and not user.is_superuser:
@@ -152,7 +156,8 @@ def completion(*, user: Any, start: dt.date, end: dt.date, today: dt.date, regio
         groups: dict[str, dict[str, Any]] = {}
         for r in out:
             parts = [p for p in r["region_path"].split("/") if p]
-            key = parts[1] if len(parts) > 1 else parts[0]
+            # the township is the 9-digit code on the path (统计用区划代码); a district-level unit is its own row
+            key = next((code for code in parts if len(code) == 9), parts[-1])
             g = groups.setdefault(key, {"region": key, "due": 0, "done": 0, "on_time": 0, "nil_returns": 0,
                                         "missed": 0, "findings": 0})
             for k in ("due", "done", "on_time", "nil_returns", "missed", "findings"):
