@@ -148,35 +148,98 @@ class Context:
         return [{"name": p.name, "id_number": p.id_number, "phone": p.phone} for p in rows]
 
     def intake_bodies(self, count: int) -> list[bytes]:
-        """`count` distinct valid intake bodies: 60 % disputes, 40 % oral petitions; a third of the
-        petitioners are people the county has seen before (repeat detection finds them)."""
-        from fangtiao.bench.generate_cases import _texts
+        """`count` distinct valid intake bodies: 60 % disputes, 40 % oral petitions, with composed Chinese
+        text (generate_cases._Composer: names, places, organisations, facts, what was tried, demands);
+        a third are a known petitioner of the county raising an earlier matter again in edited words
+        (the repeat detection, the warnings and the routing suggestion at registration have work)."""
+        from fangtiao.bench.generate_cases import SUBJECT, _Composer
         from fangtiao.core.validators import id_check_char
 
         rng = random.Random(f"bench-intake/{count}")  # noqa: S311
-        texts = _texts(rng)
-        known = self.known_petitioners
+        composer = _Composer(rng.randrange(10**9), count)
+        earlier = self.earlier_matters(60)
         out = []
         for i in range(count):
             kind = "dispute" if rng.random() < 0.6 else "petition"
-            title, facts, demands, category, _amount = texts[kind][rng.randrange(len(texts[kind]))]
-            if known and rng.random() < 0.33:
-                person = dict(known[rng.randrange(len(known))])
+            category = rng.choice(list(SUBJECT))
+            region = self.intake_villages[rng.randrange(len(self.intake_villages))]
+            if earlier and rng.random() < 0.33:
+                m = earlier[rng.randrange(len(earlier))]
+                person = {"name": m["name"], "id_number": m["id_number"], "phone": m["phone"]}
+                kind, region, category = m["kind"], m["region"], m["category"] or category
+                sentences = [x for x in m["description"].rstrip("。").split("。") if x]
+                if len(sentences) > 2:
+                    rest = sentences[1:]
+                    rng.shuffle(rest)
+                    sentences = [sentences[0], *rest[: max(1, len(rest) - 1)]]
+                title = f"再次反映{m['title']}"[:60]
+                _t, more, _d = composer.compose(category if category in SUBJECT else "neighbour", m["name"])
+                facts = ["又来反映：" + sentences[0], *sentences[1:], more[-1], "上次反映后至今没有解决"]
+                demands = m["demands"]
             else:
                 first17 = f"{self.county_code}{1950 + rng.randrange(50)}{rng.randrange(1, 13):02d}{rng.randrange(1, 29):02d}{rng.randrange(1000):03d}"
                 person = {"name": f"测试{i}号", "id_number": first17 + id_check_char(first17),
                           "phone": f"13{rng.randrange(10**9):09d}"}
+                title, facts, demands = composer.compose(category, person["name"])
             body: dict[str, Any] = {
-                "channel": "visit", "kind": kind, "title": f"{title}（{i}）", "description": facts, "demands": demands,
-                "region": self.intake_villages[rng.randrange(len(self.intake_villages))],
+                "channel": "visit", "kind": kind, "title": title, "description": "。".join(facts) + "。",
+                "demands": demands, "region": region,
                 "parties": [{"role": "petitioner", "address": "基准村1号", **person}],
             }
             if kind == "dispute":
-                body["category"] = category or "neighbour"
+                body["category"] = category
                 body["parties"].append({"role": "respondent", "name": f"对方{i}"})
             else:
-                body.update(nature="claim", category=category, oral_record=f"来访人口述：{facts}")
+                body.update(nature="claim", category=category, oral_record=f"来访人口述：{body['description']}")
             out.append(json.dumps(body, ensure_ascii=False).encode())
+        return out
+
+    # --- screening (issue 6) -----------------------------------------------------------------
+
+    @cached_property
+    def similar_case_ids(self) -> list[int]:
+        """50 generated cases at random (seeded), not 检举控告 ones; each is one similar-matter lookup."""
+        from fangtiao.cases.models import Case
+
+        bench = Case.objects.filter(region_path__startswith=BENCH_PATH_PREFIX).exclude(nature="accusation")
+        bounds = bench.aggregate(lo=Min("pk"), hi=Max("pk"))
+        if bounds["lo"] is None:
+            raise GenerationError("没有找到基准事项，请先运行 fangtiao bench generate")
+        rng = random.Random("bench-similar")  # noqa: S311
+        ids = [bench.filter(pk__gte=rng.randint(bounds["lo"], bounds["hi"])).order_by("pk").values_list("pk", flat=True)
+               .first() for _ in range(50)]
+        return list(dict.fromkeys(i for i in ids if i is not None))
+
+    @cached_property
+    def county_leader_username(self) -> str:
+        """The leader of the first county's centre (warnings and hot spots are a leader's pages)."""
+        slot = COUNTY_UNITS[0]
+        return f"{STAFF_USERNAME_PREFIX}{self.county_code}_{slot.slot}_{slot.staff_roles.index(R.LEADER) + 1}"
+
+    def earlier_matters(self, count: int) -> list[dict[str, Any]]:
+        """Earlier matters of known petitioners of the county (text, place, category), to be raised again."""
+        from fangtiao.cases.models import Party
+
+        rows = (Party.objects.filter(case__region_path__startswith=BENCH_PATH_PREFIX, role="petitioner")
+                .exclude(id_index="").filter(case__region__code__startswith=self.county_code)
+                .select_related("case__region").order_by("pk")[:count])
+        return [{"name": p.name, "id_number": p.id_number, "phone": p.phone, "title": p.case.title,
+                 "description": p.case.description, "demands": p.case.demands, "region": p.case.region.code,
+                 "kind": p.case.kind, "category": p.case.category_id} for p in rows]
+
+    def routing_bodies(self, count: int) -> list[bytes]:
+        """`count` routing-suggestion requests: composed matters as a clerk types them, with a village."""
+        from fangtiao.bench.generate_cases import SUBJECT, _Composer
+        from fangtiao.bench.generate_cases import gen as g
+
+        composer = _Composer(g.SEED, -count)
+        out = []
+        for _ in range(count):
+            category = composer.rng.choice(list(SUBJECT))
+            title, facts, demands = composer.compose(category, g._person_name(composer.rng))
+            out.append(json.dumps({"title": title, "description": "。".join(facts) + "。", "demands": demands,
+                                   "region": self.intake_villages[composer.rng.randrange(len(self.intake_villages))]},
+                                  ensure_ascii=False).encode())
         return out
 
     @cached_property
@@ -353,3 +416,31 @@ def _mediation_suggestions_county(ctx: Context) -> list[str]:
     """The same at a county (district) or professional committee: the pool is every mediation organisation of
     the county (about 1,000 mediators at 1M cases)."""
     return [f"/api/v1/cases/{pk}/mediator-suggestions" for pk in ctx.county_mediation_ids]
+
+
+# --- screening (issue 6) -----------------------------------------------------------------------
+
+@op("api.cases.similar")
+def _cases_similar(ctx: Context) -> list[str]:
+    """Similar earlier matters of a case (同人 by blind index, 同事 by MinHash band keys, scored), 50 random cases."""
+    return [f"/api/v1/cases/{pk}/similar" for pk in ctx.similar_case_ids]
+
+
+@op("api.routing.suggest", method="POST", bodies=lambda ctx, n: ctx.routing_bodies(n),
+    login=lambda ctx: ctx.intake_username)
+def _routing_suggest(ctx: Context) -> list[str]:
+    """The routing suggestion (dispute type and handling unit, with confidence) for a composed matter, as the
+    intake form asks while the clerk types (a county window clerk)."""
+    return ["/api/v1/routing/suggest"]
+
+
+@op("api.warnings.list", login=lambda ctx: ctx.county_leader_username)
+def _warnings_list(ctx: Context) -> list[str]:
+    """The active early warnings of a county, first page of 50, as its centre's leader sees them."""
+    return [_q("/api/v1/warnings", page_size=50)]
+
+
+@op("api.hotspots.list", login=lambda ctx: ctx.county_leader_username)
+def _hotspots_list(ctx: Context) -> list[str]:
+    """The hot spots of the latest computed run, with their members, as a county's leader sees them."""
+    return ["/api/v1/hotspots"]

@@ -1,7 +1,7 @@
 """`fangtiao bench`: generate province-scale registry data and N cases, and measure the pages and
 the case API (intake over HTTP, list, filters, search, detail) against the floor.
 
-    fangtiao bench [--n-cases N] [--json PATH] [--requests R] [--concurrency C] [--ops a,b]
+    fangtiao bench [--n-cases N] [--json PATH] [--requests R] [--concurrency C] [--ops a,b] [--documents] [--screening]
     fangtiao bench generate [--n-cases N]        (or --generate-only)
 """
 
@@ -37,6 +37,11 @@ class Command(BaseCommand):
         parser.add_argument("--op-timeout", type=float, default=120.0, help="每项操作最长测量秒数（默认 120）")
         parser.add_argument("--documents", action="store_true",
                             help="另测文书生成（单份文书、50份卷宗PDF），与同一运行中的 fpdf2 基线对比")
+        parser.add_argument("--hotspot-days", default="30,365",
+                            help="--screening 计算热点的时间窗口（天，逗号分隔；空则不算），默认 30,365")
+        parser.add_argument("--no-warnings-refresh", action="store_true", help="--screening 时不测预警刷新")
+        parser.add_argument("--screening", action="store_true",
+                            help="另测相似事项查询（与按一个 band key 查索引的基线对比）、热点计算（30 天、一年）和预警刷新（进程内，在 HTTP 测量之前）")
 
     def handle(self, *args: Any, **opts: Any) -> None:
         from fangtiao.bench import generate as gen
@@ -62,8 +67,30 @@ class Command(BaseCommand):
             gen.generate(opts["n_cases"], seed=seed, log=self.stdout.write)
         except gen.GenerationError as exc:
             raise CommandError(str(exc)) from exc
+        from django.db import transaction
+
+        from fangtiao.bench.generate_cases import backfill_text_keys
+
+        with transaction.atomic():  # a bench database generated before the text index: add its rows
+            backfill_text_keys(say=self.stdout.write)
         if opts["generate_only"] or opts["action"] == "generate":
             return
+        screening_results: list[Any] = []
+        if opts["screening"]:
+            from fangtiao.bench import screening
+
+            try:
+                days = tuple(int(d) for d in opts["hotspot_days"].split(",") if d.strip())
+                if any(not 1 <= d <= 366 for d in days):
+                    raise CommandError("--hotspot-days 应在 1 到 366 之间")
+                config = screening.ScreeningConfig(n_cases=opts["n_cases"], hotspot_windows=days,
+                                                   warnings=not opts["no_warnings_refresh"])
+                screening_results = screening.run(config, log=self.stdout.write)
+            except (gen.GenerationError, ValueError) as exc:
+                raise CommandError(str(exc)) from exc
+            self.stdout.write("")
+            self.stdout.write(screening.table(screening_results))
+            self.stdout.write("")
 
         config = runner.RunConfig(
             n_cases=opts["n_cases"], requests=opts["requests"], concurrency=opts["concurrency"], warmup=opts["warmup"],
@@ -80,9 +107,9 @@ class Command(BaseCommand):
         self.stdout.write("")
         self.stdout.write(runner.table(results))
         if opts["json"]:
-            runner.write_json(results, Path(opts["json"]))
+            runner.write_json([*results, *screening_results], Path(opts["json"]))
             self.stdout.write(f"\n结果已写入 {opts['json']}")
-        failed = [r for r in results if r.errors or r.truncated]
+        failed = [r for r in [*results, *screening_results] if r.errors or r.truncated]
         for r in failed:
             self.stderr.write(f"{r.op}：{r.errors} 个错误响应{'，测量超时被截断' if r.truncated else ''} {r.first_error}")
         if failed:
