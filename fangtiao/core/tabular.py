@@ -44,8 +44,8 @@ def _encoding(path: Path) -> str:
             head.decode(enc)
             return enc
         except UnicodeDecodeError as exc:
-            if enc == "utf-8-sig" and exc.start > len(head) - 4:
-                return enc  # a multi-byte character cut by the 1 MiB sample
+            if enc == "utf-8-sig" and exc.reason == "unexpected end of data":
+                return enc  # a multi-byte character cut by the 1 MiB sample (positions shift by the BOM)
     raise ValidationFailed.on("file", "文件编码无法识别：请另存为 UTF-8 或 GBK 编码的 CSV，或 Excel（.xlsx）文件")
 
 
