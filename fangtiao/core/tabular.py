@@ -14,6 +14,7 @@ from typing import Any
 from fangtiao.core.errors import ValidationFailed
 
 ENCODINGS = ("utf-8-sig", "gb18030")
+FIELD_LIMIT = 16 * 1024 * 1024  # one cell; Python's default (128 KiB) is less than a long complaint with attachments pasted in
 
 
 @dataclass(frozen=True)
@@ -50,10 +51,17 @@ def _encoding(path: Path) -> str:
 
 
 def _csv_rows(path: Path, header: list[str]) -> Iterator[tuple[int, dict[str, str]]]:
+    csv.field_size_limit(FIELD_LIMIT)
     with path.open(encoding=_encoding(path), newline="") as fh:
         reader = csv.reader(fh)
         next(reader, None)
-        for row in reader:
+        while True:
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                raise ValidationFailed.on("file", f"第 {reader.line_num} 行无法读取：{exc}") from exc
             if not any(c.strip() for c in row):
                 continue
             yield reader.line_num, {h: _cell(row[i]) if i < len(row) else "" for i, h in enumerate(header)}
@@ -95,6 +103,7 @@ def open_table(path: str | Path) -> Table:
             wb.close()
         header = [_cell(v) for v in first]
     elif suffix in (".csv", ".txt"):
+        csv.field_size_limit(FIELD_LIMIT)
         with p.open(encoding=_encoding(p), newline="") as fh:
             header = [_cell(v) for v in next(csv.reader(fh), [])]
     else:
