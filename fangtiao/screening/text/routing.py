@@ -8,10 +8,10 @@ Model (see docs/text-analysis.md for the measurements):
   (sublinear tf), title words counted twice;
 * character features — 1–3-grams of the cleaned text, TF-IDF (sublinear), which carry the words
   jieba splits wrongly and the place/estate names;
-* two linear models on the stacked features, averaged: a logistic regression (probabilistic by
-  construction) and a linear SVM calibrated by sigmoid (Platt) on internal 3-fold CV. The average of
-  the two probability vectors is the suggestion's confidence — roughly calibrated (on held-out
-  folds, matters suggested with confidence ≥ 0.9 are right about 9 times in 10; see the doc).
+* a linear SVM (class-balanced) calibrated by sigmoid (Platt) on internal 3-fold CV — an average of
+  three calibrated SVMs, flattened to numpy after training (`_PlattLinear`). Its probability is the
+  suggestion's confidence (roughly calibrated; a label seen fewer than 2 times falls back to a
+  logistic regression). A logistic-regression + SVM average was measured: no better, twice as slow.
 
 Artifacts: `dumps()` pickles only objects this module built (scikit-learn estimators, our
 vectorizer settings). `RoutingModel.loads` must only ever be given bytes that our own code wrote to
