@@ -14,7 +14,16 @@ from fangtiao.core.testing.api import ApiClient
 from fangtiao.core.testing.queries import count_queries
 from fangtiao.screening import services
 from fangtiao.screening.models import EarlyWarning, Finding, LawyerIntervention, ScreeningRound
-from fangtiao.screening.tests.support import lawyer_user, person, screener, t01_leader, t02_leader, warning
+from fangtiao.screening.tests.support import (
+    FINDING_LOCK_PG,
+    lawyer_user,
+    on_postgres,
+    person,
+    screener,
+    t01_leader,
+    t02_leader,
+    warning,
+)
 
 
 def five(xw):
@@ -224,6 +233,7 @@ class TestScreeningApi:
             ApiClient(screener(xw)).post("/api/v1/screenings", self.body(xw, r))
         return Finding.objects.get(round=r)
 
+    @FINDING_LOCK_PG
     def test_finding_to_case_over_http(self, xw):
         f = self._finding(xw)
         api = ApiClient(screener(xw))
@@ -237,6 +247,7 @@ class TestScreeningApi:
         again = api.post(f"/api/v1/screenings/findings/{f.pk}/case", {"parties": [person()]})
         assert again.status_code == 409
 
+    @FINDING_LOCK_PG
     def test_finding_to_case_idempotent_and_outside_404(self, xw):
         f = self._finding(xw)
         body = {"parties": [person()]}
@@ -279,7 +290,9 @@ ODD_GETS = [
     ("/api/v1/screenings/999999", {}),
     ("/api/v1/screenings/completion", {"from": "1800-01-01", "to": "2026-01-01"}),
     ("/api/v1/screenings/completion", {"from": "2026-01-01", "to": "2026-02-01", "by": "village"}),
-    ("/api/v1/screenings/completion", {"from": "2026-01-01", "to": "2026-02-01", "region": "\u0000"}),
+    pytest.param("/api/v1/screenings/completion", {"from": "2026-01-01", "to": "2026-02-01", "region": "\u0000"},
+                 marks=on_postgres("REPORTED: GET /screenings/completion takes `region` unchecked (api.py:276); a NUL "
+                                   "byte reaches PostgreSQL → DataError → 500")),
 ]
 ODD_POSTS = [
     ("/api/v1/warnings/1/acknowledge", "{not json"), ("/api/v1/warnings/1/acknowledge", "[]"),

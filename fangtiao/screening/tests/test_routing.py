@@ -159,8 +159,6 @@ class TestSuggestUnit:
         assert unit == xw.units["t01_committee"] and conf == 0.75
         assert routing.suggest_unit(category="medical", region_path=xw.v01.path) == (None, 0.0)
 
-    @pytest.mark.xfail(strict=True, reason="REPORTED: routing._township_path takes the first two path parts, which "
-                                           "is the city once the district sits under a province and city")
     def test_per_township(self, xw):
         self._decide(xw, "t01_committee", xw.v01, 3)
         self._decide(xw, "t02_committee", xw.v02, 2)
