@@ -195,7 +195,7 @@ def hotspot_list(request: HttpRequest, filters: Query[HotspotFilter]) -> Any:
             qs = qs.filter(window_end__gte=f.from_)
         run = qs.order_by("-window_end", "-id").first()
     items = list(selectors.hotspot_list(user=request.user, run=run, region=f.region))
-    members = selectors.hotspot_member_ids(items)
+    members = selectors.hotspot_member_ids(items, user=request.user)
     return {"run": run_out(run), "items": [hotspot_out(h, members[h.pk]) for h in items], "count": len(items)}
 
 
@@ -273,7 +273,8 @@ def screening_list(request: HttpRequest, filters: Query[RoundFilter]) -> Any:
 @router.get("/screenings/completion", response={200: list[dict[str, Any]], 403: ErrorOut, **ERRORS},
             summary="排查完成率（按单位或乡镇）")
 def screening_completion(request: HttpRequest, from_: dt.date = Query(..., alias="from", ge=D_MIN, le=D_MAX),  # noqa: B008
-                         to: dt.date = Query(..., ge=D_MIN, le=D_MAX), region: str | None = None,  # noqa: B008
+                         to: dt.date = Query(..., ge=D_MIN, le=D_MAX),  # noqa: B008
+                         region: str | None = Query(None, max_length=12, pattern="^[0-9]+$"),  # noqa: B008
                          by: Literal["unit", "township"] = "unit") -> Any:
     _need(request, "screening.view")
     if to < from_:

@@ -24,11 +24,11 @@ from fangtiao.screening.models import HotspotRun, ScreeningRound
 # Small findings a village committee writes down and settles on the spot (invented texts).
 SMALL_FINDINGS = [
     ("村民因田间排水沟堵塞发生口角", "排水沟被邻户堆放杂物堵塞，雨天积水淹了秧田，双方争吵。", "neighbour"),
-    ("两户村民因宅基地界址有争议", "翻建房屋时对界址石的位置说法不一，尚未动工。", "homestead"),
+    ("两户村民因宅基地界址有争议", "翻建房屋时对界址石的位置说法不一，尚未动工。", "housing_homestead"),
     ("外来务工人员反映工资结算延迟", "附近小作坊月底未按时结算工资，涉及4人。", "labour"),
     ("邻里因养犬扰民产生矛盾", "夜间犬吠影响休息，多次沟通未果。", "neighbour"),
-    ("村道拓宽占用部分承包地补偿未谈妥", "涉及3户，对青苗补偿标准有意见。", "land"),
-    ("婆媳矛盾引发家庭纠纷", "赡养老人费用分摊有分歧，情绪较激动。", "family"),
+    ("村道拓宽占用部分承包地补偿未谈妥", "涉及3户，对青苗补偿标准有意见。", "land_forest"),
+    ("婆媳矛盾引发家庭纠纷", "赡养老人费用分摊有分歧，情绪较激动。", "marriage_family"),
 ]
 
 
@@ -68,11 +68,13 @@ def build(*, seed: int, today: dt.date | None = None, log: Callable[[str], None]
         for c in Case.objects.filter(channel="screening").select_related("region").order_by("received_at"):
             screened_cases.setdefault(c.registered_unit_id, []).append(c)
         users: dict[int, Any] = {}
+        used: set[int] = set()
         due = ScreeningRound.objects.filter(due_on__lt=today).select_related("unit__region").order_by("due_on", "unit_id")
         for r in due:
             found = [c for c in screened_cases.get(r.unit_id, [])
                      if r.period_start <= timezone.localdate(c.received_at) <= r.due_on + dt.timedelta(days=3)
-                     and c.region.path.startswith(r.region_path)]
+                     and c.region.path.startswith(r.region_path) and c.pk not in used]
+            used.update(c.pk for c in found)
             if not found and rng.random() < 0.05 and r.due_on < today - dt.timedelta(days=4):
                 continue  # left unreported: missed below
             actor = _screener(r.unit_id, users)

@@ -197,12 +197,13 @@ def _hotspots(now: dt.datetime) -> int:
     return n
 
 
-def _screening(now: dt.datetime) -> int:
+def _screening(today: dt.date, now: dt.datetime) -> int:
     p = rules.params(K.SCREENING_MISSED)
     if p is None:
         return 0
     n = 0
-    for r in ScreeningRound.objects.filter(status=RoundStatus.MISSED, warnings__isnull=True) \
+    since = today - dt.timedelta(days=p["recent_days"])
+    for r in ScreeningRound.objects.filter(status=RoundStatus.MISSED, warnings__isnull=True, due_on__gte=since) \
             .select_related("unit__region").order_by("due_on")[:2000]:
         previous = (ScreeningRound.objects.filter(unit_id=r.unit_id, period_start__lt=r.period_start)
                     .order_by("-period_start").values_list("status", flat=True)[: p["orange_consecutive"] - 1])
@@ -234,7 +235,7 @@ def refresh(*, today: dt.date | None = None) -> dict[str, int]:
     today = today or timezone.localdate()
     now = timezone.now()
     return {"overdue": _overdue(today, now), "backlog": _backlog(today, now), "hotspot": _hotspots(now),
-            "screening": _screening(now), "cleared": _clear_gone()}
+            "screening": _screening(today, now), "cleared": _clear_gone()}
 
 
 def rule_table() -> list[dict[str, Any]]:

@@ -57,8 +57,8 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     },
     K.SCREENING_MISSED: {
         "source": "排查：seed 文章（每月2次开展矛盾纠纷排查）",
-        "params": {"orange_consecutive": 2},
-        "rule": "排查轮次逾期未报 → 黄；连续 orange_consecutive 次 → 橙",
+        "params": {"orange_consecutive": 2, "recent_days": 62},
+        "rule": "近 recent_days 天内应完成的排查轮次逾期未报 → 黄；连续 orange_consecutive 次 → 橙（更早的逾期计入完成率，不再预警）",
     },
 }
 

@@ -201,10 +201,16 @@ def hotspot_members(*, user: Any, hotspot: Hotspot) -> QuerySet[Any]:
             .order_by("-received_at", "-id"))
 
 
-def hotspot_member_ids(hotspots: list[Hotspot], *, limit: int = 50) -> dict[int, list[int]]:
+def hotspot_member_ids(hotspots: list[Hotspot], *, user: Any, limit: int = 50) -> dict[int, list[int]]:
+    """Member case ids per hot spot — only the cases the user may see."""
+    from fangtiao.cases.models import Case
+
     out: dict[int, list[int]] = {h.pk: [] for h in hotspots}
-    for hid, cid in HotspotMember.objects.filter(hotspot__in=hotspots).order_by("hotspot_id", "-case_id") \
-            .values_list("hotspot_id", "case_id"):
+    if not hotspots:
+        return out
+    visible = Case.objects.visible_to(user).values("pk")
+    for hid, cid in HotspotMember.objects.filter(hotspot__in=hotspots, case_id__in=visible) \
+            .order_by("hotspot_id", "-case_id").values_list("hotspot_id", "case_id"):
         if len(out[hid]) < limit:
             out[hid].append(cid)
     return out

@@ -226,7 +226,8 @@ def finding_to_case(*, actor: Any, finding_id: int, kind: str = "dispute", inter
 
     _require(actor, "case.register", "您没有登记事项的权限")
     with transaction.atomic():
-        f = Finding.objects.select_for_update().select_related("round", "region", "category").filter(pk=finding_id).first()
+        f = (Finding.objects.select_for_update(of=("self",)).select_related("round", "region", "category")
+             .filter(pk=finding_id).first())
         if f is None or not ScreeningRound.objects.visible_to(actor).filter(pk=f.round_id).exists():
             raise NotFound("排查发现不存在或不在您的管辖范围内")
         if f.case_id:
@@ -462,7 +463,9 @@ def lawyer_record(*, actor: Any, intervention_id: int, met_on: dt.date, place: s
         li = _intervention_for_actor(actor, intervention_id)
         if li.status != InterventionStatus.ASSIGNED:
             raise Conflict("请先指派律师，再记录约谈")
-        if met_on < li.requested_at.date() - dt.timedelta(days=1):
+        # the meeting may be recorded for the day before the request (a lawyer on duty met the petitioner
+        # first, the request was written up after); the day is the local one (Asia/Shanghai)
+        if met_on < timezone.localdate(li.requested_at) - dt.timedelta(days=1):
             raise ValidationFailed.on("met_on", "约谈日期不能早于申请日期")
         li.status, li.met_on, li.place, li.summary, li.outcome = (InterventionStatus.MET, met_on, place.strip()[:200],
                                                                   summary.strip(), outcome)

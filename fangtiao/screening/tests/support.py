@@ -142,6 +142,3 @@ def on_postgres(reason: str) -> Any:
     """A strict xfail on PostgreSQL only (the bug does not show on SQLite)."""
     return pytest.mark.xfail(connection.vendor == "postgresql", strict=True, reason=reason)
 
-
-FINDING_LOCK_PG = on_postgres("REPORTED: services.finding_to_case (services.py:229) locks Finding with "
-                              "select_related('category'), a nullable FK → FOR UPDATE on an outer join fails on PostgreSQL")

@@ -112,8 +112,7 @@ class TestRun:
         assert (run.percent, run.progress_done, run.progress_total) == (100, run.progress_total, run.progress_total)
         assert run.finished_at is not None and run.source_max_id > 0
         spots = by_members(run)
-        # each issue is one hot spot with exactly its four matters (spurious clusters of the noise: see the
-        # xfail test below)
+        # each issue is one hot spot with exactly its four matters
         assert {frozenset(v) for v in ids.values()} <= set(spots), ({k: v.label for k, v in spots.items()}, ids)
         parking = spots[frozenset(ids["parking"])]
         wages = spots[frozenset(ids["wages"])]
@@ -127,8 +126,6 @@ class TestRun:
         assert parking.region_id == xw.v01.pk and wages.region_id == xw.district.pk
         assert AuditEvent.objects.filter(action="hotspot.computed").count() == 1
 
-    @pytest.mark.xfail(strict=True, reason="REPORTED (text engine): matters sharing only everyday words "
-                                           "(我家、赔偿) form a hot spot labelled by them")
     def test_everyday_words_make_no_hot_spot(self, xw, django_capture_on_commit_callbacks):
         build(xw)
         for i, text in enumerate(GENERIC_NOISE):
@@ -241,8 +238,6 @@ class TestApi:
         r = ApiClient(t02_leader(xw)).get("/api/v1/hotspots")
         assert wages.pk in {h["id"] for h in r.json()["items"]}
 
-    @pytest.mark.xfail(strict=True, reason="REPORTED: GET /hotspots lists every member id of a district-wide hot spot "
-                                           "(selectors.hotspot_member_ids is not scoped), also cases the caller may not see")
     def test_the_list_shows_only_members_the_user_may_see(self, xw, django_capture_on_commit_callbacks):
         ids = build(xw)
         run = computed(xw, django_capture_on_commit_callbacks)

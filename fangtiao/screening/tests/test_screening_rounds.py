@@ -13,7 +13,7 @@ from fangtiao.cases.tests.factories import frozen
 from fangtiao.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from fangtiao.screening import selectors, services
 from fangtiao.screening.models import EarlyWarning, Finding, ScreeningPlan, ScreeningRound
-from fangtiao.screening.tests.support import FINDING_LOCK_PG, fields, person, screener
+from fangtiao.screening.tests.support import fields, person, screener
 
 MAY = (2026, 5)
 
@@ -307,7 +307,6 @@ class TestFindingToCase:
             record(r, screener(xw), nil_return=False, findings=[finding(xw, **over)])
         return Finding.objects.get(round=r)
 
-    @FINDING_LOCK_PG
     def test_creates_a_case_with_channel_screening(self, xw):
         f = self._finding(xw, risk="high")
         case = services.finding_to_case(actor=screener(xw), finding_id=f.pk, parties=[person()])
@@ -320,7 +319,6 @@ class TestFindingToCase:
         assert f.case_id == case.pk
         assert AuditEvent.objects.filter(action="screening.finding_to_case").count() == 1
 
-    @FINDING_LOCK_PG
     def test_with_intervention_the_committee_mediates_at_once(self, xw):
         f = self._finding(xw)
         case = services.finding_to_case(actor=screener(xw), finding_id=f.pk, parties=[person()],
@@ -329,14 +327,12 @@ class TestFindingToCase:
         assert case.status == "mediating"
         assert case.holder_unit_id == xw.units["v01_committee"].pk
 
-    @FINDING_LOCK_PG
     def test_twice_is_a_conflict(self, xw):
         f = self._finding(xw)
         services.finding_to_case(actor=screener(xw), finding_id=f.pk, parties=[person()])
         with pytest.raises(Conflict):
             services.finding_to_case(actor=screener(xw), finding_id=f.pk, parties=[person()])
 
-    @FINDING_LOCK_PG
     def test_outside_the_jurisdiction_is_not_found(self, xw):
         f = self._finding(xw)
         with pytest.raises(NotFound):

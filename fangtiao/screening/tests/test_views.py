@@ -584,9 +584,6 @@ def test_completion_of_a_township_user_is_its_own(xw: Any, client: Any) -> None:
     assert names and not any("西城" in n or "下叶" in n for n in names)
 
 
-@pytest.mark.xfail(strict=True, reason="selectors.completion(by='township') takes the 2nd path segment as the "
-                   "township; with a province and a city above the district (the test world, a province-wide "
-                   "install) it groups by the city. Backend fix asked of the lead; remove this mark then.")
 def test_completion_by_township_groups_by_township(xw: Any, client: Any) -> None:
     previous = timezone.localdate().replace(day=1) - dt.timedelta(days=1)
     rounds(xw, previous)
@@ -597,9 +594,6 @@ def test_completion_by_township_groups_by_township(xw: Any, client: Any) -> None
     assert set(towns) >= {"东城街道", "西城街道"} and towns["东城街道"][1] == 6
 
 
-@pytest.mark.xfail(strict=True, reason="selectors.hotspot_get/hotspot_list scope hot spots by their own region, so "
-                   "a district-wide hot spot is hidden from a township although hotspot_members is written to show "
-                   "it its own cases. Backend decision asked of the lead; remove this mark then.")
 def test_district_wide_hotspot_shows_a_township_its_own_cases(xw: Any, client: Any) -> None:
     mine = make_case(xw)
     theirs = make_case(xw, actor=xw.users["clerk_t02"], region=V02)

@@ -249,8 +249,6 @@ class TestLawyerMeeting:
             out = meeting(li, lawyer_user(xw), met_on=dt.date(2026, 5, 31))
         assert out.met_on == dt.date(2026, 5, 31)
 
-    @pytest.mark.xfail(strict=True, reason="REPORTED: lawyer_record compares met_on with requested_at.date() in UTC, "
-                                           "not the local (Asia/Shanghai) day")
     def test_the_request_day_is_the_local_day(self, xw):
         """Asked at 07:00 in Shanghai (23:00 UTC the day before): a meeting two days before that local
         day is before the request."""

@@ -71,8 +71,18 @@ def _in(t: dt.datetime | dt.date, start: dt.datetime | dt.date, end: dt.datetime
     return as_date(start) <= as_date(t) <= as_date(end)
 
 
+# Words of the act of complaining, not of the issue: every kind of matter says them, so matters that
+# share only these ("我家…要求赔偿", "多次…纠纷") are not one hot spot (they stay in similarity,
+# where the same petitioner's wording matters).
+COMPLAINT_WORDS = frozenset({
+    "我家", "我们", "本人", "赔偿", "损失", "多次", "纠纷", "矛盾", "要求", "请求", "反映", "投诉", "举报", "解决",
+    "处理", "希望", "相关部门", "有关部门", "领导", "政府", "至今", "一直", "问题", "情况", "事情", "现在", "目前",
+    "严重", "影响", "造成", "导致", "无果", "未果", "答复", "协商", "沟通", "责任", "费用", "维修", "帮助",
+})
+
+
 def _words(doc: Doc) -> list[str]:
-    words = segment.tokens((doc.text or "")[:MAX_CHARS])
+    words = [w for w in segment.tokens((doc.text or "")[:MAX_CHARS]) if w not in COMPLAINT_WORDS]
     if doc.region:
         words.append(f"@{doc.region}")
     return words

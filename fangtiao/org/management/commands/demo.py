@@ -120,7 +120,10 @@ class Command(BaseCommand):
         self.stdout.write("正在生成一年的排查轮次、分流模型、热点和预警……")
         try:
             screening_demo.build(seed=p.seed, log=self.stdout.write)
-        except (DomainError, ValueError) as exc:
+        except DomainError as exc:
+            details = "；".join(f"{e.field}：{e.message}" for e in exc.errors)
+            raise CommandError(f"生成排查预警演示数据失败：{exc.detail}" + (f"（{details}）" if details else "")) from exc
+        except ValueError as exc:
             raise CommandError(f"生成排查预警演示数据失败：{exc}") from exc
 
     def _summary(self, p: demo.Plan) -> None:
