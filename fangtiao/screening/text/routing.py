@@ -27,13 +27,14 @@ import pickle  # noqa: S403 — only our own artifacts, see the module docstring
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy import sparse
-from sklearn.calibration import CalibratedClassifierCV
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
-from sklearn.svm import LinearSVC
+
+if TYPE_CHECKING:  # scikit-learn is imported where a model is trained or unpickled, not by every process
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.feature_extraction.text import TfidfVectorizer
 
 from fangtiao.screening.text import segment
 from fangtiao.screening.text.normalize import clean
@@ -158,6 +159,11 @@ def train(texts: list[str], labels: list[str], *, seed: int = 0) -> RoutingModel
     if len(classes) < 2:
         raise ValueError("need at least two labels")
     started = time.perf_counter()
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.svm import LinearSVC
+
     word_vec = TfidfVectorizer(analyzer=_identity, sublinear_tf=True, min_df=2, max_df=0.5, dtype=np.float32)
     char_vec = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True, min_df=2, max_df=0.5,
                                max_features=120_000, dtype=np.float32)

@@ -90,9 +90,9 @@ def profile(text: str) -> Profile:
 @lru_cache(maxsize=1)
 def _prior_word_idf() -> tuple[dict[str, float], float]:
     """jieba's general-language IDF table (shipped with jieba), scaled to the fitted table's range."""
-    import jieba.analyse
+    import jieba  # the table ships in jieba/analyse/; importing jieba.analyse would load its POS tagger too
 
-    path = Path(jieba.analyse.__file__).resolve().parent / "idf.txt"
+    path = Path(jieba.__file__).resolve().parent / "analyse" / "idf.txt"
     table: dict[str, float] = {}
     with path.open(encoding="utf-8") as fh:
         for line in fh:
