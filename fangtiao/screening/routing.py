@@ -29,7 +29,6 @@ from fangtiao.core.errors import PermissionDenied, ValidationFailed
 from fangtiao.org.models import DisputeCategory, Unit
 from fangtiao.org.permissions import has_capability
 from fangtiao.screening.models import RoutingDecision, TextModel
-from fangtiao.screening.similar import case_text
 from fangtiao.screening.text import similarity as text_similarity
 
 MAX_TRAIN = 60_000  # the most recent categorised matters a model learns from
@@ -84,11 +83,10 @@ def suggest_unit(*, category: str, region_path: str = "") -> tuple[Unit | None, 
 def suggest(*, title: str, description: str = "", demands: str = "", region_path: str = "") -> dict[str, Any]:
     """The suggestion the clerk sees: category with confidence and alternatives, and a unit."""
     from fangtiao.screening.similar import ensure_place_names
-
-    ensure_place_names()
     from fangtiao.screening.text import routing as text_routing
 
-    text = case_text(title, description, demands)
+    ensure_place_names()
+    text = text_routing.join_fields(title, description, demands)  # "title\nbody": the title weighs more
     model_id, model = current_model()
     if model is not None:
         s = model.predict([text])[0]
@@ -120,11 +118,13 @@ def record_decision(*, case: Case, actor: Any, stage: str) -> RoutingDecision:
 
 
 def training_rows(limit: int = MAX_TRAIN) -> tuple[list[str], list[str]]:
+    from fangtiao.screening.text.routing import join_fields
+
     rows = (Case.objects.filter(category__isnull=False).order_by("-id")
             .values_list("title", "description", "demands", "category__code")[:limit])
     texts, labels = [], []
     for title, description, demands, code in rows.iterator(chunk_size=2000):
-        texts.append(case_text(title, description, demands))
+        texts.append(join_fields(title, description, demands))
         labels.append(code)
     return texts, labels
 
