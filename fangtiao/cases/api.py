@@ -131,11 +131,7 @@ def case_create(request: HttpRequest, body: CaseIn) -> Any:
     def run() -> tuple[int, Any]:
         case, code = services.case_register(actor=request.user, data=body)
         detail = selectors.case_detail(user=request.user, pk=case.pk) or case
-        from fangtiao.screening.similar import case_text
-
-        hits = _visible_hits(request, services.similar_earlier(
-            parties=body.parties, region=case.region, category=case.category, exclude_id=case.pk,
-            text=case_text(case.title, case.description, case.demands)))
+        hits = _visible_hits(request, getattr(case, "similar_hits", []))[:10]
         out = case_out(detail, user=request.user, similar=_similar_out(hits))
         out["query_code"] = code
         return 201, out

@@ -279,6 +279,7 @@ def case_register(*, actor: Any, data: CaseIn | Mapping[str, Any], unit: Unit | 
     from fangtiao.screening.hooks import case_registered
 
     case_registered(case=case, actor=actor, hits=hits)
+    case.similar_hits = hits  # the intake answer shows them (API.md: `similar`) without a second lookup
     audit.record(actor=actor, action="case.registered", subject=case,
                  changes={"status": [None, case.status], "number": [None, case.number]},
                  extra={"channel": case.channel, "kind": case.kind, "flags": case.flags})

@@ -4,11 +4,13 @@ routing suggestion. Thin: services and selectors do the work."""
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from typing import Any, Literal
 
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
+from pydantic import field_validator
 
 from fangtiao.cases.schemas import PartyIn
 from fangtiao.core.api import ERRORS, ErrorOut, PageIn, paginate
@@ -19,6 +21,20 @@ from fangtiao.screening import hotspots, routing, selectors, services
 from fangtiao.screening.models import EarlyWarning, Hotspot, HotspotRun, LawyerIntervention, ScreeningRound
 
 router = Router(tags=["排查预警"])
+
+
+def _no_control(v: Any) -> Any:
+    """Text with control characters (a NUL byte, which PostgreSQL refuses) is a field error, not a 500."""
+    if isinstance(v, str) and any(unicodedata.category(ch) == "Cc" and ch not in "\n\r\t" for ch in v):
+        raise ValueError("不能包含控制字符")
+    return v
+
+
+class Clean(Schema):
+    @field_validator("*")
+    @classmethod
+    def _clean(cls, v: Any) -> Any:
+        return _no_control(v)
 
 D_MIN, D_MAX = dt.date(1900, 1, 1), dt.date(2100, 12, 31)
 MAX_ID = 2**63 - 1  # a bigint key: anything larger is a 422, not an overflow
@@ -75,12 +91,12 @@ def warning_detail(request: HttpRequest, warning_id: int) -> Any:
     return warning_out(w, detail=True)
 
 
-class AckIn(Schema):
+class AckIn(Clean):
     version: int | None = Field(None, ge=1, le=MAX_ID)
     note: str = Field("", max_length=2000)
 
 
-class ResolveIn(Schema):
+class ResolveIn(Clean):
     version: int | None = Field(None, ge=1, le=MAX_ID)
     resolution: str = Field(..., min_length=1, max_length=4000)
 
@@ -111,7 +127,7 @@ def warning_resolve(request: HttpRequest, warning_id: int, body: ResolveIn) -> A
                                  version=body.version)))
 
 
-class LawyerIn(Schema):
+class LawyerIn(Clean):
     note: str = Field(..., min_length=1, max_length=2000)
 
 
@@ -123,11 +139,11 @@ def warning_lawyer(request: HttpRequest, warning_id: int, body: LawyerIn) -> Any
         services.lawyer_request(actor=request.user, warning_id=warning_id, note=body.note)))
 
 
-class AssignIn(Schema):
+class AssignIn(Clean):
     lawyer: int = Field(..., ge=1, le=MAX_ID)
 
 
-class MeetingIn(Schema):
+class MeetingIn(Clean):
     met_on: dt.date = Field(..., ge=D_MIN, le=D_MAX)
     place: str = Field(..., min_length=1, max_length=200)
     summary: str = Field(..., min_length=1, max_length=4000)
@@ -153,11 +169,16 @@ def intervention_meeting(request: HttpRequest, intervention_id: int, body: Meeti
 
 # --- hot spots ---------------------------------------------------------------------------------
 
-def run_out(r: HotspotRun | None) -> dict[str, Any] | None:
+def run_out(r: HotspotRun | None, *, user: Any = None) -> dict[str, Any] | None:
+    """A run's window and progress; its district-wide counts only to readers of the whole district."""
     if r is None:
         return None
-    return {"id": r.pk, "from": r.window_start, "to": r.window_end, "status": r.status, "progress": r.percent,
-            "n_cases": r.n_cases, "finished_at": r.finished_at, "message": r.message}
+    out = {"id": r.pk, "from": r.window_start, "to": r.window_end, "status": r.status, "progress": r.percent,
+           "finished_at": r.finished_at}
+    path = selectors.scope_path(user) if user is not None else None
+    if path is not None and not any(len(code) >= 9 for code in path.split("/")):  # district or wider
+        out.update({"n_cases": r.n_cases, "message": r.message})
+    return out
 
 
 def hotspot_out(h: Hotspot, members: list[int] | None = None) -> dict[str, Any]:
@@ -169,7 +190,7 @@ def hotspot_out(h: Hotspot, members: list[int] | None = None) -> dict[str, Any]:
     return out
 
 
-class HotspotFilter(Schema):
+class HotspotFilter(PageIn):
     from_: dt.date | None = Field(None, alias="from", ge=D_MIN, le=D_MAX)
     to: dt.date | None = Field(None, ge=D_MIN, le=D_MAX)
     region: str | None = Field(None, max_length=12, pattern="^[0-9]+$")
@@ -194,9 +215,13 @@ def hotspot_list(request: HttpRequest, filters: Query[HotspotFilter]) -> Any:
         if f.from_:
             qs = qs.filter(window_end__gte=f.from_)
         run = qs.order_by("-window_end", "-id").first()
-    items = list(selectors.hotspot_list(user=request.user, run=run, region=f.region))
+    qs = selectors.hotspot_list(user=request.user, run=run, region=f.region)
+    count = qs.count()
+    start = (f.page - 1) * f.page_size
+    items = list(qs[start:start + f.page_size])
     members = selectors.hotspot_member_ids(items, user=request.user)
-    return {"run": run_out(run), "items": [hotspot_out(h, members[h.pk]) for h in items], "count": len(items)}
+    return {"run": run_out(run, user=request.user), "items": [hotspot_out(h, members[h.pk]) for h in items],
+            "count": count}
 
 
 @router.get("/hotspots/{int:hotspot_id}", response={200: dict[str, Any], 403: ErrorOut, **ERRORS}, summary="热点详情和成员事项")
@@ -212,7 +237,7 @@ def hotspot_detail(request: HttpRequest, hotspot_id: int) -> Any:
     return out
 
 
-class RunIn(Schema):
+class RunIn(Clean):
     from_: dt.date = Field(..., alias="from", ge=D_MIN, le=D_MAX)
     to: dt.date = Field(..., ge=D_MIN, le=D_MAX)
 
@@ -222,7 +247,7 @@ def hotspot_run(request: HttpRequest, body: RunIn) -> Any:
     _need(request, "hotspot.compute")
     run = hotspots.run_request(actor=request.user, start=body.from_, end=body.to)
     run.refresh_from_db()
-    return Status(202, run_out(run))
+    return Status(202, run_out(run, user=request.user))
 
 
 @router.get("/hotspots/runs/{int:run_id}", response={200: dict[str, Any], 403: ErrorOut, **ERRORS}, summary="热点计算进度")
@@ -231,7 +256,7 @@ def hotspot_run_status(request: HttpRequest, run_id: int) -> Any:
     run = HotspotRun.objects.filter(pk=run_id).first()
     if run is None:
         raise Http404
-    return run_out(run)
+    return run_out(run, user=request.user)
 
 
 # --- screening ---------------------------------------------------------------------------------
@@ -264,8 +289,8 @@ def screening_list(request: HttpRequest, filters: Query[RoundFilter]) -> Any:
     f = filters.dict()
     if f.get("month"):
         y, m = (int(x) for x in f["month"].split("-"))
-        if not 1 <= m <= 12:
-            raise ValidationFailed.on("month", "月份应为 1 到 12")
+        if not 1 <= m <= 12 or not 1900 <= y <= 2100:
+            raise ValidationFailed.on("month", "月份应为 1900-01 到 2100-12 之间的年月，如 2026-05")
         f["month"] = (y, m)
     return paginate(selectors.round_list(user=request.user, filters=f), filters, round_out)
 
@@ -291,18 +316,18 @@ def screening_detail(request: HttpRequest, round_id: int) -> Any:
     return round_out(r, detail=True)
 
 
-class FindingIn(Schema):
+class FindingIn(Clean):
     title: str = Field(..., min_length=2, max_length=200)
     description: str = Field("", max_length=5000)
     region: str = Field(..., min_length=6, max_length=12, pattern="^[0-9]+$")
-    category: str | None = Field(None, max_length=32)
+    category: str | None = Field(None, max_length=32, pattern="^[a-z_]+$")
     parties: str = Field("", max_length=300)
     headcount: int = Field(1, ge=1, le=100000)
     risk: Literal["low", "medium", "high"] = "low"
     measures: str = Field("", max_length=2000)
 
 
-class RecordIn(Schema):
+class RecordIn(Clean):
     round: int = Field(..., ge=1, le=MAX_ID)
     version: int | None = Field(None, ge=1, le=MAX_ID)
     screened_on: dt.date = Field(..., ge=D_MIN, le=D_MAX)
@@ -327,7 +352,7 @@ def screening_record(request: HttpRequest, body: RecordIn) -> Any:
     return _write(request, "POST /screenings", body, fn)
 
 
-class ToCaseIn(Schema):
+class ToCaseIn(Clean):
     kind: Literal["dispute", "petition"] = "dispute"
     parties: list[PartyIn] = Field(..., min_length=1, max_length=200, description="当事人（至少一名申请人/信访人）")
     intervene_unit: int | None = Field(None, ge=1, le=MAX_ID, description="提前介入的调解组织（不填则只登记）")
@@ -351,7 +376,7 @@ def finding_to_case(request: HttpRequest, finding_id: int, body: ToCaseIn) -> An
     return Status(status, out)
 
 
-class PlanIn(Schema):
+class PlanIn(Clean):
     unit: int = Field(..., ge=1, le=MAX_ID)
     rounds_per_month: int = Field(2, ge=1, le=8)
     grace_days: int = Field(3, ge=0, le=15)
@@ -374,7 +399,7 @@ def screening_plan(request: HttpRequest, body: PlanIn) -> Any:
 
 # --- routing suggestion ------------------------------------------------------------------------
 
-class SuggestIn(Schema):
+class SuggestIn(Clean):
     title: str = Field(..., min_length=1, max_length=200)
     description: str = Field("", max_length=20000)
     demands: str = Field("", max_length=5000)

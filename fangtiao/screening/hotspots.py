@@ -85,12 +85,14 @@ def _window(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
             dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min, tzinfo=tz))
 
 
-def _docs(run: HotspotRun, start: dt.date, end: dt.date, paths: dict[int, str]) -> list[Any]:
+def _docs(run: HotspotRun, start: dt.date, end: dt.date, paths: dict[int, str], *, done_before: int = 0) -> list[Any]:
     from fangtiao.screening.text import hotspots as text_hotspots
 
     lo, hi = _window(start, end)
     docs = []
-    qs = (Case.objects.filter(received_at__gte=lo, received_at__lt=hi).order_by("id")
+    # 检举控告 matters are not clustered: a hot spot's label and size are read by everyone in its area
+    # (信访工作条例 第30条第3款).
+    qs = (Case.objects.filter(received_at__gte=lo, received_at__lt=hi).exclude(nature="accusation").order_by("id")
           .values_list("pk", "title", "description", "demands", "received_at", "region_path"))
     last = 0
     while True:
@@ -102,7 +104,7 @@ def _docs(run: HotspotRun, start: dt.date, end: dt.date, paths: dict[int, str]) 
                                           region=region_path))
             paths[pk] = region_path
         last = chunk[-1][0]
-        HotspotRun.objects.filter(pk=run.pk).update(progress_done=len(docs), heartbeat_at=timezone.now())
+        HotspotRun.objects.filter(pk=run.pk).update(progress_done=done_before + len(docs), heartbeat_at=timezone.now())
     return docs
 
 
@@ -130,13 +132,14 @@ def run_one(run_id: int) -> HotspotRun | None:
         prev_end = run.window_start - dt.timedelta(days=1)
         prev_start = prev_end - dt.timedelta(days=span - 1)
         lo, hi = _window(run.window_start, run.window_end)
-        total = Case.objects.filter(received_at__gte=lo, received_at__lt=hi).count()
+        ordinary = Case.objects.exclude(nature="accusation")
+        total = ordinary.filter(received_at__gte=lo, received_at__lt=hi).count()
         plo, phi = _window(prev_start, prev_end)
-        total += Case.objects.filter(received_at__gte=plo, received_at__lt=phi).count()
+        total += ordinary.filter(received_at__gte=plo, received_at__lt=phi).count()
         HotspotRun.objects.filter(pk=run.pk).update(progress_total=total + 1)
         paths: dict[int, str] = {}
         current = _docs(run, run.window_start, run.window_end, paths)
-        previous = _docs(run, prev_start, prev_end, {})
+        previous = _docs(run, prev_start, prev_end, {}, done_before=len(current))
         HotspotRun.objects.filter(pk=run.pk).update(progress_done=len(current) + len(previous), heartbeat_at=timezone.now())
         from fangtiao.screening.text import hotspots as text_hotspots
 

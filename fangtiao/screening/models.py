@@ -282,6 +282,17 @@ class TextKey(models.Model):
         return f"{self.case_id}:{self.key}"
 
 
+class TextProfile(models.Model):
+    """A matter's content words as segmented when it was indexed: similarity scoring reads them
+    instead of segmenting every candidate's text again (jieba is most of a lookup's cost)."""
+
+    case = models.OneToOneField("cases.Case", on_delete=models.CASCADE, primary_key=True, related_name="+")
+    words = models.TextField(blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.case_id}"
+
+
 class TextModel(models.Model):
     """A trained text artifact: the routing classifier, or the IDF table of similarity.
     Artifacts are written by our own training code only and read back from our own database."""

@@ -35,15 +35,18 @@ def _region_filter(qs: QuerySet, code: str | None, field: str = "region_path") -
 # --- warnings ----------------------------------------------------------------------------------
 
 def warnings_visible(user: Any) -> QuerySet[EarlyWarning]:
-    """Warnings in the user's jurisdiction; those about accusation matters only to those who may
-    read accusations (信访工作条例 第30条第3款), never to the accused unit."""
+    """Warnings in the user's jurisdiction, and those their unit (the public legal service) or they
+    (a lawyer) were asked to act on; those about accusation matters only to those who may read
+    accusations (信访工作条例 第30条第3款), never to the accused unit."""
     if user is None or not getattr(user, "is_authenticated", False):
         return EarlyWarning.objects.none()
+    sent = Q(pk__in=LawyerIntervention.objects.filter(lawyer__user_id=user.pk).values("warning_id"))
+    if user.unit_id:
+        sent |= Q(pk__in=LawyerIntervention.objects.filter(service_unit_id=user.unit_id).values("warning_id"))
     if user.role_codes == {Role.EXPERT}:
-        # A lawyer of the expert pool sees the warnings they were sent to (律师介入), nothing else.
-        return EarlyWarning.objects.filter(pk__in=LawyerIntervention.objects.filter(lawyer__user_id=user.pk)
-                                           .values("warning_id"))
-    qs = EarlyWarning.objects.visible_to(user)
+        return EarlyWarning.objects.filter(sent)
+    scope = EarlyWarning.visible_q(user)
+    qs = EarlyWarning.objects.all() if scope is None else EarlyWarning.objects.filter(scope | sent)
     if not may_read_accusations(user):
         qs = qs.exclude(case__nature="accusation")
     elif user.unit_id and not user.is_superuser:
@@ -86,12 +89,15 @@ def warning_counts(*, user: Any) -> dict[str, int]:
 
 
 def interventions_visible(user: Any) -> QuerySet[LawyerIntervention]:
-    """Staff see the interventions of warnings they see; a lawyer those assigned to them."""
+    """Staff see the interventions of warnings they see and those sent to their unit (the public legal
+    service); a lawyer those assigned to them."""
     if user is None or not getattr(user, "is_authenticated", False):
         return LawyerIntervention.objects.none()
     mine = Q(lawyer__user_id=user.pk)
     if user.role_codes == {Role.EXPERT}:
         return LawyerIntervention.objects.filter(mine)
+    if user.unit_id:
+        mine |= Q(service_unit_id=user.unit_id)
     return LawyerIntervention.objects.filter(Q(warning__in=warnings_visible(user)) | mine)
 
 
@@ -202,17 +208,22 @@ def hotspot_members(*, user: Any, hotspot: Hotspot) -> QuerySet[Any]:
 
 
 def hotspot_member_ids(hotspots: list[Hotspot], *, user: Any, limit: int = 50) -> dict[int, list[int]]:
-    """Member case ids per hot spot — only the cases the user may see."""
+    """Up to `limit` member case ids per hot spot (newest first) — only the cases the user may see;
+    one query (a window function), whatever the hot spots' sizes."""
+    from django.db.models import F, Window
+    from django.db.models.functions import RowNumber
+
     from fangtiao.cases.models import Case
 
     out: dict[int, list[int]] = {h.pk: [] for h in hotspots}
     if not hotspots:
         return out
     visible = Case.objects.visible_to(user).values("pk")
-    for hid, cid in HotspotMember.objects.filter(hotspot__in=hotspots, case_id__in=visible) \
-            .order_by("hotspot_id", "-case_id").values_list("hotspot_id", "case_id"):
-        if len(out[hid]) < limit:
-            out[hid].append(cid)
+    rows = (HotspotMember.objects.filter(hotspot__in=hotspots, case_id__in=visible)
+            .annotate(rn=Window(RowNumber(), partition_by=[F("hotspot_id")], order_by=F("case_id").desc()))
+            .filter(rn__lte=limit).order_by("hotspot_id", "-case_id").values_list("hotspot_id", "case_id"))
+    for hid, cid in rows:
+        out[hid].append(cid)
     return out
 
 

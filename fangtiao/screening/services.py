@@ -19,7 +19,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -135,7 +135,7 @@ def mark_missed(*, today: dt.date) -> list[ScreeningRound]:
 def _round_for_actor(actor: Any, round_id: int, *, lock: bool = False) -> ScreeningRound:
     qs = ScreeningRound.objects.visible_to(actor) if actor is not None else ScreeningRound.objects.all()
     if lock:
-        qs = qs.select_for_update()
+        qs = qs.select_for_update(of=("self",))
     r = qs.select_related("unit__region").filter(pk=round_id).first()
     if r is None:
         raise NotFound("排查轮次不存在或不在您的管辖范围内")
@@ -264,27 +264,45 @@ def territorial_unit(region: Region) -> Unit | None:
     return None
 
 
+def _notify(w: EarlyWarning, title: str, body: str) -> None:
+    """The owner unit's inbox — except for a warning about a 检举控告 matter, which goes only to those
+    of the unit who may read accusations (信访工作条例 第30条第3款, 第46条(5))."""
+    from fangtiao.notifications.services import notify_unit, notify_user
+    from fangtiao.org.models import User
+
+    if w.case_id and w.case.nature == "accusation":
+        readers = (User.objects.filter(unit_id=w.owner_unit_id, is_active=True, roles__code__in=["officer", "leader"])
+                   .values_list("pk", flat=True).distinct())
+        for uid in readers:
+            notify_user(user_id=uid, kind="warning", title=title, body=body, case=w.case)
+        return
+    notify_unit(unit_id=w.owner_unit_id, kind="warning", title=title, body=body, case=w.case)
+
+
 def warning_raise(*, key: str, kind: str, level: str, title: str, reasons: list[str], region: Region,
                   owner_unit: Unit, case: Any = None, hotspot: Any = None, screening_round: Any = None,
                   now: dt.datetime | None = None) -> tuple[EarlyWarning, str]:
     """Raise a warning, or refresh the existing one with the same key. Returns (warning, what):
     'raised' (new), 'raised_level' (level went up), 'seen' (unchanged) or 'closed' (a resolved or
-    cleared warning stays closed unless the level goes above what it was)."""
-    from fangtiao.notifications.services import notify_unit
-
+    cleared warning stays closed unless the level goes above what it was). Two registrations raising
+    the same key at once: the second finds the first's row (unique key, savepoint) and refreshes it."""
     now = now or timezone.now()
     with transaction.atomic():
         w = EarlyWarning.objects.select_for_update().filter(key=key).first()
         if w is None:
-            w = EarlyWarning.objects.create(
-                key=key, kind=kind, level=level, title=title[:200], reasons=reasons, region=region,
-                region_path=region.path, owner_unit=owner_unit, case=case, hotspot=hotspot,
-                screening_round=screening_round, raised_at=now, last_seen_at=now)
-            audit.record(actor=None, action="warning.raised", subject=w,
-                         extra={"kind": kind, "level": level, "reasons": reasons})
-            notify_unit(unit_id=owner_unit.pk, kind="warning", title=f"【{w.get_level_display()}预警】{w.title}",
-                        body="；".join(reasons), case=case)
-            return w, "raised"
+            try:
+                with transaction.atomic():
+                    w = EarlyWarning.objects.create(
+                        key=key, kind=kind, level=level, title=title[:200], reasons=reasons, region=region,
+                        region_path=region.path, owner_unit=owner_unit, case=case, hotspot=hotspot,
+                        screening_round=screening_round, raised_at=now, last_seen_at=now)
+            except IntegrityError:
+                w = EarlyWarning.objects.select_for_update().get(key=key)
+            else:
+                audit.record(actor=None, action="warning.raised", subject=w,
+                             extra={"kind": kind, "level": level, "reasons": reasons})
+                _notify(w, f"【{w.get_level_display()}预警】{w.title}", "；".join(reasons))
+                return w, "raised"
         higher = LEVEL_RANK[level] > LEVEL_RANK[w.level]
         if not w.active and not higher:
             return w, "closed"
@@ -299,13 +317,14 @@ def warning_raise(*, key: str, kind: str, level: str, title: str, reasons: list[
         w.reasons, w.title, w.last_seen_at = reasons, title[:200], now
         if hotspot is not None:
             w.hotspot = hotspot
+        if case is not None and w.case_id != case.pk:
+            w.case = case  # the latest submission of a repeat chain is the one to act on
         w.version += 1
         w.save()
         if higher:
             audit.record(actor=None, action="warning.raised_level", subject=w, changes=changes,
                          extra={"reasons": reasons})
-            notify_unit(unit_id=w.owner_unit_id, kind="warning", title=f"【预警升级为{w.get_level_display()}】{w.title}",
-                        body="；".join(reasons), case=case)
+            _notify(w, f"【预警升级为{w.get_level_display()}】{w.title}", "；".join(reasons))
             return w, "raised_level"
         return w, "seen"
 
@@ -448,7 +467,7 @@ def lawyer_record(*, actor: Any, intervention_id: int, met_on: dt.date, place: s
                   outcome: str) -> LawyerIntervention:
     """The meeting and its result; the lawyer themself, or the staff who requested or assigned it."""
     _require(actor, "warning.lawyer", "您没有记录律师约谈的权限")
-    errors = []
+    errors: list[FieldError] = []
     if met_on > timezone.localdate():
         errors.append(FieldError("met_on", "约谈日期不能晚于今天"))
     if not place.strip():
@@ -461,6 +480,9 @@ def lawyer_record(*, actor: Any, intervention_id: int, met_on: dt.date, place: s
         raise ValidationFailed(errors=errors)
     with transaction.atomic():
         li = _intervention_for_actor(actor, intervention_id)
+        is_lawyer = li.lawyer is not None and li.lawyer.user_id == getattr(actor, "pk", None)
+        if actor is not None and not is_lawyer and not has_capability(actor, "warning.handle"):
+            raise PermissionDenied("约谈情况由指派的律师或负责处置预警的工作人员记录")
         if li.status != InterventionStatus.ASSIGNED:
             raise Conflict("请先指派律师，再记录约谈")
         # the meeting may be recorded for the day before the request (a lawyer on duty met the petitioner

@@ -17,12 +17,12 @@ from typing import Any
 from django.db.models import Count, Q
 
 from fangtiao.cases.models import Case, Party
-from fangtiao.screening.models import TextKey, TextModel
+from fangtiao.screening.models import TextKey, TextModel, TextProfile
 from fangtiao.screening.text import minhash
 from fangtiao.screening.text import repeat as text_repeat
 from fangtiao.screening.text import similarity as text_similarity
 
-CANDIDATES = 200  # text candidates scored per lookup (the most shared band keys first)
+CANDIDATES = 100  # text candidates scored per lookup (the most shared band keys first; true repeats share many)
 
 
 def case_text(title: str, description: str = "", demands: str = "") -> str:
@@ -89,22 +89,46 @@ def index_cases(case_ids: Iterable[int], *, batch: int = 1000) -> int:
     n = 0
     for i in range(0, len(ids), batch):
         chunk = ids[i:i + batch]
+        from fangtiao.screening.text import segment
+
+        ensure_place_names()
         rows = Case.objects.filter(pk__in=chunk).values_list("pk", "title", "description", "demands")
-        keys = []
+        keys, profiles = [], []
         for pk, title, description, demands in rows:
-            sig = minhash.signature(case_text(title, description, demands))
+            text = case_text(title, description, demands)
+            sig = minhash.signature(text)
             keys.extend(TextKey(case_id=pk, key=k) for k in dict.fromkeys(minhash.band_keys(sig)))
+            profiles.append(TextProfile(case_id=pk, words=" ".join(segment.tokens(text))))
             n += 1
         TextKey.objects.filter(case_id__in=chunk).delete()
         TextKey.objects.bulk_create(keys, batch_size=2000)
+        TextProfile.objects.filter(case_id__in=chunk).delete()
+        TextProfile.objects.bulk_create(profiles, batch_size=2000)
     return n
 
 
-def index_missing(*, limit: int = 5000) -> int:
-    """Backfill: cases without band keys (imported, or registered before the index existed)."""
-    ids = list(Case.objects.filter(~Q(pk__in=TextKey.objects.values("case_id")))
-               .order_by("-id").values_list("pk", flat=True)[:limit])
-    return index_cases(ids) if ids else 0
+MARK_KEY = "fangtiao:screening:textindex:checked-up-to"
+
+
+def index_missing(*, limit: int = 2000) -> int:
+    """Backfill: cases without band keys (imported, registered before the index existed, or whose
+    registration hook failed). Walks the case ids upwards from a mark kept in the cache, `limit` ids a
+    call, so each call costs two indexed queries however many cases there are; a lost mark (or one past
+    the newest case) starts the walk again from the beginning."""
+    from django.core.cache import cache
+
+    mark = cache.get(MARK_KEY) or 0
+    ids = list(Case.objects.filter(pk__gt=mark).order_by("pk").values_list("pk", flat=True)[:limit])
+    if not ids:
+        newest = Case.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+        if mark > newest:
+            cache.delete(MARK_KEY)  # ids were reused (a restored or recreated database)
+        return 0
+    have = set(TextKey.objects.filter(case_id__in=ids).values_list("case_id", flat=True).distinct())
+    missing = [pk for pk in ids if pk not in have]
+    n = index_cases(missing) if missing else 0
+    cache.set(MARK_KEY, ids[-1], timeout=None)
+    return n
 
 
 # --- lookup ------------------------------------------------------------------------------------
@@ -162,10 +186,14 @@ def similar_matters(*, text: str, id_keys: set[str], np_keys: set[str], region_p
     ensure_place_names()
     idf = current_idf()
     query = text_similarity.profile(text)
+    stored = dict(TextProfile.objects.filter(case_id__in=[c.pk for c in cands]).values_list("case_id", "words"))
     scorer = text_repeat.RepeatScorer()
     hits = []
     for c in cands:
-        match = text_similarity.similarity(query, text_similarity.profile(case_text(c.title, c.description, c.demands)), idf)
+        words = stored.get(c.pk)
+        other = text_similarity.profile(case_text(c.title, c.description, c.demands),
+                                        words=words.split() if words is not None else None)
+        match = text_similarity.similarity(query, other, idf)
         same_person = c.pk in person_ids
         same_place = bool(region_path) and _same_place(region_path, c.region_path)
         verdict = scorer.score(same_person=same_person, same_place=same_place if region_path else None, text=match)

@@ -23,8 +23,9 @@ def _once(name: str, period: str) -> bool:
 def tick(*, now: dt.datetime | None = None) -> dict[str, Any]:
     now = now or timezone.now()
     today = timezone.localdate(now)
-    out: dict[str, Any] = {"indexed": index_missing(limit=2000), "hotspot_runs": hotspots.run_pending()}
+    out: dict[str, Any] = {"indexed": 0, "hotspot_runs": hotspots.run_pending()}
     if _once("hourly", now.strftime("%Y%m%d%H")):
+        out["indexed"] = index_missing(limit=5000)
         out["rounds_scheduled"] = services.schedule_rounds(year=today.year, month=today.month)
         nxt = (today.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
         if (nxt - today).days <= 5:

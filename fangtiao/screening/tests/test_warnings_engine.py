@@ -75,12 +75,16 @@ class TestRepeat:
         register(xw, WAGES, parties=[me])
         assert warnings_of("repeat") == []
 
-    def test_different_people_same_text_is_not_a_repeat_but_likely_collective(self, xw):
+    def test_different_people_same_matter_is_a_repeated_matter_and_likely_collective(self, xw):
+        """The issue: repeat petitions are the same person *or* the same matter within a period. The
+        case's 重复 flag stays the legal 同人+同事; the warning says who raised it."""
         a = register(xw, PARKING, parties=[petitioner()], days_ago=6)
-        register(xw, PARKING, parties=[petitioner()], days_ago=3)
-        assert warnings_of("repeat") == [] and warnings_of("likely_collective") == []
+        b = register(xw, PARKING, parties=[petitioner()], days_ago=3)
+        [r] = warnings_of("repeat")
+        assert r.level == "yellow" and "同一事项" in r.reasons[0] and not b.is_repeat
+        assert warnings_of("likely_collective") == []
         register(xw, PARKING, parties=[petitioner()])
-        assert warnings_of("repeat") == []
+        assert level("repeat") == "orange"
         [w] = warnings_of("likely_collective")
         assert w.level == "yellow" and w.key == f"likely_collective:{a.pk}"
         assert w.region_id == xw.t01.pk  # the township, not the village

@@ -82,8 +82,10 @@ def _sublinear(counter: Counter) -> dict:
     return {k: 1.0 + math.log(v) for k, v in counter.items()}
 
 
-def profile(text: str) -> Profile:
-    words = segment.tokens(text)
+def profile(text: str, *, words: list[str] | None = None) -> Profile:
+    """`words`: the text's `segment.tokens`, when already known (stored at indexing time)."""
+    if words is None:
+        words = segment.tokens(text)
     return Profile(words=_sublinear(Counter(words)), grams=_sublinear(Counter(char_grams(text))), length=len(text or ""))
 
 
