@@ -57,7 +57,7 @@ from fangtiao.core.validators import id_check_char
 from fangtiao.mediation.models import Assignment, Mediation
 from fangtiao.mediation.services import ROUND_ENDED
 from fangtiao.org.choices import PersonStatus, UnitKind
-from fangtiao.screening.models import TextKey
+from fangtiao.screening.models import TextKey, TextProfile
 from fangtiao.screening.similar import case_text
 from fangtiao.screening.text import minhash
 
@@ -692,6 +692,13 @@ def text_keys(texts: Sequence[str]) -> list[list[int]]:
     return [list(dict.fromkeys(minhash.band_keys(minhash.signature(t)))) for t in texts]
 
 
+def text_index(texts: Sequence[str]) -> list[tuple[list[int], str]]:
+    """Band keys and stored content words (`screening_textprofile`) of each text, as index_cases writes them."""
+    from fangtiao.screening.text import segment
+
+    return [(ks, " ".join(segment.tokens(t))) for ks, t in zip(text_keys(texts), texts, strict=True)]
+
+
 class _TextKeys:
     """The text-index rows (`screening_textkey`) of the generated cases: band keys computed from the
     same text the case gets (`similar.case_text`), in worker processes when there are many (the
@@ -747,32 +754,38 @@ class _TextKeys:
             self.ids, self.texts = [], []
             if self.pool is None:
                 t0 = time.monotonic()
-                self._write(ids, text_keys(texts))
+                self._write(ids, text_index(texts))
                 self.seconds += time.monotonic() - t0
             else:
-                self.pending.append((ids, self.pool.submit(text_keys, texts)))
+                self.pending.append((ids, self.pool.submit(text_index, texts)))
         while self.pending and (self.pending[0][1].done() or len(self.pending) > 8):
             ids, future = self.pending.pop(0)
             self._write(ids, future.result())
 
-    def _write(self, ids: list[int], keys: list[list[int]]) -> None:
+    def _write(self, ids: list[int], index: list[tuple[list[int], str]]) -> None:
         i = self.next_id
+        profiles = connection.ops.quote_name(TextProfile._meta.db_table)
         if self.vendor == "postgresql":
-            lines = []
-            for case_id, ks in zip(ids, keys, strict=True):
+            lines, words = [], []
+            for case_id, (ks, w) in zip(ids, index, strict=True):
                 for k in ks:
                     lines.append(f"{i}\t{case_id}\t{k}\n")
                     i += 1
+                words.append(f"{case_id}\t{w.replace(chr(92), chr(92) * 2)}\n")
             with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {self.table} (id, case_id, key) FROM STDIN") as copy:
                 copy.write("".join(lines).encode())
+            with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {profiles} (case_id, words) FROM STDIN") as copy:
+                copy.write("".join(words).encode())
         else:
             rows = []
-            for case_id, ks in zip(ids, keys, strict=True):
+            for case_id, (ks, _w) in zip(ids, index, strict=True):
                 for k in ks:
                     rows.append((i, case_id, k))
                     i += 1
             with connection.cursor() as cursor:
                 cursor.executemany(f"INSERT INTO {self.table} (id, case_id, key) VALUES (%s, %s, %s)", rows)  # noqa: S608
+                cursor.executemany(f"INSERT INTO {profiles} (case_id, words) VALUES (%s, %s)",  # noqa: S608
+                                   [(case_id, w) for case_id, (_ks, w) in zip(ids, index, strict=True)])
         self.written += i - self.next_id
         self.next_id = i
 
