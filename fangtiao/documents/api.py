@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
-from ninja import Field, File, Form, Query, Router, Schema
+from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from fangtiao.core.api import ERRORS
@@ -133,7 +133,7 @@ class ScanOut(Schema):
              summary="上传签章扫描件（PDF/JPEG/PNG）")
 def upload_scan(request: HttpRequest, case_id: int, doc_type: str, file: File[UploadedFile],
                 subject: Form[str] = "", note: Form[str] = "",
-                version: Form[int | None] = None) -> tuple[int, dict[str, Any]]:
+                version: Form[int | None] = None) -> Any:
     case = _case(request, case_id)
     if not has_capability(request.user, "documents.upload"):
         raise PermissionDenied()
@@ -149,8 +149,8 @@ def upload_scan(request: HttpRequest, case_id: int, doc_type: str, file: File[Up
     if row is None:
         raise NotFound("该文书尚未生成，请先生成并打印，签章后再上传扫描件")
     scan = services.scan_upload(row=row, data=data, name=file.name or "", note=note, actor=request.user)
-    return 201, {"id": scan.pk, "document": row.pk, "kind": scan.kind, "original_name": scan.original_name,
-                 "size": scan.size, "sha256": scan.sha256, "uploaded_at": scan.uploaded_at}
+    return Status(201, {"id": scan.pk, "document": row.pk, "kind": scan.kind, "original_name": scan.original_name,
+                        "size": scan.size, "sha256": scan.sha256, "uploaded_at": scan.uploaded_at})
 
 
 @router.get("/cases/{case_id}/scans/{scan_id}", response={200: None, **ERRORS}, summary="下载签章扫描件")
@@ -190,10 +190,10 @@ def print_out(job: PrintJob) -> dict[str, Any]:
 
 
 @router.post("/documents/print-jobs", response={201: PrintOut, **ERRORS}, summary="批量打印（当日回执、卷宗）")
-def create_print_job(request: HttpRequest, payload: PrintIn) -> tuple[int, dict[str, Any]]:
+def create_print_job(request: HttpRequest, payload: PrintIn) -> Any:
     unit, case = selectors.print_target(request.user, kind=payload.kind, unit_id=payload.unit, case_id=payload.case)
     job = services.print_request(actor=request.user, kind=payload.kind, unit=unit, day=payload.day, case=case)
-    return 201, print_out(job)
+    return Status(201, print_out(job))
 
 
 @router.get("/documents/print-jobs/{job_id}", response={200: PrintOut, **ERRORS}, summary="批量打印进度")

@@ -111,3 +111,19 @@ def test_a_concurrent_first_raise_refreshes_the_existing_row(xw, monkeypatch):
     with pytest.raises(IntegrityError), transaction.atomic():
         EarlyWarning.objects.create(key="race:1", kind="emotion", level="red", title="x", region=xw.t01,
                                     region_path=xw.t01.path, owner_unit=xw.units["t01_subcentre"])
+
+
+def test_rules_and_plans_in_the_admin_are_audited(xw, client):
+    from fangtiao.audit.models import AuditEvent
+    from fangtiao.screening.models import WarningRule
+
+    admin = xw.w.users["admin"]
+    admin.is_superuser = True  # the Django admin works with model permissions; the superuser has them all
+    admin.save()
+    client.force_login(admin)
+    assert client.get("/admin/screening/warningrule/").status_code == 200
+    assert client.get("/admin/screening/screeningplan/").status_code == 200
+    r = client.post("/admin/screening/warningrule/add/", {"kind": "repeat", "enabled": "on", "params": '{"yellow": 3}'})
+    assert r.status_code == 302, r.content.decode()[:2000]
+    assert WarningRule.objects.get(kind="repeat").params == {"yellow": 3}
+    assert AuditEvent.objects.filter(action="admin.changed").exists()
