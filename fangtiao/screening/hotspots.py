@@ -27,7 +27,7 @@ from fangtiao.core.errors import PermissionDenied, ValidationFailed
 from fangtiao.org.models import Region
 from fangtiao.org.permissions import has_capability
 from fangtiao.screening.choices import RunStatus
-from fangtiao.screening.models import Hotspot, HotspotMember, HotspotRun
+from fangtiao.screening.models import Hotspot, HotspotMember, HotspotRun, TextProfile
 from fangtiao.screening.similar import case_text
 
 log = logging.getLogger(__name__)
@@ -99,9 +99,13 @@ def _docs(run: HotspotRun, start: dt.date, end: dt.date, paths: dict[int, str], 
         chunk = list(qs.filter(pk__gt=last)[:CHUNK])
         if not chunk:
             break
+        # the words segmented when each matter was indexed: a year's run does not run jieba again
+        stored = dict(TextProfile.objects.filter(case_id__in=[r[0] for r in chunk]).values_list("case_id", "words"))
         for pk, title, description, demands, received_at, region_path in chunk:
-            docs.append(text_hotspots.Doc(id=pk, text=case_text(title, description, demands), time=received_at,
-                                          region=region_path))
+            words = stored.get(pk)
+            docs.append(text_hotspots.Doc(id=pk, text="" if words is not None else case_text(title, description, demands),
+                                          time=received_at, region=region_path,
+                                          words=tuple(words.split()) if words is not None else None))
             paths[pk] = region_path
         last = chunk[-1][0]
         HotspotRun.objects.filter(pk=run.pk).update(progress_done=done_before + len(docs), heartbeat_at=timezone.now())

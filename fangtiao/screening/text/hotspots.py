@@ -50,6 +50,7 @@ class Doc:
     text: str
     time: dt.datetime | dt.date
     region: str = ""
+    words: tuple[str, ...] | None = None  # the text's segment.tokens when already known (stored at indexing)
 
 
 @dataclass
@@ -82,7 +83,8 @@ COMPLAINT_WORDS = frozenset({
 
 
 def _words(doc: Doc) -> list[str]:
-    words = [w for w in segment.tokens((doc.text or "")[:MAX_CHARS]) if w not in COMPLAINT_WORDS]
+    tokens = doc.words if doc.words is not None else segment.tokens((doc.text or "")[:MAX_CHARS])
+    words = [w for w in tokens if w not in COMPLAINT_WORDS]
     if doc.region:
         words.append(f"@{doc.region}")
     return words
