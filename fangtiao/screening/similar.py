@@ -111,8 +111,8 @@ MARK_KEY = "fangtiao:screening:textindex:checked-up-to"
 
 
 def index_missing(*, limit: int = 2000) -> int:
-    """Backfill: cases without band keys (imported, registered before the index existed, or whose
-    registration hook failed). Walks the case ids upwards from a mark kept in the cache, `limit` ids a
+    """Backfill: cases without band keys or stored words (imported, registered before the index existed,
+    or whose registration hook failed). Walks the case ids upwards from a mark kept in the cache, `limit` ids a
     call, so each call costs two indexed queries however many cases there are; a lost mark (or one past
     the newest case) starts the walk again from the beginning."""
     from django.core.cache import cache
@@ -124,7 +124,8 @@ def index_missing(*, limit: int = 2000) -> int:
         if mark > newest:
             cache.delete(MARK_KEY)  # ids were reused (a restored or recreated database)
         return 0
-    have = set(TextKey.objects.filter(case_id__in=ids).values_list("case_id", flat=True).distinct())
+    have = (set(TextKey.objects.filter(case_id__in=ids).values_list("case_id", flat=True).distinct())
+            & set(TextProfile.objects.filter(case_id__in=ids).values_list("case_id", flat=True)))
     missing = [pk for pk in ids if pk not in have]
     n = index_cases(missing) if missing else 0
     cache.set(MARK_KEY, ids[-1], timeout=None)
