@@ -127,3 +127,20 @@ def test_rules_and_plans_in_the_admin_are_audited(xw, client):
     assert r.status_code == 302, r.content.decode()[:2000]
     assert WarningRule.objects.get(kind="repeat").params == {"yellow": 3}
     assert AuditEvent.objects.filter(action="admin.changed").exists()
+
+
+def test_the_worker_tick_runs_the_hourly_share_once_an_hour(xw):
+    from django.core.cache import cache
+    from django.utils import timezone
+
+    from fangtiao.screening import tasks
+    from fangtiao.screening.models import ScreeningRound
+
+    now = timezone.now()
+    cache.delete(f"fangtiao:screening:hourly:{now:%Y%m%d%H}")
+    register(xw, PARKING, parties=[petitioner()])
+    first = tasks.tick(now=now)
+    assert first["rounds_scheduled"] > 0 and "warnings" in first and first["retrained"] is False
+    assert ScreeningRound.objects.filter(period_start__month=timezone.localdate(now).month).exists()
+    second = tasks.tick(now=now)
+    assert "warnings" not in second and second["indexed"] == 0
