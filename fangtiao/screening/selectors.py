@@ -6,7 +6,8 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Case as Choose
+from django.db.models import Count, IntegerField, Prefetch, Q, QuerySet, Value, When
 
 from fangtiao.cases.access import case_scope_path, may_read_accusations
 from fangtiao.org.choices import Role
@@ -71,7 +72,11 @@ def warning_list(*, user: Any, filters: Mapping[str, Any] | None = None) -> Quer
     if f.get("case"):
         qs = qs.filter(case_id=f["case"])
     qs = _region_filter(qs, f.get("region"))
-    return qs.select_related("region", "owner_unit", "case", "acknowledged_by", "resolved_by").order_by("-raised_at", "-id")
+    # red first, then orange, then yellow; newest first within a level (a leader's reading order)
+    severity = Choose(When(level="red", then=Value(0)), When(level="orange", then=Value(1)), default=Value(2),
+                    output_field=IntegerField())
+    return (qs.select_related("region", "owner_unit", "case", "acknowledged_by", "resolved_by")
+            .order_by(severity, "-raised_at", "-id"))
 
 
 def warning_get(*, user: Any, pk: int) -> EarlyWarning | None:
