@@ -138,3 +138,23 @@ def test_leader_handles_a_red_warning_and_reads_a_hot_spot(
     with page.expect_navigation():
         members.get_by_role("link", name=cases[1].number).click()
     expect(page.locator("body")).to_contain_text(cases[1].title)
+
+
+def test_clerk_sees_the_routing_suggestion_and_an_earlier_similar_matter_while_typing(
+    transactional_db: None, live_server: Any, page: Any, browser_login: Any,
+) -> None:
+    """Beside the intake form: the suggested dispute type with its confidence (keyword rules before a
+    model exists), 采用 puts it into the form; an earlier matter of the same text shows as similar."""
+    world = build_world()
+    earlier = _case(world, 7, "物业公司多收电梯维修费，业主要求退还")
+    browser_login("clerk_t01", PASSWORD)
+    page.goto(f"{live_server.url}/cases/new/")
+    page.locator("#id_title").fill("物业公司多收电梯维修费，业主要求退还")
+    page.locator("#id_description").fill("物业公司多收电梯维修费，业主要求退还")
+    page.locator("#id_description").dispatch_event("change")
+    suggestion = page.get_by_test_id("routing-suggestion")
+    expect(suggestion).to_contain_text("物业")
+    expect(page.get_by_test_id("suggested-category")).to_have_attribute("data-code", "property")
+    expect(page.get_by_test_id("hint").first).to_contain_text(earlier.number)
+    page.get_by_test_id("apply-category").click()
+    expect(page.locator("#id_category")).to_have_value("property")

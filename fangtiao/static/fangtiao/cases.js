@@ -179,6 +179,17 @@
     if (el && !window.confirm(el.getAttribute("data-confirm"))) { e.preventDefault(); }
   });
 
+  // 分流建议: "采用" puts the suggested dispute type into the form (the clerk's choice stays theirs).
+  document.addEventListener("click", function (e) {
+    var b = e.target.closest("[data-apply-category]");
+    if (!b) { return; }
+    var select = document.getElementById("id_category");
+    if (select) {
+      select.value = b.getAttribute("data-apply-category");
+      select.dispatchEvent(new Event("change", { bubbles: true }));
+    }
+  });
+
   document.addEventListener("htmx:afterSwap", function (e) {
     if (e.target && e.target.id === "action-panel") {
       var first = e.target.querySelector("input:not([type=hidden]), select, textarea");
