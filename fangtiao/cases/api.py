@@ -183,7 +183,9 @@ def case_action(request: HttpRequest, case_id: int, action: str, body: dict[str,
             summary="可能为同一事项的既往事项")
 def case_similar(request: HttpRequest, case_id: int) -> Any:
     _need(request, "case.view")
-    case = _detail_or_404(request, case_id)
+    case = selectors.case_for_similar(user=request.user, pk=case_id)
+    if case is None:
+        raise Http404
     from fangtiao.screening.similar import similar_to_case
 
     hits = [{"case": h.case, "score": h.score, "same_matter": h.same_matter, "same_person": h.same_person,

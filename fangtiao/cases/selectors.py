@@ -59,6 +59,12 @@ def _documents_qs() -> QuerySet[Any]:
                                  "issued_on").order_by("doc_type", "subject", "-version")
 
 
+def case_for_similar(*, user: Any, pk: int) -> Case | None:
+    """The case and its parties only (the similar-matter lookup needs no timeline, clocks or links)."""
+    return (Case.objects.visible_to(user).filter(pk=pk)
+            .prefetch_related(Prefetch("parties", queryset=Party.objects.order_by("sort", "id"))).first())
+
+
 def case_detail(*, user: Any, pk: int) -> Case | None:
     return (
         Case.objects.visible_to(user)
