@@ -22,7 +22,7 @@ from fangtiao.screening.text import minhash
 from fangtiao.screening.text import repeat as text_repeat
 from fangtiao.screening.text import similarity as text_similarity
 
-CANDIDATES = 100  # text candidates scored per lookup (the most shared band keys first; true repeats share many)
+CANDIDATES = 50  # text candidates scored per lookup (the most shared band keys first; true repeats share many)
 
 
 def case_text(title: str, description: str = "", demands: str = "") -> str:
