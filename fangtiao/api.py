@@ -100,6 +100,7 @@ def _register_routers() -> None:
     from fangtiao.cases.api import router as cases_router
     from fangtiao.core.api_routes import router as core_router
     from fangtiao.documents.api import router as documents_router
+    from fangtiao.legalservice.api import router as legalservice_router
     from fangtiao.mediation.api import router as mediation_router
     from fangtiao.org.api import router as org_router
     from fangtiao.portal.api import router as portal_router
@@ -111,6 +112,7 @@ def _register_routers() -> None:
     api.add_router("", mediation_router)
     api.add_router("", documents_router)
     api.add_router("", screening_router)
+    api.add_router("", legalservice_router)
     api.add_router("", portal_router)
 
 

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "fangtiao.mediation",
     "fangtiao.documents",
     "fangtiao.screening",
+    "fangtiao.legalservice",
     "fangtiao.portal",
 ]
 

@@ -51,6 +51,10 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "hotspot.view": frozenset({R.LEADER, R.OFFICER, R.COMMITTEE_HEAD}),
     "hotspot.compute": frozenset({R.LEADER, R.OFFICER}),
     "routing.train": frozenset({R.ADMIN, R.LEADER}),
+    # Public legal service (fangtiao.legalservice)
+    "consultation.view": frozenset({R.LEADER, R.OFFICER, R.COMMITTEE_HEAD, R.CLERK, R.MEDIATOR, R.EXPERT}),
+    "consultation.record": frozenset({R.OFFICER, R.CLERK, R.MEDIATOR, R.EXPERT}),
+    "lawyer.participation": frozenset({R.OFFICER, R.CLERK, R.COMMITTEE_HEAD, R.MEDIATOR}),
 }
 
 CAPABILITY_LABELS = {
@@ -88,6 +92,9 @@ CAPABILITY_LABELS = {
     "hotspot.view": "查看热点",
     "hotspot.compute": "重新计算热点",
     "routing.train": "训练分流建议模型",
+    "consultation.view": "查看法律咨询",
+    "consultation.record": "登记和答复法律咨询",
+    "lawyer.participation": "记录律师参与调解和接谈",
 }
 
 
