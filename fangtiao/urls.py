@@ -18,6 +18,7 @@ urlpatterns = [
     path("mediation/", include("fangtiao.mediation.urls")),
     path("documents/", include("fangtiao.documents.urls")),
     path("screening/", include("fangtiao.screening.urls")),
+    path("legal/", include("fangtiao.legalservice.urls")),
     path("inbox/", include("fangtiao.notifications.urls")),
     path("portal/", include("fangtiao.portal.urls")),
     path("api/v1/", api.urls),
