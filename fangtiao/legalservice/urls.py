@@ -6,4 +6,8 @@ app_name = "legalservice"
 
 urlpatterns = [
     path("consultations/", views.ConsultationList.as_view(), name="consultations"),
+    path("consultations/new/", views.consultation_new, name="consultation_new"),
+    path("consultations/<int:pk>/", views.consultation_detail, name="consultation"),
+    path("consultations/<int:pk>/answer/", views.consultation_answer, name="consultation_answer"),
+    path("consultations/<int:pk>/case/", views.consultation_case, name="consultation_case"),
 ]

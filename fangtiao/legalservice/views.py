@@ -1,24 +1,40 @@
-"""Pages of the public legal service: the consultation list (filters, Excel export)."""
+"""Pages of the public legal service: the consultation list (filters, Excel export), the record
+form, and a consultation's page with 答复 and 转为事项. Thin: forms parse, selectors read (outside the
+jurisdiction 404), services write; the capability is checked first (403). Domain errors are shown
+in Chinese beside the form, nothing changed."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from fangtiao.core.errors import DomainError
 from fangtiao.core.views import Col, ListPage
 from fangtiao.legalservice import forms as lf
-from fangtiao.legalservice import selectors
+from fangtiao.legalservice import selectors, services
+from fangtiao.legalservice.choices import ConsultStatus
+from fangtiao.legalservice.models import Consultation
+from fangtiao.org.permissions import has_capability
 
 
 class ConsultationList(ListPage):
     title = "法律咨询"
     export_name = "法律咨询"
     capability = "consultation.view"
+    create_url_name = "legalservice:consultation_new"
+    create_capability = "consultation.record"
     filter_form = lf.ConsultationFilterForm
     columns: ClassVar[Sequence[Col]] = [
-        Col("编号", lambda c: c.number),
+        Col("编号", lambda c: c.number, link=lambda c: reverse("legalservice:consultation", args=[c.pk])),
         Col("方式", lambda c: c.get_channel_display()),
         Col("咨询时间", lambda c: timezone.localtime(c.received_at).strftime("%Y-%m-%d %H:%M"),
             export=lambda c: timezone.localtime(c.received_at).replace(tzinfo=None)),
@@ -34,3 +50,116 @@ class ConsultationList(ListPage):
 
     def select(self, user: Any, filters: dict[str, Any]) -> Any:
         return selectors.consultation_list(user=user, filters=filters)
+
+
+def _need(request: HttpRequest, capability: str) -> None:
+    if not has_capability(request.user, capability):
+        raise PermissionDenied
+
+
+def _add_errors(form: Any, exc: DomainError) -> str:
+    """A service's field errors beside their fields (the rest above the form); the first message."""
+    for err in exc.errors:
+        form.add_error(err.field if err.field in form.fields and err.field != "version" else None, err.message)
+    if not exc.errors:
+        form.add_error(None, exc.detail)
+    return exc.errors[0].message if exc.errors else exc.detail
+
+
+def _raise_http(exc: DomainError) -> None:
+    if exc.status == 404:
+        raise Http404 from exc
+    if exc.status == 403:
+        raise PermissionDenied(exc.detail) from exc
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def consultation_new(request: HttpRequest) -> HttpResponse:
+    _need(request, "consultation.record")
+    status = 200
+    if request.method == "POST":
+        form = lf.ConsultationRecordForm(request.POST, user=request.user)
+        if form.is_valid():
+            try:
+                c = services.consultation_record(actor=request.user, **form.service_data())
+            except DomainError as exc:
+                _raise_http(exc)
+                _add_errors(form, exc)
+                status = exc.status
+            else:
+                messages.success(request, f"已登记法律咨询 {c.number}")
+                return redirect("legalservice:consultation", pk=c.pk)
+        else:
+            status = 422
+    else:
+        form = lf.ConsultationRecordForm(user=request.user)
+    return render(request, "legalservice/consultation_form.html", {"title": "登记法律咨询", "form": form},
+                  status=status)
+
+
+def _consultation(request: HttpRequest, pk: int) -> Consultation:
+    _need(request, "consultation.view")
+    c = selectors.consultation_get(user=request.user, pk=pk)
+    if c is None:
+        raise Http404
+    return c
+
+
+def _page(request: HttpRequest, c: Consultation, *, forms: dict[str, Any] | None = None, error: str = "",
+          status: int = 200) -> HttpResponse:
+    forms = forms or {}
+    user = request.user
+    pending = c.status == ConsultStatus.PENDING
+    return render(request, "legalservice/consultation.html", {
+        "title": f"法律咨询 {c.number}", "c": c, "error": error, "stale": "刷新" in error,
+        "can_answer": pending and has_capability(user, "consultation.record"),
+        "can_case": not c.case_id and has_capability(user, "case.register"),
+        "answer_form": forms.get("answer") or lf.ConsultationAnswerForm(
+            user=user, initial={"version": c.version, "lawyer": c.lawyer_id, "duration_minutes": c.duration_minutes},
+            auto_id="answer_%s"),
+        "case_form": forms.get("case") or lf.ConsultationToCaseForm(user=user, initial={"version": c.version},
+                                                                     auto_id="case_%s"),
+    }, status=status)
+
+
+@login_required
+@require_GET
+def consultation_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _page(request, _consultation(request, pk))
+
+
+def _post(request: HttpRequest, pk: int, *, key: str, form: Any, call: Any, done: Any) -> HttpResponse:
+    c = _consultation(request, pk)
+    if form.is_valid():
+        try:
+            result = call(form.cleaned_data)
+        except DomainError as exc:
+            _raise_http(exc)
+            error = _add_errors(form, exc)
+            return _page(request, _consultation(request, pk), forms={key: form}, error=error, status=exc.status)
+        messages.success(request, done(result))
+        return redirect("legalservice:consultation", pk=pk)
+    return _page(request, c, forms={key: form}, error="；".join(e for errs in form.errors.values() for e in errs),
+                 status=422)
+
+
+@login_required
+@require_POST
+def consultation_answer(request: HttpRequest, pk: int) -> HttpResponse:
+    _need(request, "consultation.record")
+    form = lf.ConsultationAnswerForm(request.POST, user=request.user, auto_id="answer_%s")
+    return _post(request, pk, key="answer", form=form, done=lambda _c: "已答复",
+                 call=lambda d: services.consultation_answer(
+                     actor=request.user, consultation_id=pk, answer=d["answer"], lawyer=d.get("lawyer"),
+                     duration_minutes=d.get("duration_minutes"), version=d["version"]))
+
+
+@login_required
+@require_POST
+def consultation_case(request: HttpRequest, pk: int) -> HttpResponse:
+    _need(request, "case.register")
+    form = lf.ConsultationToCaseForm(request.POST, user=request.user, auto_id="case_%s")
+    return _post(request, pk, key="case", form=form, done=lambda case: f"已转为事项 {case.number}",
+                 call=lambda d: services.consultation_to_case(actor=request.user, consultation_id=pk, kind=d["kind"],
+                                                              version=d["version"]))
