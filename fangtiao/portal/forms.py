@@ -110,3 +110,38 @@ class RateForm(forms.Form):
                                      error_messages={"required": "请选择满意、基本满意或不满意",
                                                      "invalid_choice": "请选择满意、基本满意或不满意"})
     comment = forms.CharField(label="意见建议（选填）", max_length=1000, required=False, widget=_area(3))
+
+
+class LegalConsultForm(forms.Form):
+    """The public online consultation request (网上法律咨询): parsed here, the rules are the service's."""
+
+    name = forms.CharField(label="姓名", max_length=50, required=False, widget=_text(autocomplete="name"))
+    phone = forms.CharField(label="手机号码", max_length=30, required=False,
+                            widget=_text(autocomplete="tel", inputmode="tel"),
+                            help_text="工作人员将通过此号码答复您。")
+    region = forms.CharField(label="您所在的乡镇（街道）或村（社区）", max_length=12, required=False)
+    category = forms.CharField(label="咨询类别（选填）", max_length=32, required=False)
+    topic = forms.CharField(label="咨询事项", max_length=200, required=False,
+                            widget=_text(placeholder="用一句话概括，例如：单位拖欠工资怎么办"))
+    question = forms.CharField(label="咨询内容", max_length=5000, required=False, widget=_area(6))
+
+    FIELD_OF = {"asker_name": "name", "asker_phone": "phone"}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["region"].widget = forms.Select(choices=region_choices(), attrs={"class": "form-select"})
+        self.fields["category"].widget = forms.Select(
+            choices=[("", "不清楚可不选")] + [(c.code, c.name) for c in selectors.categories()],
+            attrs={"class": "form-select"})
+
+    def service_data(self) -> dict[str, Any]:
+        d = self.cleaned_data
+        return {"region": d.get("region", ""), "asker_name": d.get("name", ""), "asker_phone": d.get("phone", ""),
+                "topic": d.get("topic", ""), "question": d.get("question", ""), "category": d.get("category") or None}
+
+    def add_domain_errors(self, exc: DomainError) -> None:
+        for err in exc.errors:
+            field = self.FIELD_OF.get(err.field, err.field)
+            self.add_error(field if field in self.fields else None, err.message)
+        if not exc.errors:
+            self.add_error(None, exc.detail)

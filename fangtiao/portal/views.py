@@ -17,9 +17,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 from fangtiao.core.errors import Conflict, NotFound, ValidationFailed
 from fangtiao.core.validators import normalize_phone
 from fangtiao.portal import guide, selectors, services, throttle
-from fangtiao.portal.forms import RateForm, SubmitForm, TrackForm
+from fangtiao.portal.forms import LegalConsultForm, RateForm, SubmitForm, TrackForm
 
 RECEIPT_SESSION_KEY = "portal_receipt"
+LEGAL_SESSION_KEY = "portal_legal_number"
 
 
 def throttled_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -145,3 +146,35 @@ def rate_view(request: HttpRequest) -> HttpResponse:
     except Conflict as exc:
         return _progress_page(request, form=track_form, case=case, status=409, rate_error=exc.detail)
     return _progress_page(request, form=track_form, case=case, rated=True)
+
+
+@never_cache
+@throttled_page
+@require_http_methods(["GET", "POST"])
+def legal_view(request: HttpRequest) -> HttpResponse:
+    """网上法律咨询: the request waits (待答复) at the territorial unit of the asker's place, which
+    answers by phone. Rate-limited like the online form (scope `submit`, invalid requests count)."""
+    from fangtiao.legalservice.services import consultation_request_online
+
+    ctx: dict[str, Any] = {"title": "法律咨询", "nav": "legal"}
+    if request.method != "POST":
+        return render(request, "portal/legal.html", {**ctx, "form": LegalConsultForm()})
+    throttle.hit(request, "submit")
+    form = LegalConsultForm(request.POST)
+    if form.is_valid():
+        try:
+            c = consultation_request_online(**form.service_data())
+        except ValidationFailed as exc:
+            form.add_domain_errors(exc)
+        else:
+            request.session[LEGAL_SESSION_KEY] = {"number": c.number, "unit": c.unit.name}
+            return redirect("portal:legal_done")
+    return render(request, "portal/legal.html", {**ctx, "form": form}, status=422)
+
+
+@never_cache
+def legal_done_view(request: HttpRequest) -> HttpResponse:
+    stored = request.session.pop(LEGAL_SESSION_KEY, None)
+    if not stored:
+        return redirect("portal:legal")
+    return render(request, "portal/legal_done.html", {"title": "咨询已提交", "nav": "legal", "receipt": stored})
