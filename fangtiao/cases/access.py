@@ -51,6 +51,17 @@ def case_scope_path(user: Any) -> str | None:
     return scope.path
 
 
+def region_path_q(user: Any, field: str = "region_path") -> Q | None:
+    """Rows that carry their place's region path (warnings, rounds, hot spots, consultations…), seen
+    in the same region subtree as the user's cases: None = everything, an empty match = nothing."""
+    path = case_scope_path(user)
+    if path is None:
+        return Q(pk__in=[])
+    if path == "":
+        return None
+    return Q(**{f"{field}__startswith": path})
+
+
 def case_visible_q(user: Any) -> Q | None:
     from fangtiao.cases.models import CoTask, Transfer
 

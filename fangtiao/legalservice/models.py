@@ -13,25 +13,11 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from fangtiao.cases.access import region_path_q
 from fangtiao.core.fields import EncryptedCharField
 from fangtiao.core.masking import mask_phone
 from fangtiao.core.querysets import RestrictedQuerySet
 from fangtiao.legalservice.choices import ConsultChannel, ConsultStatus, ParticipationKind, ParticipationRole
-
-
-def _scope_q(user: Any) -> Q | None:
-    from fangtiao.cases.access import case_scope_path
-
-    path = case_scope_path(user)
-    if path is None:
-        return Q(pk__in=[])
-    if path == "":
-        return None
-    return Q(region_path__startswith=path)
-
-
-class Scoped(RestrictedQuerySet):
-    pass
 
 
 class Consultation(models.Model):
@@ -64,7 +50,7 @@ class Consultation(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     version = models.PositiveIntegerField(default=1)
 
-    objects = Scoped.as_manager()
+    objects = RestrictedQuerySet.as_manager()
 
     class Meta:
         verbose_name = "法律咨询"
@@ -92,7 +78,7 @@ class Consultation(models.Model):
 
     @classmethod
     def visible_q(cls, user: Any) -> Q | None:
-        return _scope_q(user)
+        return region_path_q(user)
 
 
 class LawyerParticipation(models.Model):
@@ -109,7 +95,7 @@ class LawyerParticipation(models.Model):
                                     related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
 
-    objects = Scoped.as_manager()
+    objects = RestrictedQuerySet.as_manager()
 
     class Meta:
         verbose_name = "律师参与化解"
@@ -126,4 +112,4 @@ class LawyerParticipation(models.Model):
 
     @classmethod
     def visible_q(cls, user: Any) -> Q | None:
-        return _scope_q(user)
+        return region_path_q(user)

@@ -221,6 +221,7 @@ def _hotspots(now: dt.datetime) -> int:
     if run is None:
         return 0
     n = 0
+    owners: dict[int, Any] = {}  # one lookup per region, not per hot spot
     for h in Hotspot.objects.filter(run=run, size__gte=p["yellow"]).select_related("region"):
         if h.size >= p["red"]:
             level = Level.RED
@@ -228,7 +229,9 @@ def _hotspots(now: dt.datetime) -> int:
             level = Level.ORANGE
         else:
             level = Level.YELLOW
-        owner = territorial_unit(h.region)
+        if h.region_id not in owners:
+            owners[h.region_id] = territorial_unit(h.region)
+        owner = owners[h.region_id]
         if owner is None:
             continue
         key = f"hotspot:{h.region.code}:{'|'.join(sorted(h.terms[:3]))}"[:120]

@@ -13,6 +13,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from fangtiao.cases.access import region_path_q
 from fangtiao.core.querysets import RestrictedQuerySet
 from fangtiao.screening.choices import (
     FindingRisk,
@@ -25,22 +26,6 @@ from fangtiao.screening.choices import (
     WarningKind,
     WarningStatus,
 )
-
-
-def _scope_q(user: Any, field: str = "region_path") -> Q | None:
-    from fangtiao.cases.access import case_scope_path
-
-    path = case_scope_path(user)
-    if path is None:
-        return Q(pk__in=[])
-    if path == "":
-        return None
-    return Q(**{f"{field}__startswith": path})
-
-
-class Scoped(RestrictedQuerySet):
-    pass
-
 
 # --- screening ---------------------------------------------------------------------------------
 
@@ -83,7 +68,7 @@ class ScreeningRound(models.Model):
     recorded_at = models.DateTimeField("填报时间", null=True, blank=True)
     version = models.PositiveIntegerField(default=1)
 
-    objects = Scoped.as_manager()
+    objects = RestrictedQuerySet.as_manager()
 
     class Meta:
         verbose_name = "排查轮次"
@@ -109,7 +94,7 @@ class ScreeningRound(models.Model):
 
     @classmethod
     def visible_q(cls, user: Any) -> Q | None:
-        return _scope_q(user)
+        return region_path_q(user)
 
 
 class Finding(models.Model):
@@ -193,7 +178,7 @@ class EarlyWarning(models.Model):
     resolution = models.TextField("处置情况", blank=True)
     version = models.PositiveIntegerField(default=1)
 
-    objects = Scoped.as_manager()
+    objects = RestrictedQuerySet.as_manager()
 
     class Meta:
         verbose_name = "预警"
@@ -223,7 +208,7 @@ class EarlyWarning(models.Model):
 
     @classmethod
     def visible_q(cls, user: Any) -> Q | None:
-        return _scope_q(user)
+        return region_path_q(user)
 
 
 class LawyerIntervention(models.Model):
@@ -391,7 +376,7 @@ class Hotspot(models.Model):
     window_end = models.DateField()
     top_category = models.CharField(max_length=32, blank=True)
 
-    objects = Scoped.as_manager()
+    objects = RestrictedQuerySet.as_manager()
 
     class Meta:
         verbose_name = "热点"
