@@ -105,6 +105,7 @@ def _register_routers() -> None:
     from fangtiao.org.api import router as org_router
     from fangtiao.portal.api import router as portal_router
     from fangtiao.screening.api import router as screening_router
+    from fangtiao.stats.api import router as stats_router
 
     api.add_router("", core_router)
     api.add_router("", org_router)
@@ -114,6 +115,7 @@ def _register_routers() -> None:
     api.add_router("", screening_router)
     api.add_router("", legalservice_router)
     api.add_router("", portal_router)
+    api.add_router("", stats_router)
 
 
 _register_routers()

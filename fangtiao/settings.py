@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "fangtiao.documents",
     "fangtiao.screening",
     "fangtiao.legalservice",
+    "fangtiao.stats",
     "fangtiao.portal",
 ]
 

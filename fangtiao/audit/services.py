@@ -11,6 +11,7 @@ from django.db import models
 
 from fangtiao.audit.models import AuditEvent
 from fangtiao.audit.registry import ACTIONS
+from fangtiao.core import changes as changes_feed
 from fangtiao.core import context
 
 SENSITIVE_MARK = "（已加密，内容不记入日志）"
@@ -111,4 +112,7 @@ def record(
         **fields,
     )
     event.save()
+    source = changes_feed.subject_source(subject)
+    if source is not None:
+        changes_feed.mark(*source)
     return event

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from fangtiao.clocks.calendar import CountingRule, WorkCalendar, due_date
 from fangtiao.clocks.models import CalendarDay, Clock, ClockRule, ClockState, CountingSetting
+from fangtiao.core import changes as changes_feed
 
 # The years the installed chinesecalendar knows (1.11: 2004–2026), read from its own tables so that an
 # upgraded package is used for its new years without a code change; other years: weekends plus the
@@ -168,6 +169,8 @@ def clock_tick(*, today: dt.date | None = None, batch: int = 500) -> dict[str, i
                 continue  # another worker claimed it
             clock = Clock.objects.select_related("case", "rule").get(pk=pk)
             from fangtiao.cases.models import Case
+
+            changes_feed.mark("case", clock.case_id)  # the petition rates class overdue clocks
 
             if clock.holder_unit_id:  # a lapsed window of the citizen's (复查/复核 request) is no unit's delay
                 Case.objects.filter(pk=clock.case_id).update(is_overdue=True, version=F("version"))

@@ -55,6 +55,17 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "consultation.view": frozenset({R.LEADER, R.OFFICER, R.COMMITTEE_HEAD, R.CLERK, R.MEDIATOR, R.EXPERT}),
     "consultation.record": frozenset({R.OFFICER, R.CLERK, R.MEDIATOR, R.EXPERT}),
     "lawyer.participation": frozenset({R.OFFICER, R.CLERK, R.COMMITTEE_HEAD, R.MEDIATOR}),
+    # Statistics, assessment and subsidies (fangtiao.stats, fangtiao.assessment, fangtiao.subsidies)
+    "stats.view": frozenset({R.LEADER, R.OFFICER, R.COMMITTEE_HEAD}),
+    "stats.rebuild": frozenset({R.ADMIN}),
+    "assessment.view": frozenset({R.LEADER, R.OFFICER, R.COMMITTEE_HEAD, R.MEDIATOR}),  # mediators: their own scores
+    "assessment.manage": frozenset({R.ADMIN, R.LEADER}),
+    "accountability.record": frozenset({R.LEADER}),
+    "subsidy.view": frozenset({R.LEADER, R.OFFICER, R.COMMITTEE_HEAD, R.MEDIATOR}),  # mediators: their own lines
+    "subsidy.prepare": frozenset({R.OFFICER, R.COMMITTEE_HEAD}),
+    "subsidy.approve": frozenset({R.LEADER}),
+    "subsidy.pay": frozenset({R.LEADER, R.OFFICER}),
+    "subsidy.rules": frozenset({R.ADMIN, R.LEADER}),
 }
 
 CAPABILITY_LABELS = {
@@ -95,6 +106,16 @@ CAPABILITY_LABELS = {
     "consultation.view": "查看法律咨询",
     "consultation.record": "登记和答复法律咨询",
     "lawyer.participation": "记录律师参与调解和接谈",
+    "stats.view": "查看统计和驾驶舱",
+    "stats.rebuild": "重建统计汇总",
+    "assessment.view": "查看考核得分和排名",
+    "assessment.manage": "维护考核方案、计算得分、表彰",
+    "accountability.record": "登记问责",
+    "subsidy.view": "查看以奖代补",
+    "subsidy.prepare": "编制以奖代补发放表",
+    "subsidy.approve": "审批以奖代补发放表",
+    "subsidy.pay": "登记以奖代补已发放",
+    "subsidy.rules": "维护以奖代补规则",
 }
 
 
