@@ -97,6 +97,7 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 
 def _register_routers() -> None:
+    from fangtiao.assessment.api import router as assessment_router
     from fangtiao.cases.api import router as cases_router
     from fangtiao.core.api_routes import router as core_router
     from fangtiao.documents.api import router as documents_router
@@ -106,6 +107,7 @@ def _register_routers() -> None:
     from fangtiao.portal.api import router as portal_router
     from fangtiao.screening.api import router as screening_router
     from fangtiao.stats.api import router as stats_router
+    from fangtiao.subsidies.api import router as subsidies_router
 
     api.add_router("", core_router)
     api.add_router("", org_router)
@@ -116,6 +118,8 @@ def _register_routers() -> None:
     api.add_router("", legalservice_router)
     api.add_router("", portal_router)
     api.add_router("", stats_router)
+    api.add_router("", assessment_router)
+    api.add_router("", subsidies_router)
 
 
 _register_routers()

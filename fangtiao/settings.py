@@ -58,6 +58,8 @@ INSTALLED_APPS = [
     "fangtiao.screening",
     "fangtiao.legalservice",
     "fangtiao.stats",
+    "fangtiao.assessment",
+    "fangtiao.subsidies",
     "fangtiao.portal",
 ]
 

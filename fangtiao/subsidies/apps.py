@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class SubsidiesConfig(AppConfig):
+    name = "fangtiao.subsidies"
+    label = "subsidies"
+    verbose_name = "以奖代补"
