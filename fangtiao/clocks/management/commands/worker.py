@@ -27,6 +27,7 @@ class Command(BaseCommand):
         from fangtiao.documents.services import run_queued_prints
         from fangtiao.mediation.services import tick as mediation_tick
         from fangtiao.screening.tasks import tick as screening_tick
+        from fangtiao.stats.services import refresh as stats_refresh
 
         stop = {"flag": False}
 
@@ -43,6 +44,9 @@ class Command(BaseCommand):
             purge_expired()
             printed = run_queued_prints()
             sc = screening_tick()
+            refreshed = stats_refresh()
+            if refreshed or opts["once"]:
+                self.stdout.write(f"统计汇总：更新 {refreshed} 条变更")
             if opts["once"] or sc.get("rounds_missed") or sc.get("hotspot_runs"):
                 w = sc.get("warnings") or {}
                 self.stdout.write(f"排查预警：新排期 {sc.get('rounds_scheduled', 0)} 轮，逾期未报 {sc.get('rounds_missed', 0)} 轮，"

@@ -90,6 +90,8 @@ class Command(BaseCommand):
         if n_cases:
             self._cases(p, n_cases)
             self._screening(p)
+            self._legal(p)
+            self._measures()
         self._summary(p)
 
     def _cases(self, p: demo.Plan, n: int) -> None:
@@ -125,6 +127,24 @@ class Command(BaseCommand):
             raise CommandError(f"生成排查预警演示数据失败：{exc.detail}" + (f"（{details}）" if details else "")) from exc
         except ValueError as exc:
             raise CommandError(f"生成排查预警演示数据失败：{exc}") from exc
+
+    def _legal(self, p: demo.Plan) -> None:
+        from fangtiao.legalservice import demo as legal_demo
+
+        if legal_demo.already_loaded():
+            return
+        self.stdout.write("正在生成一年的法律咨询……")
+        try:
+            legal_demo.build(seed=p.seed, log=self.stdout.write)
+        except DomainError as exc:
+            raise CommandError(f"生成法律咨询演示数据失败：{exc.detail}") from exc
+
+    def _measures(self) -> None:
+        """Statistics rollups from the year just loaded (the worker keeps them current from here on)."""
+        from fangtiao.stats import services as stats_services
+
+        counts = stats_services.rebuild()
+        self.stdout.write(f"统计汇总：事项 {counts['case']} 件，法律咨询 {counts['consultation']} 件")
 
     def _summary(self, p: demo.Plan) -> None:
         c = demo.summary_counts()
