@@ -162,7 +162,7 @@ class PayoutLine(models.Model):
     class Meta:
         verbose_name = "发放明细"
         verbose_name_plural = "发放明细"
-        ordering = ["batch", "mediator__isnull", "unit_id", "name", "id"]
+        ordering = ["batch", "unit", "id"]
         constraints = [
             models.UniqueConstraint(fields=["batch", "mediator"], condition=Q(mediator__isnull=False),
                                     name="subsidy_line_mediator_uniq"),

@@ -431,3 +431,16 @@ AUDIT_ACTIONS = {
     "subsidy.batch_cancelled": "作废以奖代补发放表",
     "subsidy.sheet_exported": "导出以奖代补发放表",
 }
+
+
+DEFAULT_RULE_NAME = "信访积案化解以奖代补（每件1000元）"
+
+
+def ensure_default_rule() -> SubsidyRule:
+    """The article's rate (¥1000.00 per resolved backlog case), as the data migration seeds it — for a
+    database whose tables were emptied (a transactional test's flush, a fresh demo)."""
+    rule = SubsidyRule.objects.filter(kind=RuleKind.BACKLOG).order_by("id").first()
+    if rule is None:
+        rule = SubsidyRule.objects.create(name=DEFAULT_RULE_NAME, kind=RuleKind.BACKLOG, amount=Decimal("1000.00"),
+                                          split=Split.EQUAL, valid_from=dt.date(2018, 1, 1))
+    return rule
