@@ -56,7 +56,7 @@ def scores_visible(user: Any) -> QuerySet[Score]:
 
 
 def _with_items(qs: QuerySet[Score]) -> QuerySet[Score]:
-    return qs.select_related("unit", "mediator", "scheme").prefetch_related(
+    return qs.select_related("unit__region", "mediator", "scheme").prefetch_related(
         Prefetch("items", queryset=ScoreItem.objects.select_related("indicator").order_by("sort", "id")))
 
 
