@@ -5,7 +5,9 @@ of the matter (its region, 发生地). The rates are ratios of these counts, wit
 legal-rules §6 / item 40 (observed provincial formulas; the official ones are UNVERIFIED):
 
 - 及时受理率 = 及时受理 / (及时受理 + 超期受理 + 超期未受理) — each petition with an acceptance clock
-  (信访工作条例 第23条, 15日) is classed by that clock; one still inside its period is not yet classed;
+  (信访工作条例 第23条, 15日) is classed by that clock; one still inside its period is not yet classed.
+  legal-rules item 40 asks for the rate separately for the 信访部门 and the 责任单位: the 信访部门's is
+  `dispatched_on_time_rate`, by its 15-day disposition clock (第22条: 转送、交办 or accept);
 - 按期办结率 = 按期答复 / (按期答复 + 超期答复 + 未答复 + 超期未答复) — by the handling clock (第35条, 60日);
 - 参评率 = 已评价 / (已评价 + 超期未评价) — by the evaluation window (国信发〔2014〕16号; days configurable);
 - 满意率 = (满意 + 基本满意) / 已评价;
@@ -26,6 +28,9 @@ MEASURES: tuple[tuple[str, str, str], ...] = (
     ("repeat", "重复信访", "收到日"),
     ("skip_level", "越级信访", "收到日"),
     ("collective", "集体访", "收到日"),
+    ("disp_timely", "信访部门按期处理（转送、交办、受理）", "收到日"),
+    ("disp_late", "信访部门超期处理", "收到日"),
+    ("disp_overdue", "信访部门超期未处理", "收到日"),
     ("acc_timely", "及时受理", "收到日"),
     ("acc_late", "超期受理", "收到日"),
     ("acc_overdue", "超期未受理", "收到日"),
@@ -64,6 +69,7 @@ def ratio(num: int, den: int) -> float | None:
 def figures(c: dict[str, int], backlog_open: int) -> dict[str, object]:
     """The API.md summary figures from one period's counts (`c` has every code of MEASURES)."""
     acc_classed = c["acc_timely"] + c["acc_late"] + c["acc_overdue"]
+    disp_classed = c["disp_timely"] + c["disp_late"] + c["disp_overdue"]
     rep_classed = c["rep_on_time"] + c["rep_late"] + c["rep_pending"] + c["rep_overdue"]
     return {
         "total": c["total"],
@@ -74,6 +80,7 @@ def figures(c: dict[str, int], backlog_open: int) -> dict[str, object]:
         "collective": c["collective"],
         "repeat_rate": ratio(c["repeat"], c["total"]),
         "accepted_on_time_rate": ratio(c["acc_timely"], acc_classed),
+        "dispatched_on_time_rate": ratio(c["disp_timely"], disp_classed),
         "closed_on_time_rate": ratio(c["rep_on_time"], rep_classed),
         "participation_rate": ratio(c["rated"], c["rated"] + c["eval_overdue"]),
         "satisfaction_rate": ratio(c["rated_satisfied"], c["rated"]),

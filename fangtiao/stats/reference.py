@@ -76,7 +76,7 @@ def counts(path: str, start: dt.date, end: dt.date, *, dim: str | None = None) -
                 bucket[k] += v
 
     cases = Case.objects.filter(region_path__startswith=path, received_at__gte=lo, received_at__lt=hi).annotate(
-        acc=_latest_state("petition.acceptance_notice"), rep=_latest_state("petition.handling"),
+        disp=_latest_state("petition.disposition"), acc=_latest_state("petition.acceptance_notice"), rep=_latest_state("petition.handling"),
         ev=_latest_state("satisfaction.window"))
     merge(_grouped(cases, "case", dim, {
         "total": Count("id"),
@@ -85,6 +85,9 @@ def counts(path: str, start: dt.date, end: dt.date, *, dim: str | None = None) -
         "repeat": Count("id", filter=Q(is_repeat=True)),
         "skip_level": Count("id", filter=Q(is_skip_level=True)),
         "collective": Count("id", filter=Q(is_collective=True)),
+        "disp_timely": Count("id", filter=Q(disp="met")),
+        "disp_late": Count("id", filter=Q(disp="late")),
+        "disp_overdue": Count("id", filter=Q(disp="overdue")),
         "acc_timely": Count("id", filter=Q(acc="met")),
         "acc_late": Count("id", filter=Q(acc="late")),
         "acc_overdue": Count("id", filter=Q(acc="overdue")),

@@ -51,7 +51,8 @@ def _clock_classes(case_ids: list[int]) -> dict[int, dict[str, str]]:
 
     out: dict[int, dict[str, str]] = defaultdict(dict)
     rows = (Clock.objects.filter(case_id__in=case_ids,
-                                 code__in=["petition.acceptance_notice", "petition.handling", "satisfaction.window"])
+                                 code__in=["petition.disposition", "petition.acceptance_notice", "petition.handling",
+                                           "satisfaction.window"])
             .exclude(state=ClockState.CANCELLED).order_by("case_id", "code", "id").values_list("case_id", "code", "state"))
     for case_id, code, state in rows:
         out[case_id][code] = state  # ordered by id: the latest wins
@@ -59,6 +60,7 @@ def _clock_classes(case_ids: list[int]) -> dict[int, dict[str, str]]:
 
 
 ACC = {"met": "acc_timely", "late": "acc_late", "overdue": "acc_overdue"}
+DISP = {"met": "disp_timely", "late": "disp_late", "overdue": "disp_overdue"}
 REP = {"met": "rep_on_time", "late": "rep_late", "running": "rep_pending", "paused": "rep_pending", "overdue": "rep_overdue"}
 
 
@@ -111,6 +113,9 @@ def case_facts(case_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
             if c[flag]:
                 own.append((day, code, level))
         states = clocks.get(c["pk"], {})
+        disp = DISP.get(states.get("petition.disposition", ""))
+        if disp:
+            own.append((day, disp, level))
         acc = ACC.get(states.get("petition.acceptance_notice", ""))
         if acc:
             own.append((day, acc, level))

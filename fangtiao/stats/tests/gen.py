@@ -35,7 +35,8 @@ def generate(xw: Any, *, n: int = 600, seed: int = 7) -> list[int]:
     actor = xw.w.users["clerk_t01"]
     categories = list(DisputeCategory.objects.values_list("code", flat=True)[:6]) + [None]
     rules = {r.code: r for r in ClockRule.objects.filter(
-        code__in=["petition.acceptance_notice", "petition.handling", "satisfaction.window"], region__isnull=True)}
+        code__in=["petition.disposition", "petition.acceptance_notice", "petition.handling", "satisfaction.window"],
+        region__isnull=True)}
     base = Case.objects.filter(number_year=1999).order_by("-number_seq").values_list("number_seq", flat=True).first() or 0
     cases: list[Case] = []
     for i in range(n):
@@ -60,7 +61,7 @@ def generate(xw: Any, *, n: int = 600, seed: int = 7) -> list[int]:
         if c.kind != "petition":
             continue
         day = timezone.localtime(c.received_at).date()
-        for code in ("petition.acceptance_notice", "petition.handling", "satisfaction.window"):
+        for code in ("petition.disposition", "petition.acceptance_notice", "petition.handling", "satisfaction.window"):
             for _ in range(rnd.choice([0, 1, 1, 1, 2])):  # none, one, or a restarted clock
                 clocks.append(Clock(case=c, rule=rules[code], code=code, started_on=day,
                                     due_on=day + dt.timedelta(days=15), state=rnd.choice(CLOCK_STATES)))

@@ -174,12 +174,13 @@ class TestFormulas:
 
     def test_rates(self):
         c = dict.fromkeys(CODES, 0)
-        c.update(total=10, petitions=8, disputes=2, repeat=3, acc_timely=6, acc_late=1, acc_overdue=1,
+        c.update(total=10, petitions=8, disputes=2, repeat=3, disp_timely=7, disp_late=0, disp_overdue=1, acc_timely=6, acc_late=1, acc_overdue=1,
                  rep_on_time=3, rep_late=1, rep_pending=2, rep_overdue=2, rated=4, rated_satisfied=3, eval_overdue=4,
                  mediated=5, mediation_agreed=4, agreed_village=3, confirmations=2, confirmations_performed=1,
                  backlog_resolved=2, consultations=7)
         f = figures(c, backlog_open=5)
         assert f["accepted_on_time_rate"] == 0.75          # 6 / (6+1+1)
+        assert f["dispatched_on_time_rate"] == 0.875       # 7 / (7+0+1)
         assert f["closed_on_time_rate"] == 0.375           # 3 / (3+1+2+2)
         assert f["participation_rate"] == 0.5              # 4 / (4+4)
         assert f["satisfaction_rate"] == 0.75              # 3 / 4
