@@ -6,8 +6,8 @@ from typing import Any
 
 from django import forms
 
-from fangtiao.core.forms import UserForm, choices_with_blank
-from fangtiao.legalservice.choices import ConsultChannel, ConsultStatus
+from fangtiao.core.forms import ChineseDateField, UserForm, choices_with_blank
+from fangtiao.legalservice.choices import ConsultChannel, ConsultStatus, ParticipationKind, ParticipationRole
 
 
 class ConsultationFilterForm(UserForm):
@@ -92,3 +92,69 @@ class ConsultationToCaseForm(UserForm):
     kind = forms.ChoiceField(label="事项类型", choices=[("petition", "信访事项"), ("dispute", "矛盾纠纷")],
                              initial="petition", error_messages=_msgs("事项类型", select=True))
     version = forms.IntegerField(widget=forms.HiddenInput, error_messages={"required": "页面已过期，请刷新后重试"})
+
+
+# --- lawyers' participation (律师参与化解) ------------------------------------------------------------
+
+def _all_lawyers() -> list[tuple[int, str]]:
+    """Every lawyer in the pool, active or not (a filter must find past participations too)."""
+    from fangtiao.org.choices import ExpertKind
+    from fangtiao.org.models import Expert
+
+    return list(Expert.objects.filter(kind=ExpertKind.LAWYER).order_by("name", "id").values_list("pk", "name")[:500])
+
+
+class ParticipationFilterForm(UserForm):
+    lawyer = forms.TypedChoiceField(label="律师", coerce=int, empty_value=None, required=False,
+                                    error_messages={"invalid_choice": "请从列表中选择律师"})
+    kind = forms.ChoiceField(label="参与类型", required=False, choices=choices_with_blank(ParticipationKind.choices),
+                             error_messages={"invalid_choice": "没有这种参与类型"})
+    role = forms.ChoiceField(label="作用", required=False, choices=choices_with_blank(ParticipationRole.choices),
+                             error_messages={"invalid_choice": "没有这种作用"})
+    date_from = ChineseDateField(label="日期（起）", required=False)
+    date_to = ChineseDateField(label="日期（止）", required=False)
+    case = forms.CharField(label="事项编号", required=False, max_length=60,
+                           error_messages={"max_length": "事项编号不能超过60个字"})
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["lawyer"].choices = [("", "全部"), *_all_lawyers()]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and end < start:
+            self.add_error("date_to", "结束日期不能早于开始日期")
+            data.pop("date_to", None)
+        # The selector's names for the dates.
+        if "date_from" in data:
+            data["from"] = data.pop("date_from")
+        if "date_to" in data:
+            data["to"] = data.pop("date_to")
+        return data
+
+
+class ParticipationForm(UserForm):
+    """Record a lawyer's part in a case's mediation session or petition meeting."""
+
+    case_number = forms.CharField(label="事项编号", max_length=60, error_messages=_msgs("事项编号", max_len=60),
+                                  help_text="填写事项编号，如“东城分中心信〔2026〕00001号”")
+    lawyer = forms.TypedChoiceField(label="律师", coerce=int, error_messages=_msgs("律师", select=True))
+    kind = forms.ChoiceField(label="参与类型", choices=ParticipationKind.choices, error_messages=_msgs("参与类型", select=True))
+    role = forms.ChoiceField(label="作用", choices=ParticipationRole.choices, error_messages=_msgs("作用", select=True))
+    held_on = ChineseDateField(label="日期", error_messages={"required": "请填写日期"})
+    note = forms.CharField(label="情况", widget=forms.Textarea(attrs={"rows": 3}), max_length=4000, required=False,
+                           error_messages=_msgs("情况", max_len=4000))
+
+    def __init__(self, *args: Any, case: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        lawyers = lawyer_choices()
+        self.fields["lawyer"].choices = [("", "请选择律师" if lawyers else "（没有在岗律师）"), *lawyers]
+        self.case = case
+        if case is not None:
+            self.fields["case_number"].initial = case.number
+            self.fields["case_number"].widget.attrs["readonly"] = "readonly"
+            self.fields["case_number"].required = False
+
+    def clean_case_number(self) -> str:
+        return str(self.cleaned_data.get("case_number") or "").strip()
