@@ -188,8 +188,9 @@ def _agreements_due(ctx: Ctx, s: Subject, start: dt.date, end: dt.date) -> Query
 
 @calculator("follow_up_rate")
 def follow_up_rate(ctx: Ctx, s: Subject, start: dt.date, end: dt.date, params: dict[str, Any]) -> Measured:
-    row = _agreements_due(ctx, s, start, end).aggregate(n=Count("id"), done=Count("id", filter=Q(done=True)))
-    return _rate(row["done"], row["n"])
+    # Two counts: an aggregate filtered on the Exists annotation is not reliable across backends.
+    qs = _agreements_due(ctx, s, start, end)
+    return _rate(qs.filter(done=True).count(), qs.count())
 
 
 # --- screening rounds (排查) ----------------------------------------------------------------------
