@@ -164,7 +164,7 @@ def test_excel_sheet(xw, two_cases):
     assert r.status_code == 200 and "spreadsheetml" in r["Content-Type"]
     wb = load_workbook(io.BytesIO(b"".join(r.streaming_content)))
     ws = wb["发放表"]
-    rows = [[c for c in row] for row in ws.iter_rows(values_only=True)]
+    rows = [list(row) for row in ws.iter_rows(values_only=True)]
     assert rows[0][0] == "东城街道联合调解分中心以奖代补发放表"
     assert "2026年5月" in rows[1][0] and batch.number in rows[1][4]
     assert tuple(rows[3][:7]) == ("序号", "姓名/名称", "类别", "所在调委会", "件数", "事项编号", "金额（元）")
