@@ -120,7 +120,7 @@ def rule_update(*, actor: Any, rule_id: int, data: Mapping[str, Any], version: i
     batch to apply the change."""
     _require(actor, "subsidy.rules", "您没有维护以奖代补规则的权限")
     with transaction.atomic():
-        rule = SubsidyRule.objects.select_for_update().filter(pk=rule_id).select_related("region").first()
+        rule = SubsidyRule.objects.select_for_update(of=("self",)).filter(pk=rule_id).select_related("region").first()
         if rule is None:
             raise NotFound("以奖代补规则不存在")
         if version is not None and version != rule.version:
