@@ -184,11 +184,12 @@ class Block:
     note: str = ""
     wide: bool = False
     header_links: list[str] = field(default_factory=list)
+    header_marks: dict[int, str] = field(default_factory=dict)  # e.g. the sort arrow, on screen only
 
     @property
     def header_cells(self) -> list[tuple[str, str]]:
         links = self.header_links or [""] * len(self.headers)
-        return list(zip(self.headers, links, strict=True))
+        return [(h + self.header_marks.get(i, ""), link) for i, (h, link) in enumerate(zip(self.headers, links, strict=True))]
 
     def chart_spec(self) -> dict[str, Any] | None:
         return {"key": self.key, **self.chart} if self.chart else None
@@ -529,10 +530,10 @@ def townships(request: HttpRequest) -> HttpResponse:
     block = Block("townships", "乡镇（街道）对比", headers, table, chart, wide=True,
                   note="按整月汇总；事项按发生地归入所在乡镇（街道），区本级为发生地在区级的事项。")
     links = [""]
-    for i, (key, label, *_) in enumerate(TOWNSHIP_COLS, start=1):
+    for i, (key, *_) in enumerate(TOWNSHIP_COLS, start=1):
         next_dir = "asc" if sort == key and desc else "desc"
         if sort == key:
-            headers[i] = f"{label}{'↓' if desc else '↑'}"
+            block.header_marks[i] = "↓" if desc else "↑"
         links.append("?" + urlencode({**scope.query, "sort": key, "dir": next_dir}))
     block.header_links = links
     query = urlencode({**scope.query, **({"sort": sort, "dir": "desc" if desc else "asc"} if sort else {})})

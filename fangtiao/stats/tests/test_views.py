@@ -214,6 +214,10 @@ class TestTownships:
         assert rows[0][:3] == ["乡镇（街道）", "事项总数", "信访事项"]
         by_name = {r[0]: r for r in rows[1:]}
         assert by_name[xw.t01.name][1:3] == [3, 2] and by_name[xw.t02.name][1] == 1
+        sorted_rows = xlsx(page(client, xw.leader, "stats:townships", export="xlsx", table="townships", sort="total",
+                                dir="asc"))
+        assert sorted_rows[0][1] == "事项总数"  # the sort arrow is for the screen only
+        assert [r[0] for r in sorted_rows[1:]] == [xw.t02.name, xw.t01.name]
 
     def test_query_count_is_bounded(self, client, xw, data, django_assert_max_num_queries):
         client.force_login(xw.leader)
