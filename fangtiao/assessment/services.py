@@ -52,6 +52,16 @@ def _need(actor: Any, capability: str) -> None:
         raise PermissionDenied()
 
 
+def _district_wide(actor: Any) -> None:
+    """Schemes, computed rankings and commendations are the district's: they are set by those whose
+    jurisdiction is the district (or above), not by a township's leader who sees only a part of it."""
+    if actor is None or getattr(actor, "is_superuser", False):
+        return
+    unit = getattr(actor, "unit", None)
+    if unit is None or unit.level not in ("district", "city", "province"):
+        raise PermissionDenied("考核方案、得分计算和表彰由区级单位负责")
+
+
 # --- schemes ------------------------------------------------------------------------------------
 
 def validate_items(*, level: str, items: Sequence[dict[str, Any]]) -> tuple[list[FieldError], list[dict[str, Any]]]:
@@ -114,6 +124,7 @@ def scheme_save(*, actor: Any, scheme_id: int | None = None, name: str, period_t
     """Create or replace a scheme and its items. Activating it retires the active scheme of the same
     period type and level (one scheme is in force at a time)."""
     _need(actor, "assessment.manage")
+    _district_wide(actor)
     errors: list[FieldError] = []
     if not str(name or "").strip():
         errors.append(FieldError("name", "请填写方案名称"))
@@ -200,6 +211,7 @@ def scores_compute(*, actor: Any, period: Period, level: str) -> int:
     transaction, audited). Returns the number of scores. 信访工作条例 第39条."""
     if actor is not None:
         _need(actor, "assessment.manage")
+        _district_wide(actor)
     if level not in Level.values:
         raise ValidationFailed.on("level", "考核对象应为 township（乡镇分中心）、village（村调委会）或 mediator（调解员）")
     scheme = selectors.active_scheme(period, level)
@@ -240,6 +252,7 @@ def commendations_propose(*, actor: Any, period: Period, level: str, top: int = 
     """Propose the top `top` ranks of a computed period (ties included); replaces earlier proposals
     not yet confirmed. The district-wide ranking is the basis, so proposing needs a district scope."""
     _need(actor, "assessment.manage")
+    _district_wide(actor)
     if not 1 <= top <= 50:
         raise ValidationFailed.on("top", "表彰名额应在 1 到 50 之间")
     if not scope_of(actor).all and scope_of(actor).path is None:
@@ -269,6 +282,7 @@ def commendations_propose(*, actor: Any, period: Period, level: str, top: int = 
 def commendation_confirm(*, actor: Any, commendation_id: int) -> Commendation:
     """A leader confirms a proposed commendation."""
     _need(actor, "assessment.manage")
+    _district_wide(actor)
     c = Commendation.objects.visible_to(actor).select_for_update().filter(pk=commendation_id).first()
     if c is None:
         raise NotFound()

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from fangtiao.stats import views
 
@@ -7,4 +7,5 @@ urlpatterns = [
     path("", views.overview, name="overview"),
     path("townships/", views.townships, name="townships"),
     path("mediators/", views.mediators, name="mediators"),
+    path("", include("fangtiao.stats.urls_reports")),
 ]

@@ -75,6 +75,16 @@ def test_without_the_capability_403(xw, computed):
     assert ApiClient().get(URL, {"period": "2026-05", "level": "township"}).status_code == 401
 
 
+def test_a_township_leader_cannot_recompute_the_district_ranking(xw, computed):
+    """The ranking is the district's: a township leader (who sees only a part of it) may read its own
+    scores but not recompute everyone's, edit the schemes or propose commendations."""
+    before = sorted(Score.objects.filter(period="2026-05", level="township").values_list("pk", flat=True))
+    api = ApiClient(xw.user("t01_subcentre", "leader"))
+    r = api.post("/api/v1/assessment/compute", {"period": "2026-05", "level": "township"})
+    assert r.status_code == 403 and "区级" in r.json()["detail"]
+    assert sorted(Score.objects.filter(period="2026-05", level="township").values_list("pk", flat=True)) == before
+
+
 @pytest.mark.parametrize(("params", "field"), [
     ({"period": "2026-13", "level": "township"}, "period"),
     ({"period": "五月", "level": "township"}, "period"),

@@ -141,10 +141,21 @@ class Command(BaseCommand):
 
     def _measures(self) -> None:
         """Statistics rollups from the year just loaded (the worker keeps them current from here on)."""
+        from fangtiao.assessment import demo as assessment_demo
         from fangtiao.stats import services as stats_services
+        from fangtiao.subsidies import demo as subsidies_demo
 
         counts = stats_services.rebuild()
         self.stdout.write(f"统计汇总：事项 {counts['case']} 件，法律咨询 {counts['consultation']} 件")
+        try:
+            if not subsidies_demo.already_loaded():
+                self.stdout.write("正在编制以奖代补发放表……")
+                subsidies_demo.build(log=self.stdout.write)
+            if not assessment_demo.already_loaded():
+                self.stdout.write("正在计算考核得分……")
+                assessment_demo.build(log=self.stdout.write)
+        except DomainError as exc:
+            raise CommandError(f"生成考核和以奖代补演示数据失败：{exc.detail}") from exc
 
     def _summary(self, p: demo.Plan) -> None:
         c = demo.summary_counts()
