@@ -10,6 +10,7 @@ import datetime as dt
 from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Q, Subquery
+from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from fangtiao.stats.measures import CODES, zero
@@ -43,8 +44,24 @@ DIM_FIELDS = {
 }
 
 
+# The day each source counts on (for dim="month").
+DAY_FIELDS = {"case": "received_at", "mediation": "ended_on", "confirmation": "decided_on",
+              "backlog_marked": "marked_on", "backlog_resolved": "resolved_on", "consultation": "received_at"}
+
+
 def _grouped(qs: Any, source: str, dim: str | None, aggregates: dict[str, Any]) -> dict[str, dict[str, int]]:
-    """{dimension value: {measure: n}} ('' when not grouped)."""
+    """{dimension value: {measure: n}} ('' when not grouped); dim "month" keys by ISO first day."""
+    if dim == "month":
+        day = DAY_FIELDS[source]
+        trunc = TruncMonth(day, tzinfo=timezone.get_current_timezone()) if day.endswith("_at") else TruncMonth(day)
+        out: dict[str, dict[str, int]] = {}
+        for row in qs.order_by().annotate(_m=trunc).values("_m").annotate(**aggregates):
+            m = row.pop("_m")
+            key = (m.date() if isinstance(m, dt.datetime) else m).isoformat()
+            bucket = out.setdefault(key, {})
+            for k, v in row.items():
+                bucket[k] = bucket.get(k, 0) + (v or 0)
+        return out
     if not dim:
         return {"": {k: v or 0 for k, v in qs.aggregate(**aggregates).items()}}
     field = DIM_FIELDS[source][dim]

@@ -126,8 +126,9 @@ def monthly(path: str, first: dt.date, last: dt.date) -> list[dict[str, Any]]:
     while m <= last:
         months.append(m)
         m = next_month(m)
-    if below_buckets(path):
-        return [{"month": m, **reference.totals(path, m, month_end(m))} for m in months]
+    if below_buckets(path):  # a village: one grouped count per source
+        direct = reference.counts(path, first, month_end(last), dim="month")
+        return [{"month": m, **{c: direct.get(m.isoformat(), {}).get(c, 0) for c in CODES}} for m in months]
     rows = (RollupMonth.objects.filter(dim="", month__gte=first, month__lte=last, bucket_path__startswith=path)
             .values("month").annotate(**{c: Sum(c) for c in CODES}).order_by("month"))
     by_month = {r["month"]: r for r in rows}

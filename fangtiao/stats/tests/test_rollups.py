@@ -216,3 +216,15 @@ def test_zero_rows_can_be_cleared(xw, data):
     assert removed > 0
     assert not RollupDay.objects.filter(**dict.fromkeys(CODES, 0)).exists()
     assert_equal(xw)
+
+
+def test_village_months_are_grouped_in_one_count_per_source(xw, data):
+    from fangtiao.core.testing.queries import count_queries
+
+    first, last = dt.date(2025, 1, 1), dt.date(2026, 12, 1)
+    rows = selectors.monthly(xw.v01.path, first, last)
+    assert len(rows) == 24
+    for row in rows:
+        m = row["month"]
+        assert {k: row[k] for k in CODES} == reference.totals(xw.v01.path, m, selectors.month_end(m)), m
+    assert count_queries(lambda: selectors.monthly(xw.v01.path, first, last)) <= 8
