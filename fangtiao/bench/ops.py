@@ -28,10 +28,13 @@ from urllib.parse import urlencode
 from django.db.models import Count, Max, Min, Q
 
 from fangtiao.bench.generate import (
+    BENCH_PASSWORD,
     BENCH_PATH_PREFIX,
     COUNTY_UNITS,
+    PROVINCE_CODE,
     STAFF_USERNAME_PREFIX,
     GenerationError,
+    _person_key,
     bench_mediators,
     bench_regions,
 )
@@ -242,6 +245,36 @@ class Context:
                                   ensure_ascii=False).encode())
         return out
 
+    # --- statistics (issue 7) ----------------------------------------------------------------
+
+    @cached_property
+    def stats_leader_username(self) -> str:
+        from fangtiao.org.models import Unit, User
+
+        username = f"{STAFF_USERNAME_PREFIX}stats_leader"
+        unit = Unit.objects.filter(region__code=PROVINCE_CODE, region__level="province").order_by("pk").first()
+        if unit is None:
+            raise GenerationError("没有找到省级单位，请先运行 fangtiao bench generate")
+        user = User.objects.filter(username=username).first()
+        if user is None:
+            user = User(username=username, name="基准统计省级领导", unit=unit, search_key=_person_key("基准统计省级领导"))
+            user.set_password(BENCH_PASSWORD)
+            user.save()
+            user.roles.add(R.LEADER)
+        return username
+
+    @cached_property
+    def stats_periods(self) -> dict[str, Any]:
+        from fangtiao.bench import stats
+
+        return stats.periods()
+
+    @cached_property
+    def stats_places(self) -> dict[str, str]:
+        from fangtiao.bench import stats
+
+        return stats.places()
+
     @cached_property
     def pinyin_query(self) -> str:
         """The initials of the first generated mediator's name ("wxm" for 王晓明)."""
@@ -444,3 +477,48 @@ def _warnings_list(ctx: Context) -> list[str]:
 def _hotspots_list(ctx: Context) -> list[str]:
     """The hot spots of the latest computed run, with their members, as a county's leader sees them."""
     return ["/api/v1/hotspots"]
+
+
+# --- statistics (issue 7) ----------------------------------------------------------------------
+
+STATS_LEADER = f"{STAFF_USERNAME_PREFIX}stats_leader"
+
+
+def stats_leader(ctx: Context) -> str:
+    """A leader of the province's unit (statistics are a leader's pages; the bench administrator has
+    no `stats.view`), created on first use with the bench password."""
+    return ctx.stats_leader_username
+
+
+def _stats_period(ctx: Context) -> dict[str, str]:
+    p = ctx.stats_periods
+    return {"from": p["start"].isoformat(), "to": p["end"].isoformat()}
+
+
+def _stats_months(ctx: Context) -> dict[str, str]:
+    p = ctx.stats_periods
+    return {"from": p["first"].isoformat(), "to": p["last"].isoformat()}
+
+
+@op("stats.summary_year", login=stats_leader)
+def _stats_summary_year(ctx: Context) -> list[str]:
+    """Every summary figure of the whole province for the rolling year and the year before it (rollups)."""
+    return [_q("/api/v1/stats/summary", region=PROVINCE_CODE, **_stats_period(ctx))]
+
+
+@op("stats.summary_township", login=stats_leader)
+def _stats_summary_township(ctx: Context) -> list[str]:
+    """The same for one township (the province leader names it with `region`)."""
+    return [_q("/api/v1/stats/summary", region=ctx.stats_places["township_code"], **_stats_period(ctx))]
+
+
+@op("stats.overview_monthly", login=stats_leader)
+def _stats_overview_monthly(ctx: Context) -> list[str]:
+    """The overview's monthly series of the province: 12 whole months and the 12 a year earlier."""
+    return [_q("/api/v1/stats/monthly", region=PROVINCE_CODE, **_stats_months(ctx))]
+
+
+@op("stats.overview_breakdown", login=stats_leader)
+def _stats_overview_breakdown(ctx: Context) -> list[str]:
+    """The overview's four breakdowns (channel, category, kind, level) of the province over the 12 months."""
+    return [_q("/api/v1/stats/breakdown", region=PROVINCE_CODE, **_stats_months(ctx))]

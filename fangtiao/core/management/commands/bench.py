@@ -2,6 +2,7 @@
 the case API (intake over HTTP, list, filters, search, detail) against the floor.
 
     fangtiao bench [--n-cases N] [--json PATH] [--requests R] [--concurrency C] [--ops a,b] [--documents] [--screening]
+                   [--stats [--stats-bulk] [--stats-repeats R] [--stats-cold C] [--stats-rebuild auto|always|never]]
     fangtiao bench generate [--n-cases N]        (or --generate-only)
 """
 
@@ -43,6 +44,16 @@ class Command(BaseCommand):
         parser.add_argument("--screening", action="store_true",
                             help="另测相似事项查询（与按一个 band key 查索引的基线对比）、热点计算（30 天、一年）和预警刷新（进程内，在 HTTP 测量之前）")
 
+        parser.add_argument("--stats", action="store_true",
+                            help="另测统计摘要和领导驾驶舱（进程内，冷/热，与 SELECT 1 和手写 SQL 计数对比，并核对两者相等）")
+        parser.add_argument("--stats-bulk", action="store_true",
+                            help="只为统计基准：以集合方式（INSERT … SELECT generate_series）写入 N 件只含统计所需列的事项和汇总，"
+                                 "代替完整生成（仅 PostgreSQL，用于 1000 万件规模）")
+        parser.add_argument("--stats-repeats", type=int, default=30, help="--stats 每项热测次数（默认 30）")
+        parser.add_argument("--stats-cold", type=int, default=5, help="--stats 每项冷测次数（新连接 + DISCARD ALL，默认 5）")
+        parser.add_argument("--stats-rebuild", choices=["auto", "always", "never"], default="auto",
+                            help="--stats 前重建统计汇总：auto（汇总与事项数不符时）、always、never")
+
     def handle(self, *args: Any, **opts: Any) -> None:
         from fangtiao.bench import generate as gen
         from fangtiao.bench import runner
@@ -63,18 +74,42 @@ class Command(BaseCommand):
             raise CommandError(f"未知的操作：{'、'.join(unknown)}（可用 --list-ops 查看）")
 
         seed = gen.SEED if opts["seed"] is None else opts["seed"]
+        bulk: dict[str, Any] = {}
         try:
-            gen.generate(opts["n_cases"], seed=seed, log=self.stdout.write)
+            if opts["stats_bulk"]:  # registry, set-based cases and rollups: the statistics only
+                from fangtiao.bench import stats_bulk
+
+                bulk = stats_bulk.generate(opts["n_cases"], log=self.stdout.write)
+            else:
+                gen.generate(opts["n_cases"], seed=seed, log=self.stdout.write)
         except gen.GenerationError as exc:
             raise CommandError(str(exc)) from exc
         from django.db import transaction
 
         from fangtiao.bench.generate_cases import backfill_text_keys
 
-        with transaction.atomic():  # a bench database generated before the text index: add its rows
-            backfill_text_keys(say=self.stdout.write)
+        if not opts["stats_bulk"]:
+            with transaction.atomic():  # a bench database generated before the text index: add its rows
+                backfill_text_keys(say=self.stdout.write)
         if opts["generate_only"] or opts["action"] == "generate":
             return
+        stats_results: list[Any] = []
+        if opts["stats"]:
+            from fangtiao.bench import stats
+
+            if not 1 <= opts["stats_repeats"] <= 10_000 or not 0 <= opts["stats_cold"] <= 100:
+                raise CommandError("--stats-repeats 应在 1 到 10000 之间，--stats-cold 应在 0 到 100 之间")
+            try:
+                stats_results = stats.run(stats.StatsConfig(
+                    n_cases=opts["n_cases"], repeats=opts["stats_repeats"], cold=opts["stats_cold"],
+                    rebuild="never" if opts["stats_bulk"] else opts["stats_rebuild"]), log=self.stdout.write)
+            except gen.GenerationError as exc:
+                raise CommandError(str(exc)) from exc
+            if bulk and stats_results:
+                stats_results[0].extra["bulk"] = bulk
+            self.stdout.write("")
+            self.stdout.write(stats.table(stats_results))
+            self.stdout.write("")
         screening_results: list[Any] = []
         if opts["screening"]:
             from fangtiao.bench import screening
@@ -107,9 +142,9 @@ class Command(BaseCommand):
         self.stdout.write("")
         self.stdout.write(runner.table(results))
         if opts["json"]:
-            runner.write_json([*results, *screening_results], Path(opts["json"]))
+            runner.write_json([*results, *screening_results, *stats_results], Path(opts["json"]))
             self.stdout.write(f"\n结果已写入 {opts['json']}")
-        failed = [r for r in [*results, *screening_results] if r.errors or r.truncated]
+        failed = [r for r in [*results, *screening_results, *stats_results] if r.errors or r.truncated]
         for r in failed:
             self.stderr.write(f"{r.op}：{r.errors} 个错误响应{'，测量超时被截断' if r.truncated else ''} {r.first_error}")
         if failed:
