@@ -98,6 +98,7 @@ MAX_CASES = 20_000
 MARKER_PART = "cases"
 
 CITY_BUREAU = ("台州市信访局", "台州信访局")
+PORTAL_RATE = "portal_rate"  # a step the petitioner takes on the portal, not a case action
 
 # --- the simulated clock ---------------------------------------------------------------------
 
@@ -910,6 +911,9 @@ class Planner:
     def __init__(self, directory: Directory, *, seed: int, today: dt.date) -> None:
         self.d = directory
         self.rng = random.Random(f"{seed}/cases")  # noqa: S311 - invented demo data, not secrets
+        # The petitioners' own ratings draw from their own stream, so adding them left every other
+        # planned step of the year as it was.
+        self.rating_rng = random.Random(f"{seed}/ratings")  # noqa: S311 - invented demo data
         self.today = today
         self.first, self.last = demo_year(today)
         self.end = timezone.make_aware(dt.datetime.combine(today, dt.time.min))
@@ -1085,6 +1089,16 @@ class Planner:
             "facts": f"经{dept_name or '承办单位'}调查核实：{body['description']}",
             "opinion": REPLY_OPINIONS[outcome].format(dept=dept_name or "承办单位"), "basis": basis,
         }, days=days)
+        # Most petitioners rate the reply on the portal with their query code (国信发〔2014〕16号);
+        # some let the window pass (超期未评价, which the 参评率 counts).
+        r = self.rating_rng
+        if r.random() < 0.78:
+            weights = {"support": (80, 17, 3), "explain": (55, 33, 12), "reject": (25, 40, 35)}[outcome]
+            # On the side: the case's own next steps still follow the reply, not the rating.
+            at, still_open = f.t, f.open
+            f.do(actor, PORTAL_RATE, {"satisfaction": r.choices(("satisfied", "basically", "unsatisfied"), weights=weights)[0]},
+                 days=(1, 20), only_if=frozenset({"replied", "closed"}))
+            f.t, f.open = at, still_open
 
     # --- mediation to the end ---------------------------------------------------------------------
 
@@ -2060,6 +2074,7 @@ def _run(scripts: list[Script], directory: Directory, clock: type[SimulatedDatet
          log: Callable[[str], None]) -> tuple[int, int, list[str]]:
     order = sorted((step.at, s.key, i) for s in scripts for i, step in enumerate(s.steps))
     cases: dict[int, Case] = {}
+    codes: dict[int, str] = {}  # case key → the petitioner's query code (shown once at registration)
     lead: dict[int, int] = {}  # case key → the lead mediator assigned last
     dead: set[int] = set()
     failures: list[str] = []
@@ -2074,7 +2089,15 @@ def _run(scripts: list[Script], directory: Directory, clock: type[SimulatedDatet
         clock.moment = at
         try:
             if step.action == "register":
-                case, _code = services.case_register(actor=actor, data=cast(dict[str, Any], step.data), received_at=at)
+                case, codes[key] = services.case_register(actor=actor, data=cast(dict[str, Any], step.data), received_at=at)
+            elif step.action == PORTAL_RATE:  # the petitioner, on the portal, with the query code
+                from fangtiao.portal.services import case_rate
+
+                case = cases[key]
+                if step.only_if is not None and case.status not in step.only_if:
+                    continue
+                case = case_rate(number=case.number, code=codes[key], satisfaction=cast(dict[str, Any], step.data)["satisfaction"],
+                                 today=timezone.localdate(at))
             else:
                 case = cases[key]
                 if step.only_if is not None and case.status not in step.only_if:
@@ -2175,7 +2198,7 @@ def status_counts() -> dict[str, int]:
 def case_summary() -> dict[str, int]:
     """What the demo district's cases look like now (for the command's report)."""
     d = district.DISTRICT[0]
-    qs = Case.objects.filter(region__code__startswith=d)
+    qs = Case.objects.filter(region__code__startswith=d, imported_from__isnull=True)  # the year made here
     agg = qs.aggregate(
         total=Count("id"), disputes=Count("id", filter=Q(kind="dispute")), petitions=Count("id", filter=Q(kind="petition")),
         village=Count("id", filter=Q(registered_unit__level="village")),

@@ -97,7 +97,13 @@ FIELDS: dict[str, FieldSpec] = {
     "replied_on": FieldSpec("答复日期", "date"),
     "closed_on": FieldSpec("办结日期", "date"),
     "reply": FieldSpec("答复意见", "text", 20000),
+    # Flags old petition systems keep (legal-rules §5.2: 越级, 重复); kept as recorded, for statistics.
+    "repeat": FieldSpec("重复信访", "bool"),
+    "skip_level": FieldSpec("越级信访", "bool"),
 }
+
+TRUE_WORDS = frozenset({"是", "1", "true", "yes", "y", "√", "重复", "越级"})
+FALSE_WORDS = frozenset({"否", "0", "false", "no", "n", "×", "-"})
 CODE_FIELDS = ("channel", "kind", "nature", "category", "region", "status")
 REQUIRED = ("title", "received_at", "channel", "kind", "region")
 NOT_DEFAULTABLE = ("external_id", "number")
@@ -357,6 +363,8 @@ class Prepared:
     replied_on: dt.date | None
     closed_on: dt.date | None
     closed_at: dt.datetime | None
+    repeat: bool = False
+    skip_level: bool = False
 
 
 @dataclass
@@ -509,6 +517,11 @@ def prepare(line: int, raw: Mapping[str, str], mapping: ImportMapping, lk: Looku
             if not 1 <= n <= 100000:
                 err(fname, f"{spec.label}应为1至100000之间的整数（现为“{value}”）")
             out[fname] = n
+        elif spec.type == "bool":
+            word = value.strip().lower()
+            if word not in TRUE_WORDS and word not in FALSE_WORDS:
+                err(fname, f"{spec.label}应为“是”或“否”（现为“{value[:20]}”）")
+            out[fname] = word in TRUE_WORDS
         elif spec.type == "decimal":
             try:
                 amount = Decimal(_NUMBER_NOISE.sub("", value))
@@ -563,7 +576,7 @@ def prepare(line: int, raw: Mapping[str, str], mapping: ImportMapping, lk: Looku
         occurred_on=timezone.localtime(out["occurred_on"], lk.tz).date() if out["occurred_on"] else None,
         replied_on=timezone.localtime(out["replied_on"], lk.tz).date() if out["replied_on"] else None,
         closed_on=timezone.localtime(closed, lk.tz).date() if closed and status != Status.REGISTERED else None,
-        closed_at=closed,
+        closed_at=closed, repeat=bool(out["repeat"]), skip_level=bool(out["skip_level"]),
     ), []
 
 
@@ -612,7 +625,7 @@ def _import_batch(*, batch: ImportBatch, rows: list[Prepared], unit: Unit, actor
                 nature=r.nature, channel=r.channel, status=r.status, title=r.title, description=r.description,
                 demands=r.demands, category_id=r.category_id, region_id=r.region_id, region_path=r.region_path,
                 occurred_on=r.occurred_on, amount=r.amount, headcount=r.headcount,
-                is_collective=r.headcount >= COLLECTIVE_HEADCOUNT,
+                is_collective=r.headcount >= COLLECTIVE_HEADCOUNT, is_repeat=r.repeat, is_skip_level=r.skip_level,
                 identity_incomplete=not (r.name and r.address), registered_unit=unit, registered_by=registered_by,
                 received_at=r.received_at, holder_unit=unit, reply_opinion=r.reply, replied_on=r.replied_on,
                 closed_on=r.closed_on,

@@ -31,7 +31,9 @@ def _months(first: dt.date, last: dt.date) -> list[dt.date]:
 
 
 def _staff(role: str) -> list[User]:
-    return list(User.objects.filter(is_active=True, unit__kind="centre", roles__code=role)
+    # The district's officers (区信访局) prepare, its leaders (矛调中心) approve.
+    return list(User.objects.filter(is_active=True, unit__level="district", unit__kind__in=["centre", "petition_bureau"],
+                                    roles__code=role)
                 .select_related("unit__region").distinct().order_by("id"))
 
 
@@ -50,7 +52,7 @@ def build(*, log: Callable[[str], None] | None = None) -> None:
                                    committee_amount=Decimal("50.00"), split="equal", valid_from=dt.date(2018, 1, 1))
     officers, leaders = _staff("officer"), _staff("leader")
     if not officers or not leaders:
-        say("以奖代补：矛调中心没有信访干部或负责人，跳过")
+        say("以奖代补：区级没有信访干部或负责人，跳过")
         return
     preparer = officers[0]
     approver = next((u for u in leaders if u.pk != preparer.pk), None)

@@ -102,9 +102,13 @@ def test_demo_builds_a_year_of_cases_through_the_services() -> None:
     today = timezone.localdate()
     first, last = case_demo.demo_year(today)
 
-    cases = Case.objects.all()
-    assert cases.count() == N
+    history = Case.objects.filter(imported_from__isnull=False)  # the year before, from the "old system"
     start = timezone.make_aware(dt.datetime.combine(first, dt.time.min))
+    assert history.exists() and not history.filter(received_at__gte=start).exists()
+    assert history.filter(kind="petition").count() > Case.objects.filter(imported_from__isnull=True, kind="petition").count()
+    assert "上一年度历史事项" in out
+    cases = Case.objects.filter(imported_from__isnull=True)
+    assert cases.count() == N
     end = timezone.make_aware(dt.datetime.combine(today, dt.time.min))
     assert not cases.filter(received_at__lt=start).exists()
     assert not cases.filter(received_at__gte=end).exists()
@@ -278,6 +282,21 @@ def test_demo_builds_a_year_of_cases_through_the_services() -> None:
     assert Room.objects.filter(unit__kind="centre").count() == len(district.CENTRE_ROOMS)
     marker = AuditEvent.objects.get(action="demo.loaded", extra__part="cases")
     assert marker.extra["cases"] == N and marker.extra["failures"] == 0
+
+    # Petitioners rated replies on the portal; the year's statistics, subsidies and scores are there.
+    from fangtiao.assessment.models import Score
+    from fangtiao.legalservice.models import Consultation
+    from fangtiao.stats import reference, selectors
+    from fangtiao.subsidies.models import SubsidyBatch
+
+    assert cases.exclude(satisfaction="").filter(events__action="rate").exists()
+    assert Consultation.objects.exists()
+    district_path = Case.objects.filter(imported_from__isnull=True).first().region.path.split("/")[0] + "/"
+    figures = selectors.summary(district_path, first, last)
+    assert figures["total"] == N and figures["satisfaction_rate"] is not None
+    assert figures["previous"]["petitions"] > figures["petitions"]  # 三下降: the year before had more
+    assert selectors.rollup_counts(district_path, first, last) == reference.totals(district_path, first, last)
+    assert Score.objects.exists() and SubsidyBatch.objects.exists()
 
     # Same seed, same day: the same plan.
     p = district.plan(**SMALL)

@@ -396,3 +396,27 @@ def test_the_installed_command_exits_non_zero_with_chinese_and_no_traceback(tmp_
     assert done.returncode == 2, done.stderr
     assert "错误：对照文件有误：[columns] 中有不认识的项：received" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_repeat_and_skip_level_flags_are_kept_as_recorded(xw, centre, tmp_path):
+    """Old petition systems mark 重复 and 越级 (legal-rules §5.2); the statistics count them."""
+    text = MAPPING.replace('closed_on = "办结时间"', 'closed_on = "办结时间"\nrepeat = "重复"\nskip_level = "越级"')
+    path = tmp_path / "flags.csv"
+    rows = [row(1), row(2), row(3)]
+    flags = [("是", "否"), ("否", "越级"), ("", "")]
+    with path.open("w", encoding="utf-8-sig", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=[*HEADER, "重复", "越级"])
+        w.writeheader()
+        for r, (rep, skip) in zip(rows, flags, strict=True):
+            w.writerow({**r, "重复": rep, "越级": skip})
+    run(path, centre, text=text)
+    got = {c.imported_from.external_id: (c.is_repeat, c.is_skip_level)
+           for c in Case.objects.filter(imported_from__external_id__in=["JX-0001", "JX-0002", "JX-0003"])}
+    assert got == {"JX-0001": (True, False), "JX-0002": (False, True), "JX-0003": (False, False)}
+    bad = tmp_path / "bad.csv"
+    with bad.open("w", encoding="utf-8-sig", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=[*HEADER, "重复", "越级"])
+        w.writeheader()
+        w.writerow({**row(4), "重复": "也许", "越级": ""})
+    report = run(bad, centre, text=text)
+    assert report.aborted and any(e.field == "repeat" and "是" in e.message for e in report.errors)

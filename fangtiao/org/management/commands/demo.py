@@ -89,6 +89,7 @@ class Command(BaseCommand):
             out.write(self.style.SUCCESS("演示数据已存在，本次未作任何改动。"))
         if n_cases:
             self._cases(p, n_cases)
+            self._history(p)
             self._screening(p)
             self._legal(p)
             self._measures()
@@ -128,6 +129,17 @@ class Command(BaseCommand):
         except ValueError as exc:
             raise CommandError(f"生成排查预警演示数据失败：{exc}") from exc
 
+    def _history(self, p: demo.Plan) -> None:
+        from fangtiao.cases import demo_history
+
+        if demo_history.already_loaded():
+            return
+        self.stdout.write("正在导入上一年度的历史事项（原信访信息系统）……")
+        try:
+            demo_history.build(seed=p.seed, log=self.stdout.write)
+        except DomainError as exc:
+            raise CommandError(f"导入历史事项失败：{exc.detail}") from exc
+
     def _legal(self, p: demo.Plan) -> None:
         from fangtiao.legalservice import demo as legal_demo
 
@@ -143,10 +155,12 @@ class Command(BaseCommand):
         """Statistics rollups from the year just loaded (the worker keeps them current from here on)."""
         from fangtiao.assessment import demo as assessment_demo
         from fangtiao.stats import services as stats_services
+        from fangtiao.stats.models import Fact
         from fangtiao.subsidies import demo as subsidies_demo
 
-        counts = stats_services.rebuild()
-        self.stdout.write(f"统计汇总：事项 {counts['case']} 件，法律咨询 {counts['consultation']} 件")
+        if stats_services.pending() or not Fact.objects.exists():  # something was loaded by this run
+            counts = stats_services.rebuild()
+            self.stdout.write(f"统计汇总：事项 {counts['case']} 件，法律咨询 {counts['consultation']} 件")
         try:
             if not subsidies_demo.already_loaded():
                 self.stdout.write("正在编制以奖代补发放表……")
