@@ -60,12 +60,13 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "stats.rebuild": frozenset({R.ADMIN}),
     "assessment.view": frozenset({R.LEADER, R.OFFICER, R.COMMITTEE_HEAD, R.MEDIATOR}),  # mediators: their own scores
     "assessment.manage": frozenset({R.ADMIN, R.LEADER}),
+    "accountability.view": frozenset({R.LEADER, R.OFFICER}),
     "accountability.record": frozenset({R.LEADER}),
     "subsidy.view": frozenset({R.LEADER, R.OFFICER, R.COMMITTEE_HEAD, R.MEDIATOR}),  # mediators: their own lines
     "subsidy.prepare": frozenset({R.OFFICER, R.COMMITTEE_HEAD}),
     "subsidy.approve": frozenset({R.LEADER}),
     "subsidy.pay": frozenset({R.LEADER, R.OFFICER}),
-    "subsidy.rules": frozenset({R.ADMIN, R.LEADER}),
+    "subsidy.rules": frozenset({R.ADMIN, R.LEADER}),  # district level only (subsidies.services)
 }
 
 CAPABILITY_LABELS = {
@@ -110,6 +111,7 @@ CAPABILITY_LABELS = {
     "stats.rebuild": "重建统计汇总",
     "assessment.view": "查看考核得分和排名",
     "assessment.manage": "维护考核方案、计算得分、表彰",
+    "accountability.view": "查看问责记录",
     "accountability.record": "登记问责",
     "subsidy.view": "查看以奖代补",
     "subsidy.prepare": "编制以奖代补发放表",
