@@ -9,11 +9,9 @@ import io
 from decimal import Decimal
 
 import pytest
-from django.urls import include, path
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from fangtiao import urls as root_urls
 from fangtiao.audit.models import AuditEvent
 from fangtiao.cases.tests.factories import act, person
 from fangtiao.mediation.models import Confirmation, Mediation, Obligation, RiskReport
@@ -26,14 +24,7 @@ from fangtiao.mediation.tests.support import (
     two_parties,
 )
 from fangtiao.screening.models import Finding, ScreeningRound
-from fangtiao.stats import reports, urls_reports
-
-# The lead includes urls_reports from stats/urls.py; until then these tests route it themselves.
-urlpatterns = [
-    *(p for p in root_urls.urlpatterns if getattr(p, "namespace", None) != "stats"),
-    path("stats/", include((urls_reports.urlpatterns, "stats"))),
-]
-pytestmark = pytest.mark.urls(__name__)
+from fangtiao.stats import reports
 
 URL, XLSX_URL = "/stats/reports/", "/stats/reports/mediation.xlsx"
 TODAY = timezone.localdate()
