@@ -19,7 +19,11 @@ VIEW = "consultation.view"
 def participations_visible(user: Any) -> QuerySet[LawyerParticipation]:
     if not has_capability(user, VIEW):
         return LawyerParticipation.objects.none()
-    return LawyerParticipation.objects.visible_to(user)
+    from fangtiao.cases.models import Case
+
+    # The place is not enough: a case the user may not open (检举控告 outside the officers who handle
+    # it, legal-rules item 8) must not show its title here either.
+    return LawyerParticipation.objects.visible_to(user).filter(case__in=Case.objects.visible_to(user).values("pk"))
 
 
 def participation_list(*, user: Any, filters: Mapping[str, Any] | None = None) -> QuerySet[LawyerParticipation]:

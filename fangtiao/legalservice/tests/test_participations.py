@@ -159,3 +159,16 @@ def test_consultation_list_links_to_participations(xw, client):
     client.force_login(clerk(xw))
     page = client.get("/legal/consultations/").content.decode()
     assert 'data-testid="participations-link"' in page and "/legal/participations/" in page
+
+
+def test_an_accusation_the_user_may_not_open_is_not_listed(xw, client):
+    """检举控告 (legal-rules item 8): the place is not enough — a mediator of the township who may not
+    open the accusation must not read its title on the lawyers' list or count it."""
+    secret = make_case(xw, nature="accusation", accused_unit=xw.unit("line_dept").pk, title="举报某某村书记侵占补偿款")
+    record(xw, secret, actor=xw.user("t01_subcentre", "officer"))
+    client.force_login(xw.user("t01_committee", "mediator"))
+    page = client.get("/legal/participations/")
+    assert page.status_code == 200 and "举报某某村书记侵占补偿款" not in page.content.decode()
+    assert "孙律师" not in table(client.get("/legal/participations/lawyers/"))
+    client.force_login(xw.user("t01_subcentre", "officer"))
+    assert "举报某某村书记侵占补偿款" in client.get("/legal/participations/").content.decode()
