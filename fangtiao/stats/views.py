@@ -543,14 +543,30 @@ def townships(request: HttpRequest) -> HttpResponse:
 
 # --- the mediators -------------------------------------------------------------------------------------
 
+EXPORT_PAGES = 200  # 20,000 mediators in one workbook
+
 @login_required
 @require_GET
 def mediators(request: HttpRequest) -> HttpResponse:
     """调解员工作量与成效: per mediator in the caller's jurisdiction (a committee head: the own
     committee), the figures of `stats.people`, with a pinyin-initial search by name."""
     scope = _scope(request)
-    q = request.GET.get("q", "").strip()[:50]
-    rows = people.mediator_figures(user=request.user, path=scope.path, start=scope.start, end=scope.end, q=q)
+    q = "".join(ch for ch in request.GET.get("q", "") if ch.isprintable()).strip()[:50]
+    try:
+        page = max(1, min(int(request.GET.get("page") or 1), 100_000))
+    except ValueError:
+        page = 1
+    total = people.mediator_count(user=request.user, path=scope.path, q=q)
+    pages = max(1, -(-total // people.PAGE_SIZE))
+    page = min(page, pages)
+    if request.GET.get("export") == "xlsx":  # every mediator, a page of aggregates at a time
+        rows = []
+        for n in range(1, min(pages, EXPORT_PAGES) + 1):
+            rows += people.mediator_figures(user=request.user, path=scope.path, start=scope.start, end=scope.end, q=q,
+                                            page=n)
+    else:
+        rows = people.mediator_figures(user=request.user, path=scope.path, start=scope.start, end=scope.end, q=q,
+                                       page=page)
     table = []
     for r in rows:
         table.append([
@@ -568,4 +584,6 @@ def mediators(request: HttpRequest) -> HttpResponse:
     block = Block("mediators", "调解员工作量与成效", headers, table, chart, wide=True,
                   note="主持调解按开始日、终结与成功按结束日、回访按回访日计入期间；在办为当前状态。")
     return _page(request, template="stats/mediators.html", title="调解员统计", scope=scope, blocks=[block],
-                 extra={"q": q, "query": urlencode({**scope.query, **({"q": q} if q else {})})})
+                 extra={"q": q, "query": urlencode({**scope.query, **({"q": q} if q else {})}),
+                        "page": page, "pages": pages, "total": total,
+                        "page_query": urlencode({**scope.query, **({"q": q} if q else {})})})

@@ -11,7 +11,7 @@ from urllib.parse import quote
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
@@ -40,6 +40,8 @@ def _prepare(request: HttpRequest) -> tuple[str, str, reports.Period | None, str
     if not has_capability(request.user, "stats.view"):
         raise PermissionDenied
     code = str(request.GET.get("region") or "").strip()[:12]
+    if code and not code.isdigit():  # a region code is digits: anything else names no region
+        raise Http404
     path = stats_path(request.user, code or None)
     try:
         period = reports.parse_period(request.GET)

@@ -106,4 +106,16 @@ def test_scope_and_search(xw, rounds):
 def test_two_queries_whatever_the_number_of_mediators(xw, rounds):
     user = xw.leader
     mediator_figures(user=user, path="", start=START, end=END)  # the user's scope and roles are cached on it
-    assert count_queries(lambda: mediator_figures(user=user, path="", start=START, end=END)) == 2
+    # the page of mediators, their aggregates, their follow-ups
+    assert count_queries(lambda: mediator_figures(user=user, path="", start=START, end=END)) == 3
+
+
+def test_pages_of_mediators(xw, rounds):
+    from fangtiao.stats.people import mediator_count
+
+    everyone = [r["id"] for r in mediator_figures(user=xw.leader, path="", start=START, end=END, page_size=1000)]
+    assert mediator_count(user=xw.leader, path="") == len(everyone) >= 2
+    first = mediator_figures(user=xw.leader, path="", start=START, end=END, page=1, page_size=1)
+    second = mediator_figures(user=xw.leader, path="", start=START, end=END, page=2, page_size=1)
+    assert [r["id"] for r in first + second] == everyone[:2]
+    assert mediator_figures(user=xw.leader, path="", start=START, end=END, page=10_000) == []

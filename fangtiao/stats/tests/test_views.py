@@ -249,3 +249,11 @@ class TestMediators:
         client.get(reverse("stats:mediators"))
         with django_assert_max_num_queries(12):
             assert client.get(reverse("stats:mediators")).status_code == 200
+
+
+def test_control_characters_and_bad_pages_are_not_errors(client, xw):
+    client.force_login(xw.leader)
+    assert client.get(reverse("stats:mediators"), {"q": "王\x00", "page": "abc"}).status_code == 200
+    assert client.get(reverse("stats:mediators"), {"page": "99999999999"}).status_code == 200
+    assert client.get(reverse("stats:reports"), {"region": "33\x001"}).status_code == 404
+    assert client.get(reverse("stats:overview"), {"region": "\x00"}).status_code in (200, 404)
