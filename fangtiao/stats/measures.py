@@ -11,7 +11,8 @@ legal-rules §6 / item 40 (observed provincial formulas; the official ones are U
 - 按期办结率 = 按期答复 / (按期答复 + 超期答复 + 未答复 + 超期未答复) — by the handling clock (第35条, 60日);
 - 参评率 = 已评价 / (已评价 + 超期未评价) — by the evaluation window (国信发〔2014〕16号; days configurable);
 - 满意率 = (满意 + 基本满意) / 已评价;
-- 重复信访率 = 重复件次 / 总件次.
+- 重复信访率 = 重复件次 / 总件次 — of petitions: `repeat` and `skip_level` count 信访事项 only (the
+  三下降 are petitions'), though the flags are set on disputes too.
 
 Receipt-side measures (the first groups below) count a matter on the day it was received and
 classify it by its current state; event measures count on their own day. See docs/statistics.md."""
@@ -25,8 +26,8 @@ MEASURES: tuple[tuple[str, str, str], ...] = (
     ("total", "事项总数", "收到日"),
     ("petitions", "信访事项", "收到日"),
     ("disputes", "矛盾纠纷", "收到日"),
-    ("repeat", "重复信访", "收到日"),
-    ("skip_level", "越级信访", "收到日"),
+    ("repeat", "重复信访（信访事项）", "收到日"),
+    ("skip_level", "越级信访（信访事项）", "收到日"),
     ("collective", "集体访", "收到日"),
     ("disp_timely", "信访部门按期处理（转送、交办、受理）", "收到日"),
     ("disp_late", "信访部门超期处理", "收到日"),
@@ -78,7 +79,7 @@ def figures(c: dict[str, int], backlog_open: int) -> dict[str, object]:
         "repeat": c["repeat"],
         "skip_level": c["skip_level"],
         "collective": c["collective"],
-        "repeat_rate": ratio(c["repeat"], c["total"]),
+        "repeat_rate": ratio(c["repeat"], c["petitions"]),
         "accepted_on_time_rate": ratio(c["acc_timely"], acc_classed),
         "dispatched_on_time_rate": ratio(c["disp_timely"], disp_classed),
         "closed_on_time_rate": ratio(c["rep_on_time"], rep_classed),

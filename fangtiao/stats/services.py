@@ -109,8 +109,9 @@ def case_facts(case_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
         day = local_day(c["received_at"]).isoformat()
         level = c["registered_unit__level"] or ""
         own: list[Contribution] = [(day, "total", level), (day, "petitions" if c["kind"] == "petition" else "disputes", level)]
+        # 重复信访 and 越级信访 are petitions' (三下降, legal-rules §6); a collective matter is either kind.
         for flag, code in (("is_repeat", "repeat"), ("is_skip_level", "skip_level"), ("is_collective", "collective")):
-            if c[flag]:
+            if c[flag] and (code == "collective" or c["kind"] == "petition"):
                 own.append((day, code, level))
         states = clocks.get(c["pk"], {})
         disp = DISP.get(states.get("petition.disposition", ""))

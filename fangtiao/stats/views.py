@@ -68,8 +68,8 @@ FIGURES: tuple[tuple[str, str, bool], ...] = (
 THREE_DECLINES = ("petitions", "repeat", "skip_level")  # 三下降: fewer is better
 # How the case list filters the cases behind a figure (received day in the period, unless None).
 CASE_FILTERS: dict[str, dict[str, str]] = {
-    "total": {}, "petitions": {"kind": "petition"}, "disputes": {"kind": "dispute"}, "repeat": {"flag": "repeat"},
-    "skip_level": {"flag": "skip_level"}, "collective": {"flag": "collective"},
+    "total": {}, "petitions": {"kind": "petition"}, "disputes": {"kind": "dispute"}, "repeat": {"flag": "repeat", "kind": "petition"},
+    "skip_level": {"flag": "skip_level", "kind": "petition"}, "collective": {"flag": "collective"},
 }
 LEVEL_LABELS = {"province": "省级", "city": "市级", "district": "区级", "township": "乡镇级", "village": "村级", "": "未注明"}
 LEVEL_ORDER = ("village", "township", "district", "city", "province", "")
@@ -296,8 +296,8 @@ def _month_label(m: dt.date) -> str:
 
 def _trend_block(months: list[dict[str, Any]], previous: list[dict[str, Any]], scope: Scope) -> Block:
     rows, cats = [], []
-    measures = (("petitions", "信访事项", {"kind": "petition"}), ("repeat", "重复信访", {"flag": "repeat"}),
-                ("skip_level", "越级信访", {"flag": "skip_level"}))
+    measures = (("petitions", "信访事项", {"kind": "petition"}), ("repeat", "重复信访", {"flag": "repeat", "kind": "petition"}),
+                ("skip_level", "越级信访", {"flag": "skip_level", "kind": "petition"}))
     series: dict[str, list[int]] = {}
     for now, before in zip(months, previous, strict=False):
         m, pm = now["month"], before["month"]
@@ -463,8 +463,8 @@ def overview(request: HttpRequest) -> HttpResponse:
 TOWNSHIP_COLS: tuple[tuple[str, str, bool, dict[str, str] | None], ...] = (
     ("total", "事项总数", False, {}),
     ("petitions", "信访事项", False, {"kind": "petition"}),
-    ("repeat", "重复信访", False, {"flag": "repeat"}),
-    ("skip_level", "越级信访", False, {"flag": "skip_level"}),
+    ("repeat", "重复信访", False, {"flag": "repeat", "kind": "petition"}),
+    ("skip_level", "越级信访", False, {"flag": "skip_level", "kind": "petition"}),
     ("collective", "集体访", False, {"flag": "collective"}),
     ("repeat_rate", "重复信访率（%）", True, None),
     ("accepted_on_time_rate", "及时受理率（%）", True, None),

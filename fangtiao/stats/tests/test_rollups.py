@@ -184,7 +184,7 @@ class TestFormulas:
         assert f["closed_on_time_rate"] == 0.375           # 3 / (3+1+2+2)
         assert f["participation_rate"] == 0.5              # 4 / (4+4)
         assert f["satisfaction_rate"] == 0.75              # 3 / 4
-        assert f["repeat_rate"] == 0.3
+        assert f["repeat_rate"] == 0.375                  # 3 / 8 petitions
         assert f["mediation_success_rate"] == 0.8
         assert f["village_level_share"] == 0.75
         assert f["confirmations_performed_rate"] == 0.5
