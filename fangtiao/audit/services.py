@@ -112,7 +112,7 @@ def record(
         **fields,
     )
     event.save()
-    source = changes_feed.subject_source(subject)
+    source = changes_feed.subject_source(subject, (changes or {}).keys())
     if source is not None:
         changes_feed.mark(*source)
     return event

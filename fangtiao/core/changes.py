@@ -33,12 +33,22 @@ def mark_many(source: str, pks: Iterable[Any]) -> None:
         listener(source, ids)
 
 
-def subject_source(subject: Any) -> tuple[str, int] | None:
+# Changes of the organisation that derived figures depend on: a unit's level (村级 share, level
+# breakdowns) and a region's place in the tree (which township bucket its matters fall in).
+STRUCTURAL = {"org.unit": ("unit", frozenset({"level", "region", "parent"})),
+              "org.region": ("region", frozenset({"level", "parent", "path"}))}
+
+
+def subject_source(subject: Any, changed: Iterable[str] = ()) -> tuple[str, int] | None:
     """('case', id) for a case or anything that belongs to one; ('consultation', id) for a
-    consultation; None for the rest."""
+    consultation; ('unit' | 'region', id) when a unit's level or a region's place in the tree changed
+    (`changed`: the audited field names); None for the rest."""
     if subject is None:
         return None
     label = subject._meta.label_lower
+    if label in STRUCTURAL:
+        source, fields = STRUCTURAL[label]
+        return (source, subject.pk) if fields & set(changed) else None
     if label == "cases.case":
         return ("case", subject.pk)
     if label == "legalservice.consultation":

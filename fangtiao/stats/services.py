@@ -27,10 +27,37 @@ Contribution = tuple[str, str, str]  # (ISO day, measure, unit level)
 
 
 def enqueue(source: str, ids: list[int]) -> None:
-    """Listener of `fangtiao.core.changes`: remember that these records changed."""
-    if source not in ("case", "consultation"):
-        return
-    Dirty.objects.bulk_create([Dirty(source=source, source_id=i) for i in ids])
+    """Listener of `fangtiao.core.changes`: remember that these records changed. A unit whose level
+    changed, or a region moved in the tree, changes the facts of every record that names it."""
+    if source in ("case", "consultation"):
+        Dirty.objects.bulk_create([Dirty(source=source, source_id=i) for i in ids])
+    elif source == "unit":
+        from fangtiao.cases.models import Case
+        from fangtiao.legalservice.models import Consultation
+
+        cases = Case.objects.filter(Q(registered_unit_id__in=ids) | Q(mediations__unit_id__in=ids)
+                                    | Q(backlog__resolved_unit_id__in=ids)).values_list("pk", flat=True).distinct()
+        _enqueue_all("case", cases)
+        _enqueue_all("consultation", Consultation.objects.filter(unit_id__in=ids).values_list("pk", flat=True))
+    elif source == "region":
+        from fangtiao.cases.models import Case
+        from fangtiao.legalservice.models import Consultation
+        from fangtiao.org.models import Region
+
+        for path in Region.objects.filter(pk__in=ids).values_list("path", flat=True):
+            _enqueue_all("case", Case.objects.filter(region_path__startswith=path).values_list("pk", flat=True))
+            _enqueue_all("consultation", Consultation.objects.filter(region_path__startswith=path)
+                         .values_list("pk", flat=True))
+
+
+def _enqueue_all(source: str, ids: Any) -> None:
+    batch: list[Dirty] = []
+    for pk in ids.iterator(chunk_size=5000):
+        batch.append(Dirty(source=source, source_id=pk))
+        if len(batch) >= 5000:
+            Dirty.objects.bulk_create(batch)
+            batch = []
+    Dirty.objects.bulk_create(batch)
 
 
 def local_day(value: dt.datetime) -> dt.date:

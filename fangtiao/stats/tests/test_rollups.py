@@ -228,3 +228,20 @@ def test_village_months_are_grouped_in_one_count_per_source(xw, data):
         m = row["month"]
         assert {k: row[k] for k in CODES} == reference.totals(xw.v01.path, m, selectors.month_end(m)), m
     assert count_queries(lambda: selectors.monthly(xw.v01.path, first, last)) <= 8
+
+
+def test_a_unit_changing_level_or_a_region_moving_is_queued(xw, data):
+    """The village share counts agreements at village-level committees: a committee re-graded by the
+    administrators moves its agreements — every figure that names the unit is recomputed."""
+    from fangtiao.org import services as org_services
+
+    Dirty.objects.all().delete()
+    unit = xw.unit("v01_committee")
+    admin = xw.user("centre", "admin")
+    org_services.unit_update(actor=admin, unit=unit, level="township")
+    assert Dirty.objects.filter(source="case").exists()
+    services.refresh()
+    assert_equal(xw)
+    Dirty.objects.all().delete()
+    org_services.unit_update(actor=admin, unit=xw.unit("v02_committee"), phone="0576-84000000")
+    assert not Dirty.objects.exists()  # nothing the figures read
