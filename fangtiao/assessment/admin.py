@@ -1,3 +1,11 @@
+"""The assessment in Django's admin: every change is audited (`AuditedAdmin`). Scores, their items
+and commendations are results of the computation and of the leaders' confirmation — read-only here,
+so that a ranking cannot be edited behind the services' back."""
+
+from __future__ import annotations
+
+from typing import Any
+
 from django.contrib import admin
 
 from fangtiao.assessment.models import (
@@ -9,24 +17,44 @@ from fangtiao.assessment.models import (
     Score,
     ScoreItem,
 )
+from fangtiao.core.admin import AuditedAdmin
+
+
+class _ReadOnly(AuditedAdmin):
+    def has_add_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
 
 
 @admin.register(Indicator)
-class IndicatorAdmin(admin.ModelAdmin):
+class IndicatorAdmin(AuditedAdmin):
     list_display = ("code", "name", "kind", "direction", "unit_of_measure", "active", "sort")
     list_filter = ("kind", "direction", "active")
     search_fields = ("code", "name")
 
 
 class SchemeItemInline(admin.TabularInline):
+    """Items change with their scheme through the scheme editor (validated, audited): read-only here."""
+
     model = SchemeItem
     extra = 0
+    can_delete = False
+    fields = readonly_fields = ("indicator", "weight", "method", "floor", "target", "if_empty", "sort")
+
+    def has_add_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
 
 
 @admin.register(Scheme)
-class SchemeAdmin(admin.ModelAdmin):
-    list_display = ("name", "period_type", "level", "dynamic_share", "active", "updated_at")
+class SchemeAdmin(AuditedAdmin):
+    list_display = ("name", "period_type", "level", "region_path", "dynamic_share", "active", "updated_at")
     list_filter = ("period_type", "level", "active")
+    readonly_fields = ("region_path",)
     inlines = [SchemeItemInline]
 
 
@@ -38,27 +66,36 @@ class ScoreItemInline(admin.TabularInline):
                        "static_numerator", "static_denominator", "static_points")
     fields = readonly_fields
 
+    def has_add_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
 
 @admin.register(Score)
-class ScoreAdmin(admin.ModelAdmin):
-    list_display = ("period", "level", "rank", "name", "total", "dynamic_total", "static_total", "computed_at")
+class ScoreAdmin(_ReadOnly):
+    list_display = ("period", "level", "ranking_path", "rank", "name", "total", "dynamic_total", "static_total",
+                    "computed_at")
     list_filter = ("level", "period_type")
     search_fields = ("name", "period")
-    readonly_fields = ("computed_at", "computed_by")
     inlines = [ScoreItemInline]
 
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
-        return False  # scores come from the computation only
+
+@admin.register(ScoreItem)
+class ScoreItemAdmin(_ReadOnly):
+    list_display = ("score", "indicator", "value", "points", "static_value", "static_points")
+    raw_id_fields = ("score",)
 
 
 @admin.register(Commendation)
-class CommendationAdmin(admin.ModelAdmin):
+class CommendationAdmin(_ReadOnly):
     list_display = ("period", "level", "rank", "name", "total", "status", "confirmed_by")
     list_filter = ("level", "status")
 
 
 @admin.register(Accountability)
-class AccountabilityAdmin(admin.ModelAdmin):
+class AccountabilityAdmin(AuditedAdmin):
     list_display = ("decided_on", "unit", "person", "measure", "recorded_by")
     list_filter = ("measure",)
-    raw_id_fields = ("warning", "case_event", "case", "unit")
+    raw_id_fields = ("warning", "case_event", "case", "unit", "recorded_by")

@@ -12,6 +12,22 @@ from fangtiao.assessment.periods import PERIOD_ERROR, parse_period
 from fangtiao.core.forms import ChineseDateField, UserForm, choices_with_blank
 
 
+def no_control_chars(value: Any) -> None:
+    """NUL and the other control characters (but line breaks and tabs) are refused in text."""
+    if any(ord(ch) < 32 and ch not in "\n\r\t" for ch in str(value or "")):
+        raise forms.ValidationError("不能包含控制字符")
+
+
+def parse_version(raw: Any) -> int | None | bool:
+    """The scheme editor's hidden version: None when absent, False when not a positive integer."""
+    raw = str(raw or "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit() or len(raw) > 18 or int(raw) < 1:
+        return False
+    return int(raw)
+
+
 def _msgs(label: str, *, select: bool = False) -> dict[str, str]:
     return {"required": f"请{'选择' if select else '填写'}{label}", "invalid_choice": f"请从列表中选择{label}",
             "invalid": f"{label}格式不正确", "max_length": f"{label}过长"}
@@ -38,7 +54,7 @@ class PeriodField(forms.CharField):
 class ScoreFilterForm(UserForm):
     period = PeriodField(required=False)
     level = forms.ChoiceField(label="考核对象", required=False, choices=Level.choices, error_messages=_msgs("考核对象", select=True))
-    q = forms.CharField(label="名称", required=False, max_length=50)
+    q = forms.CharField(label="名称", required=False, max_length=50, validators=[no_control_chars])
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -55,18 +71,19 @@ class ProposeForm(UserForm):
     level = forms.ChoiceField(label="考核对象", choices=Level.choices, error_messages=_msgs("考核对象", select=True))
     top = forms.IntegerField(label="表彰名额（前 N 名）", min_value=1, max_value=50, initial=3,
                              error_messages={**_msgs("表彰名额"), "min_value": "名额至少为 1", "max_value": "名额不能超过 50"})
-    note = forms.CharField(label="表彰说明", required=False, max_length=300)
+    note = forms.CharField(label="表彰说明", required=False, max_length=300, validators=[no_control_chars])
 
 
 class SchemeForm(UserForm):
-    name = forms.CharField(label="方案名称", max_length=100, error_messages=_msgs("方案名称"))
+    name = forms.CharField(label="方案名称", max_length=100, validators=[no_control_chars], error_messages=_msgs("方案名称"))
     period_type = forms.ChoiceField(label="考核周期", choices=PeriodType.choices, error_messages=_msgs("考核周期", select=True))
     level = forms.ChoiceField(label="考核对象", choices=Level.choices, error_messages=_msgs("考核对象", select=True))
     dynamic_share = forms.IntegerField(label="动态考核占比（%）", min_value=0, max_value=100, initial=60,
                                        help_text="综合得分 = 本期得分 × 占比 + 年度累计得分 × (100 − 占比)",
                                        error_messages={**_msgs("动态考核占比"), "min_value": "不能小于 0", "max_value": "不能大于 100"})
     active = forms.BooleanField(label="启用（同周期同对象的原方案将停用）", required=False, initial=True)
-    note = forms.CharField(label="说明", required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
+    note = forms.CharField(label="说明", required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=2000,
+                           validators=[no_control_chars])
 
 
 class SchemeItemForm(UserForm):
@@ -101,7 +118,7 @@ class AccountabilityFilterForm(UserForm):
                                 error_messages=_msgs("问责方式", select=True))
     decided_from = ChineseDateField(label="决定日期从", required=False)
     decided_to = ChineseDateField(label="至", required=False)
-    q = forms.CharField(label="事由或被问责人", required=False, max_length=100)
+    q = forms.CharField(label="事由或被问责人", required=False, max_length=100, validators=[no_control_chars])
 
 
 class AccountabilityForm(UserForm):
@@ -111,11 +128,11 @@ class AccountabilityForm(UserForm):
                                     error_messages={"invalid": "请填写环节编号（数字）", "min_value": "编号无效",
                                                     "max_value": "编号无效"})
     unit = forms.ChoiceField(label="被问责单位", choices=(), error_messages=_msgs("被问责单位", select=True))
-    person = forms.CharField(label="被问责人", required=False, max_length=50)
+    person = forms.CharField(label="被问责人", required=False, max_length=50, validators=[no_control_chars])
     measure = forms.ChoiceField(label="问责方式", choices=Measure.choices, error_messages=_msgs("问责方式", select=True))
     decided_on = ChineseDateField(label="决定日期", error_messages=_msgs("决定日期"))
     reason = forms.CharField(label="问责事由", widget=forms.Textarea(attrs={"rows": 3}), max_length=4000,
-                             error_messages=_msgs("问责事由"))
+                             error_messages=_msgs("问责事由"), validators=[no_control_chars])
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

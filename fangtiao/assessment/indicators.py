@@ -4,25 +4,43 @@ each value (the drill-down).
 Every calculator answers `Measured(value, numerator, denominator)` for one subject (a township
 sub-centre, a village committee, a mediator) and one span of days. Rates from the statistics
 (`stats.measures` / `stats.selectors.period_counts`) use the rollups' formulas unchanged; the rest
-are counted here, one aggregate query each. The formulas are written in the seed migration's
+are counted here. A computation asks each grouped query once for all its subjects (`Ctx.group`:
+rows grouped by region path — summed up every ancestor — or by mediator), so its query count does
+not grow with the number of subjects, except the statistics' counts of village committees (the
+rollups stop at townships; `stats.selectors.period_counts` counts a village directly, a few queries
+per village and span). The single-subject functions serve the drill-down. The formulas are written in the seed migration's
 `formula` text and in docs/assessment.md; the tests check each against a hand count."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, F, OuterRef, Q, QuerySet
-from django.db.models.functions import Coalesce
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    DurationField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from fangtiao.assessment.choices import Level
-from fangtiao.stats.measures import ratio
+from fangtiao.stats.measures import CODES, ratio, zero
 from fangtiao.stats.reference import day_bounds
-from fangtiao.stats.selectors import period_counts, year_earlier
+from fangtiao.stats.selectors import period_counts, split_period, year_earlier
 
 FOLLOW_UP_DAYS = 30  # clocks.rules "follow_up" (人民调解 回访, practice form §4.9); read from ClockRule when present
 ACK_HOURS = 24
@@ -46,18 +64,50 @@ class Measured:
 
 @dataclass
 class Ctx:
-    """One computation run: today, and the statistics counts memoised per (path, start, end)."""
+    """One computation run: today, the region its subjects lie in (`scope`, narrowing the grouped
+    queries), the statistics counts memoised per (path, start, end) and the grouped query results."""
 
     today: dt.date = field(default_factory=timezone.localdate)
     now: dt.datetime = field(default_factory=timezone.now)
+    scope: str = ""
     _counts: dict[tuple[str, dt.date, dt.date], tuple[dict[str, int], int]] = field(default_factory=dict)
+    _groups: dict[tuple[Any, ...], dict[Any, tuple[int, ...]]] = field(default_factory=dict)
     follow_up_days: int | None = None
 
-    def counts(self, path: str, start: dt.date, end: dt.date) -> dict[str, int]:
+    def counts(self, path: str, start: dt.date, end: dt.date, level: str = "") -> dict[str, int]:
+        if level == Level.TOWNSHIP and path:
+            # Township subjects are whole rollup buckets: every township's counts in one grouped read.
+            return self._rollups(start, end).get(path) or zero()
         key = (path, start, end)
         if key not in self._counts:
             self._counts[key] = period_counts(path, start, end)
         return self._counts[key][0]
+
+    def group(self, key: tuple[Any, ...], fn: Callable[[], dict[Any, tuple[int, ...]]]) -> dict[Any, tuple[int, ...]]:
+        if key not in self._groups:
+            self._groups[key] = fn()
+        return self._groups[key]
+
+    def _rollups(self, start: dt.date, end: dt.date) -> dict[str, dict[str, int]]:
+        """`stats.selectors.rollup_counts` for every bucket under the scope at once (same tables,
+        same ranges), summed up to every ancestor path."""
+        def read() -> dict[Any, tuple[int, ...]]:
+            from fangtiao.stats.models import RollupDay, RollupMonth
+
+            edges, months = split_period(start, end)
+            rows: list[dict[str, Any]] = []
+            sums = {c: Sum(c) for c in CODES}
+            if months:
+                rows += RollupMonth.objects.filter(dim="", month__gte=months[0], month__lte=months[1],
+                                                   bucket_path__startswith=self.scope).values("bucket_path") \
+                    .annotate(**sums).order_by()
+            for lo, hi in edges:
+                rows += RollupDay.objects.filter(day__gte=lo, day__lte=hi, bucket_path__startswith=self.scope) \
+                    .values("bucket_path").annotate(**sums).order_by()
+            return by_path(rows, "bucket_path", CODES)
+
+        grouped = self.group(("rollups", start, end), read)
+        return {p: dict(zip(CODES, v, strict=True)) for p, v in grouped.items()}
 
     def follow_days(self) -> int:
         if self.follow_up_days is None:
@@ -66,6 +116,29 @@ class Ctx:
             rule = ClockRule.objects.filter(code="follow_up", region__isnull=True, active=True).first()
             self.follow_up_days = rule.days if rule else FOLLOW_UP_DAYS
         return self.follow_up_days
+
+
+def by_path(rows: Any, path_field: str, fields: Sequence[str]) -> dict[Any, tuple[int, ...]]:
+    """Rows grouped by a region path → the summed fields under every ancestor path (a township's
+    key holds its villages' rows too), so a subject reads its subtree with one dict lookup."""
+    out: dict[Any, tuple[int, ...]] = {}
+    for r in rows:
+        path = r[path_field] or ""
+        vals = tuple(int(r[f] or 0) for f in fields)
+        for n, ch in enumerate(path):
+            if ch == "/":
+                p = path[:n + 1]
+                cur = out.get(p)
+                out[p] = vals if cur is None else tuple(a + b for a, b in zip(cur, vals, strict=True))
+    return out
+
+
+def by_key(rows: Any, key_field: str, fields: Sequence[str]) -> dict[Any, tuple[int, ...]]:
+    return {r[key_field]: tuple(int(r[f] or 0) for f in fields) for r in rows}
+
+
+def _subject_key(s: Subject) -> Any:
+    return s.mediator_id if s.level == Level.MEDIATOR else s.path
 
 
 Calculator = Callable[[Ctx, Subject, dt.date, dt.date, dict[str, Any]], Measured]
@@ -95,7 +168,7 @@ def _rate(num: int, den: int) -> Measured:
 
 def _stats_rate(num_codes: tuple[str, ...], den_codes: tuple[str, ...]) -> Calculator:
     def calc(ctx: Ctx, s: Subject, start: dt.date, end: dt.date, params: dict[str, Any]) -> Measured:
-        c = ctx.counts(s.path, start, end)
+        c = ctx.counts(s.path, start, end, s.level)
         return _rate(sum(c[k] for k in num_codes), sum(c[k] for k in den_codes))
     return calc
 
@@ -117,8 +190,8 @@ def change(now: int, before: int) -> Measured:
 
 def _change(code: str) -> Calculator:
     def calc(ctx: Ctx, s: Subject, start: dt.date, end: dt.date, params: dict[str, Any]) -> Measured:
-        now = ctx.counts(s.path, start, end)[code]
-        before = ctx.counts(s.path, year_earlier(start), year_earlier(end))[code]
+        now = ctx.counts(s.path, start, end, s.level)[code]
+        before = ctx.counts(s.path, year_earlier(start), year_earlier(end), s.level)[code]
         return change(now, before)
     return calc
 
@@ -129,16 +202,29 @@ CALCULATORS["skip_level_change"] = _change("skip_level")
 
 # --- mediations: a unit's region subtree (from the statistics) or what a mediator led ------------
 
-def _led(mediator_id: int | None) -> Q:
+def lead_at_end(prefix: str = "") -> Q:
+    """The lead when the round ended — an assignment still active, or one closed by the round's end;
+    not a lead replaced half-way (人民调解法 第20条). The rule of `stats.people` (调解员工作量与成效)."""
+    from fangtiao.mediation.services import ROUND_ENDED
+
+    return Q(**{f"{prefix}lead": True}) & (Q(**{f"{prefix}active": True}) | Q(**{f"{prefix}end_reason": ROUND_ENDED}))
+
+
+def _led(mediator_id: int | None, mediation_ref: str = "pk") -> Q:
     from fangtiao.mediation.models import Assignment
 
-    return Q(Exists(Assignment.objects.filter(mediation_id=OuterRef("pk"), mediator_id=mediator_id, lead=True)))
+    return Q(Exists(Assignment.objects.filter(lead_at_end(), mediation_id=OuterRef(mediation_ref),
+                                              mediator_id=mediator_id)))
+
+
+def _ended(start: dt.date, end: dt.date) -> QuerySet:
+    from fangtiao.mediation.models import Mediation
+
+    return Mediation.objects.filter(status__in=["agreed", "failed"], ended_on__gte=start, ended_on__lte=end)
 
 
 def _mediations(s: Subject, start: dt.date, end: dt.date) -> QuerySet:
-    from fangtiao.mediation.models import Mediation
-
-    qs = Mediation.objects.filter(status__in=["agreed", "failed"], ended_on__gte=start, ended_on__lte=end)
+    qs = _ended(start, end)
     if s.level == Level.MEDIATOR:
         return qs.filter(_led(s.mediator_id))
     return qs.filter(case__region_path__startswith=s.path)
@@ -147,26 +233,35 @@ def _mediations(s: Subject, start: dt.date, end: dt.date) -> QuerySet:
 @calculator("mediation_success_rate")
 def mediation_success_rate(ctx: Ctx, s: Subject, start: dt.date, end: dt.date, params: dict[str, Any]) -> Measured:
     if s.level != Level.MEDIATOR:
-        c = ctx.counts(s.path, start, end)
+        c = ctx.counts(s.path, start, end, s.level)
         return _rate(c["mediation_agreed"], c["mediated"])
-    row = _mediations(s, start, end).aggregate(n=Count("id"), ok=Count("id", filter=Q(status="agreed")))
-    return _rate(row["ok"], row["n"])
+    a = "assignments__"
+    grouped = ctx.group(("mediation_success", start, end), lambda: by_key(
+        _ended(start, end).filter(lead_at_end(a), **{f"{a}mediator__unit__region__path__startswith": ctx.scope})
+        .values(f"{a}mediator_id").annotate(n=Count("id", distinct=True),
+                                            ok=Count("id", filter=Q(status="agreed"), distinct=True)).order_by(),
+        f"{a}mediator_id", ("ok", "n")))
+    ok, n = grouped.get(s.mediator_id, (0, 0))
+    return _rate(ok, n)
 
 
 @calculator("backlog_resolved")
 def backlog_resolved(ctx: Ctx, s: Subject, start: dt.date, end: dt.date, params: dict[str, Any]) -> Measured:
     if s.level != Level.MEDIATOR:
-        n = ctx.counts(s.path, start, end)["backlog_resolved"]
+        n = ctx.counts(s.path, start, end, s.level)["backlog_resolved"]
     else:
         from fangtiao.mediation.models import BacklogRecord
 
-        n = BacklogRecord.objects.filter(resolvers=s.mediator_id, resolved_on__gte=start, resolved_on__lte=end).count()
+        grouped = ctx.group(("backlog_by_mediator", start, end), lambda: by_key(
+            BacklogRecord.objects.filter(resolved_on__gte=start, resolved_on__lte=end, resolvers__isnull=False)
+            .values("resolvers").annotate(n=Count("id", distinct=True)).order_by(), "resolvers", ("n",)))
+        n = grouped.get(s.mediator_id, (0,))[0]
     return Measured(float(n), n, 0)
 
 
 # --- follow-ups (回访) ----------------------------------------------------------------------------
 
-def _agreements_due(ctx: Ctx, s: Subject, start: dt.date, end: dt.date) -> QuerySet:
+def _agreements_due_all(ctx: Ctx, start: dt.date, end: dt.date) -> QuerySet:
     """Effective agreements whose follow-up falls due in the period (effective date + the follow-up
     days); one not yet due today counts only once followed up. `done` = followed up by the period's end."""
     from fangtiao.mediation.models import Agreement, FollowUp
@@ -177,20 +272,35 @@ def _agreements_due(ctx: Ctx, s: Subject, start: dt.date, end: dt.date) -> Query
     qs = (Agreement.objects.filter(status="effective")
           .annotate(base=Coalesce("effective_on", "reached_on"), done=Exists(done))
           .filter(base__gte=start - days, base__lte=end - days))
-    qs = qs.filter(Q(base__lte=min(end, ctx.today) - days) | Q(done=True))
-    if s.level == Level.MEDIATOR:
-        from fangtiao.mediation.models import Assignment
+    return qs.filter(Q(base__lte=min(end, ctx.today) - days) | Q(done=True))
 
-        return qs.filter(Exists(Assignment.objects.filter(mediation_id=OuterRef("mediation_id"),
-                                                          mediator_id=s.mediator_id, lead=True)))
+
+def _agreements_due(ctx: Ctx, s: Subject, start: dt.date, end: dt.date) -> QuerySet:
+    qs = _agreements_due_all(ctx, start, end)
+    if s.level == Level.MEDIATOR:
+        return qs.filter(_led(s.mediator_id, "mediation_id"))
     return qs.filter(case__region_path__startswith=s.path)
 
 
 @calculator("follow_up_rate")
 def follow_up_rate(ctx: Ctx, s: Subject, start: dt.date, end: dt.date, params: dict[str, Any]) -> Measured:
-    # Two counts: an aggregate filtered on the Exists annotation is not reliable across backends.
-    qs = _agreements_due(ctx, s, start, end)
-    return _rate(qs.filter(done=True).count(), qs.count())
+    # Two grouped counts: an aggregate filtered on the Exists annotation is not reliable across backends.
+    def read(mediators: bool) -> dict[Any, tuple[int, ...]]:
+        qs = _agreements_due_all(ctx, start, end)
+        if mediators:
+            a = "mediation__assignments__"
+            qs = qs.filter(lead_at_end(a), **{f"{a}mediator__unit__region__path__startswith": ctx.scope})
+            key, group = f"{a}mediator_id", by_key
+        else:
+            qs = qs.filter(case__region_path__startswith=ctx.scope)
+            key, group = "case__region_path", by_path
+        n = {r[key]: r["n"] for r in qs.values(key).annotate(n=Count("id", distinct=True)).order_by()}
+        ok = {r[key]: r["n"] for r in qs.filter(done=True).values(key).annotate(n=Count("id", distinct=True)).order_by()}
+        return group([{key: k, "ok": ok.get(k, 0), "n": v} for k, v in n.items()], key, ("ok", "n"))
+
+    mediators = s.level == Level.MEDIATOR
+    ok, n = ctx.group(("follow_up", mediators, start, end), lambda: read(mediators)).get(_subject_key(s), (0, 0))
+    return _rate(ok, n)
 
 
 # --- screening rounds (排查) ----------------------------------------------------------------------
@@ -204,9 +314,16 @@ def _rounds_due(ctx: Ctx, s: Subject, start: dt.date, end: dt.date) -> QuerySet:
 
 @calculator("screening_completion_rate")
 def screening_completion_rate(ctx: Ctx, s: Subject, start: dt.date, end: dt.date, params: dict[str, Any]) -> Measured:
-    row = _rounds_due(ctx, s, start, end).aggregate(
-        n=Count("id"), ok=Count("id", filter=Q(status="done", late=False)))
-    return _rate(row["ok"], row["n"])
+    def read() -> dict[Any, tuple[int, ...]]:
+        from fangtiao.screening.models import ScreeningRound
+
+        qs = ScreeningRound.objects.filter(region_path__startswith=ctx.scope, due_on__gte=start, due_on__lte=end)
+        qs = qs.filter(Q(due_on__lt=ctx.today) | ~Q(status="scheduled"))
+        return by_path(qs.values("region_path").annotate(n=Count("id"), ok=Count("id", filter=Q(status="done", late=False)))
+                       .order_by(), "region_path", ("ok", "n"))
+
+    ok, n = ctx.group(("rounds", start, end), read).get(s.path, (0, 0))
+    return _rate(ok, n)
 
 
 # --- response time (响应时长) ----------------------------------------------------------------------
@@ -218,13 +335,36 @@ def _received(s: Subject, start: dt.date, end: dt.date) -> QuerySet:
     return Case.objects.filter(region_path__startswith=s.path, received_at__gte=lo, received_at__lt=hi)
 
 
+def _response_days(qs: QuerySet) -> QuerySet:
+    """Per case: accepted_on − the local date of receipt, in the database (0 if accepted earlier)."""
+    received = TruncDate("received_at", tzinfo=timezone.get_current_timezone())
+    diff = ExpressionWrapper(F("accepted_on") - F("received_day"), output_field=DurationField())
+    return qs.filter(accepted_on__isnull=False).annotate(received_day=received).annotate(
+        response=Case(When(accepted_on__gt=F("received_day"), then=diff), default=Value(dt.timedelta(0)),
+                      output_field=DurationField()))
+
+
+def _days(total: Any) -> int:
+    """A database sum of durations as whole days (SQLite may answer microseconds)."""
+    if total is None:
+        return 0
+    if isinstance(total, dt.timedelta):
+        return total.days
+    return int(total) // 86_400_000_000
+
+
 @calculator("avg_response_days")
 def avg_response_days(ctx: Ctx, s: Subject, start: dt.date, end: dt.date, params: dict[str, Any]) -> Measured:
-    total = n = 0
-    for received_at, accepted_on in _received(s, start, end).filter(accepted_on__isnull=False).values_list(
-            "received_at", "accepted_on"):
-        total += max((accepted_on - timezone.localtime(received_at).date()).days, 0)
-        n += 1
+    def read() -> dict[Any, tuple[int, ...]]:
+        from fangtiao.cases.models import Case as CaseModel
+
+        lo, hi = day_bounds(start, end)
+        qs = CaseModel.objects.filter(region_path__startswith=ctx.scope, received_at__gte=lo, received_at__lt=hi)
+        rows = _response_days(qs).values("region_path").annotate(total=Sum("response"), n=Count("id")).order_by()
+        return by_path([{"region_path": r["region_path"], "total": _days(r["total"]), "n": r["n"]} for r in rows],
+                       "region_path", ("total", "n"))
+
+    total, n = ctx.group(("response_days", start, end), read).get(s.path, (0, 0))
     if not n:
         return Measured(None, 0, 0)
     value = float((Decimal(total) / Decimal(n)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
@@ -247,8 +387,13 @@ def _warnings(ctx: Ctx, s: Subject, start: dt.date, end: dt.date, params: dict[s
 
 @calculator("warning_ack_rate")
 def warning_ack_rate(ctx: Ctx, s: Subject, start: dt.date, end: dt.date, params: dict[str, Any]) -> Measured:
-    row = _warnings(ctx, s, start, end, params).aggregate(n=Count("id"), ok=Count("id", filter=Q(timely=True)))
-    return _rate(row["ok"], row["n"])
+    hours = int(params.get("hours", ACK_HOURS))
+    whole = Subject(level=s.level, path=ctx.scope, name="")
+    ok, n = ctx.group(("warnings", hours, start, end), lambda: by_path(
+        _warnings(ctx, whole, start, end, params).values("region_path")
+        .annotate(n=Count("id"), ok=Count("id", filter=Q(timely=True))).order_by(), "region_path", ("ok", "n")),
+    ).get(s.path, (0, 0))
+    return _rate(ok, n)
 
 
 # --- drill-down: the cases behind each value ------------------------------------------------------

@@ -58,8 +58,10 @@ class Indicator(models.Model):
 
 
 class Scheme(models.Model):
-    """考核方案: the weighted indicators for one period type and one level. One active scheme per
-    (period type, level) is what the computation uses."""
+    """考核方案: the weighted indicators for one period type and one level in one region (a district,
+    or above it for all its districts; "" = the default for every district). The computation of a
+    district uses the active scheme of the nearest region on its path: its own, else its city's, …,
+    else the default. One active scheme per (period type, level, region)."""
 
     name = models.CharField("方案名称", max_length=100)
     period_type = models.CharField("考核周期", max_length=16, choices=PeriodType.choices)
@@ -68,6 +70,8 @@ class Scheme(models.Model):
         "动态考核占比（%）", default=60,
         help_text="综合得分 = 本期（动态）得分 × 占比 + 年度累计（静态）得分 × (100 − 占比)")
     active = models.BooleanField("启用", default=True)
+    region_path = models.CharField("适用地区", max_length=255, blank=True, default="", editable=False,
+                                   help_text="区划路径；空 = 所有地区的默认方案")
     note = models.TextField("说明", blank=True)
     updated_by = models.ForeignKey("org.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     updated_at = models.DateTimeField(default=timezone.now)
@@ -78,8 +82,8 @@ class Scheme(models.Model):
         verbose_name_plural = "考核方案"
         ordering = ["level", "period_type", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["period_type", "level"], condition=Q(active=True),
-                                    name="assessment_one_active_scheme"),
+            models.UniqueConstraint(fields=["period_type", "level", "region_path"], condition=Q(active=True),
+                                    name="assessment_one_active_scheme_per_region"),
         ]
 
     def __str__(self) -> str:
@@ -111,8 +115,9 @@ class ScoreQuerySet(RestrictedQuerySet):
 
 
 class Score(models.Model):
-    """One unit's or mediator's score for a period under a scheme. Recomputing a period and level
-    replaces all its rows in one transaction."""
+    """One unit's or mediator's score for a period under a scheme, ranked among the subjects of one
+    district (`ranking_path`). Recomputing a period and level replaces the rows of the actor's region
+    only, in one transaction."""
 
     period = models.CharField("考核期", max_length=10)
     period_type = models.CharField("考核周期", max_length=16, choices=PeriodType.choices)
@@ -126,6 +131,8 @@ class Score(models.Model):
                                  related_name="assessment_scores")
     name = models.CharField("名称", max_length=100)
     region_path = models.CharField(max_length=255, editable=False)
+    ranking_path = models.CharField("排名范围", max_length=255, default="", editable=False,
+                                    help_text="名次所在的区（县）的区划路径")
     total = models.DecimalField("综合得分", max_digits=6, decimal_places=2)
     dynamic_total = models.DecimalField("本期得分（动态）", max_digits=6, decimal_places=2)
     static_total = models.DecimalField("年度累计得分（静态）", max_digits=6, decimal_places=2)
@@ -147,7 +154,7 @@ class Score(models.Model):
             models.CheckConstraint(condition=Q(unit__isnull=True) ^ Q(mediator__isnull=True),
                                    name="assessment_score_subject"),
         ]
-        indexes = [models.Index(fields=["period", "level", "rank"], name="assessment_score_rank")]
+        indexes = [models.Index(fields=["period", "level", "ranking_path", "rank"], name="assessment_score_rank_in")]
 
     def __str__(self) -> str:
         return f"{self.period} {self.name} {self.total}"

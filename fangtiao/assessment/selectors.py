@@ -20,6 +20,7 @@ from fangtiao.assessment.models import (
     ScoreItem,
 )
 from fangtiao.assessment.periods import Period
+from fangtiao.cases.access import case_scope_path
 from fangtiao.org.choices import Role, UnitKind
 from fangtiao.org.permissions import has_capability
 
@@ -27,18 +28,37 @@ from fangtiao.org.permissions import has_capability
 _WIDE_ROLES = frozenset({Role.LEADER, Role.OFFICER, Role.COMMITTEE_HEAD, Role.ADMIN})
 
 
-def subjects_of(level: str) -> list[Subject]:
-    """Everyone assessed at a level: township sub-centres (their township's region subtree), village
-    committees (their village), active mediators (what they led)."""
+def subjects_of(level: str, path: str = "") -> list[Subject]:
+    """Everyone assessed at a level within region `path` ("" = everywhere): township sub-centres
+    (their township's region subtree), village committees (their village), active mediators (what
+    they led; placed at their committee's region)."""
     from fangtiao.org.models import Mediator, Unit
 
     if level == Level.MEDIATOR:
-        rows = Mediator.objects.filter(status="active").select_related("unit__region").order_by("id")
+        rows = (Mediator.objects.filter(status="active", unit__region__path__startswith=path)
+                .select_related("unit__region").order_by("id"))
         return [Subject(level=level, path=m.unit.region.path, name=f"{m.name}（{m.unit.short_name}）", mediator_id=m.pk)
                 for m in rows]
     kind = UnitKind.SUBCENTRE if level == Level.TOWNSHIP else UnitKind.VILLAGE_COMMITTEE
-    units = Unit.objects.filter(kind=kind, active=True).select_related("region").order_by("region__path", "id")
+    units = (Unit.objects.filter(kind=kind, active=True, region__path__startswith=path).select_related("region")
+             .order_by("region__path", "id"))
     return [Subject(level=level, path=u.region.path, name=u.name, unit_id=u.pk) for u in units]
+
+
+def district_paths() -> set[str]:
+    from fangtiao.org.models import Region
+
+    return set(Region.objects.filter(level="district").values_list("path", flat=True))
+
+
+def district_of(path: str, districts: set[str], default: str = "") -> str:
+    """The path of the district (区/县) that `path` lies in (itself if a district), else `default`.
+    Paths are `331003/331003001/`."""
+    found = default
+    for n, ch in enumerate(path):
+        if ch == "/" and path[:n + 1] in districts:
+            found = path[:n + 1]
+    return found
 
 
 def subject_of(score: Score) -> Subject:
@@ -72,7 +92,7 @@ def score_list(*, user: Any, period: str | None = None, level: str | None = None
         qs = qs.filter(level=level)
     if q := str(f.get("q") or "").strip():
         qs = qs.filter(name__icontains=q)
-    return _with_items(qs).order_by("period", "level", "rank", "name", "id")
+    return _with_items(qs).order_by("period", "level", "ranking_path", "rank", "name", "id")
 
 
 def score_get(*, user: Any, pk: int) -> Score | None:
@@ -101,18 +121,34 @@ def indicator_list() -> QuerySet[Indicator]:
     return Indicator.objects.order_by("sort", "code")
 
 
-def scheme_list() -> QuerySet[Scheme]:
-    return Scheme.objects.select_related("updated_by").prefetch_related(
-        Prefetch("items", queryset=SchemeItem.objects.select_related("indicator").order_by("sort", "id"))
-    ).order_by("level", "period_type", "-active", "id")
+def _ancestors_q(path: str) -> Q:
+    """Schemes whose region is `path` or above it (the default "" included)."""
+    prefixes = [""] + [path[:n + 1] for n, ch in enumerate(path) if ch == "/"]
+    return Q(region_path__in=prefixes)
 
 
-def scheme_get(pk: int) -> Scheme | None:
-    return scheme_list().filter(pk=pk).first()
+def scheme_list(user: Any = None) -> QuerySet[Scheme]:
+    """The schemes a user reads: those in force for their region (its own, its ancestors', the
+    default) and those of the regions below it; no user = all (system)."""
+    qs = Scheme.objects.select_related("updated_by").prefetch_related(
+        Prefetch("items", queryset=SchemeItem.objects.select_related("indicator").order_by("sort", "id")))
+    if user is not None and not user.is_superuser:
+        path = case_scope_path(user)
+        if path is None:
+            qs = qs.filter(region_path="")
+        elif path:
+            qs = qs.filter(_ancestors_q(path) | Q(region_path__startswith=path))
+    return qs.order_by("level", "period_type", "region_path", "-active", "id")
 
 
-def active_scheme(period: Period, level: str) -> Scheme | None:
-    return scheme_list().filter(period_type=period.type, level=level, active=True).first()
+def scheme_get(pk: int, user: Any = None) -> Scheme | None:
+    return scheme_list(user).filter(pk=pk).first()
+
+
+def active_scheme(period: Period, level: str, path: str = "") -> Scheme | None:
+    """The scheme in force for region `path`: the active one of the nearest region on its path."""
+    rows = list(scheme_list().filter(_ancestors_q(path), period_type=period.type, level=level, active=True))
+    return max(rows, key=lambda s: len(s.region_path), default=None)
 
 
 def commendation_list(*, user: Any, filters: Mapping[str, Any] | None = None) -> QuerySet[Commendation]:
@@ -127,8 +163,10 @@ def commendation_list(*, user: Any, filters: Mapping[str, Any] | None = None) ->
 
 
 def accountability_list(*, user: Any, filters: Mapping[str, Any] | None = None) -> QuerySet[Accountability]:
+    """问责 records name people: read with `accountability.view` (leaders, officers) or by whoever
+    may record them, in the caller's jurisdiction."""
     f = dict(filters or {})
-    if not (has_capability(user, "assessment.view") or has_capability(user, "accountability.record")):
+    if not (has_capability(user, "accountability.view") or has_capability(user, "accountability.record")):
         return Accountability.objects.none()
     qs = Accountability.objects.visible_to(user)
     if f.get("measure"):

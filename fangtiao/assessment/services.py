@@ -26,7 +26,7 @@ from fangtiao.assessment.choices import (
     Method,
     PeriodType,
 )
-from fangtiao.assessment.indicators import Ctx, measure
+from fangtiao.assessment.indicators import Ctx, Subject, measure
 from fangtiao.assessment.models import (
     Accountability,
     Commendation,
@@ -39,6 +39,7 @@ from fangtiao.assessment.models import (
 from fangtiao.assessment.periods import Period
 from fangtiao.assessment.scoring import combined, competition_ranks, points
 from fangtiao.audit import services as audit
+from fangtiao.cases.access import case_scope_path
 from fangtiao.core.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
 from fangtiao.org.choices import Role
 from fangtiao.org.jurisdiction import scope_of
@@ -60,6 +61,22 @@ def _district_wide(actor: Any) -> None:
     unit = getattr(actor, "unit", None)
     if unit is None or unit.level not in ("district", "city", "province"):
         raise PermissionDenied("考核方案、得分计算和表彰由区级单位负责")
+
+
+def actor_region_path(actor: Any) -> str:
+    """The region an actor assesses: their jurisdiction's path; "" (everywhere) for the system
+    (actor None) and superusers. 信访工作条例 第39条: each 党委和政府 assesses its own region."""
+    if actor is None or getattr(actor, "is_superuser", False):
+        return ""
+    path = case_scope_path(actor)
+    if path is None:
+        raise PermissionDenied()
+    return path
+
+
+def _no_control(value: str, field: str, label: str) -> None:
+    if any(ord(ch) < 32 and ch not in "\n\r\t" for ch in value or ""):
+        raise ValidationFailed.on(field, f"{label}含有不允许的控制字符")
 
 
 # --- schemes ------------------------------------------------------------------------------------
@@ -121,10 +138,18 @@ def validate_items(*, level: str, items: Sequence[dict[str, Any]]) -> tuple[list
 def scheme_save(*, actor: Any, scheme_id: int | None = None, name: str, period_type: str, level: str,
                 dynamic_share: int = 60, active: bool = True, note: str = "",
                 items: Sequence[dict[str, Any]], version: int | None = None) -> Scheme:
-    """Create or replace a scheme and its items. Activating it retires the active scheme of the same
-    period type and level (one scheme is in force at a time)."""
+    """Create or replace a scheme and its items for the actor's region (superuser/system: the default
+    scheme of every region). Activating it retires the active scheme of the same period type, level
+    and region only — other districts' schemes are untouched."""
     _need(actor, "assessment.manage")
     _district_wide(actor)
+    region_path = actor_region_path(actor)
+    _no_control(str(name or ""), "name", "方案名称")
+    _no_control(str(note or ""), "note", "说明")
+    try:
+        dynamic_share = int(dynamic_share)
+    except (TypeError, ValueError):
+        raise ValidationFailed.on("dynamic_share", "动态考核占比应为 0 到 100 之间的整数") from None
     errors: list[FieldError] = []
     if not str(name or "").strip():
         errors.append(FieldError("name", "请填写方案名称"))
@@ -144,16 +169,19 @@ def scheme_save(*, actor: Any, scheme_id: int | None = None, name: str, period_t
         scheme = Scheme.objects.select_for_update().filter(pk=scheme_id).first()
         if scheme is None:
             raise NotFound()
+        if scheme.region_path != region_path:
+            raise PermissionDenied("该方案不是本地区的方案（默认方案或其他地区的方案），请新建本地区方案")
         if version is not None and version != scheme.version:
             raise Conflict("方案已被他人修改，请刷新后重试", code="stale")
         before = {"name": scheme.name, "active": scheme.active, "dynamic_share": scheme.dynamic_share,
                   "items": _items_repr(scheme.items.select_related("indicator"))}
         scheme.version += 1
     else:
-        scheme = Scheme()
+        scheme = Scheme(region_path=region_path)
     retired = []
     if active:
-        others = Scheme.objects.select_for_update().filter(period_type=period_type, level=level, active=True)
+        others = Scheme.objects.select_for_update().filter(period_type=period_type, level=level, active=True,
+                                                           region_path=region_path)
         if scheme.pk:
             others = others.exclude(pk=scheme.pk)
         retired = list(others.values_list("pk", flat=True))
@@ -168,7 +196,7 @@ def scheme_save(*, actor: Any, scheme_id: int | None = None, name: str, period_t
              "items": _items_repr(scheme.items.select_related("indicator"))}
     audit.record(actor=actor, action="assessment.scheme_saved", subject=scheme,
                  changes={k: [before.get(k), v] for k, v in after.items() if before.get(k) != v},
-                 extra={"retired": retired}, region_path="")
+                 extra={"retired": retired, "region": region_path}, region_path=region_path)
     return scheme
 
 
@@ -178,13 +206,14 @@ def _items_repr(items: Any) -> list[str]:
 
 # --- scores ----------------------------------------------------------------------------------------
 
-def compute_rows(*, scheme: Scheme, period: Period, level: str, ctx: Ctx | None = None) -> list[dict[str, Any]]:
-    """Every subject's items and totals for the period (dynamic) and the year to date (static),
-    ranked; no writes."""
+def compute_rows(*, scheme: Scheme, period: Period, level: str, ctx: Ctx | None = None,
+                 subjects: Sequence[Subject] | None = None) -> list[dict[str, Any]]:
+    """The subjects' items and totals for the period (dynamic) and the year to date (static),
+    ranked among themselves; no writes. Without `subjects`: everyone of the level."""
     ctx = ctx or Ctx()
     items = list(scheme.items.all())
     out = []
-    for s in selectors.subjects_of(level):
+    for s in (selectors.subjects_of(level) if subjects is None else subjects):
         rows = []
         dyn = sta = Decimal(0)
         for it in items:
@@ -207,41 +236,52 @@ def compute_rows(*, scheme: Scheme, period: Period, level: str, ctx: Ctx | None 
 
 
 def scores_compute(*, actor: Any, period: Period, level: str) -> int:
-    """Compute and store the scores of `period` for `level`, replacing what was stored (one
-    transaction, audited). Returns the number of scores. 信访工作条例 第39条."""
+    """Compute and store the scores of `period` for `level` within the actor's region (system and
+    superusers: everywhere), replacing what was stored for that region only (one transaction,
+    audited). Subjects are ranked within their district (区/县) under the district's scheme (its
+    own, else the nearest above, else the default). Returns the number of scores. 信访工作条例 第39条."""
     if actor is not None:
         _need(actor, "assessment.manage")
         _district_wide(actor)
+    path = actor_region_path(actor)
     if level not in Level.values:
         raise ValidationFailed.on("level", "考核对象应为 township（乡镇分中心）、village（村调委会）或 mediator（调解员）")
-    scheme = selectors.active_scheme(period, level)
-    if scheme is None:
+    districts = selectors.district_paths()
+    groups: dict[str, list[Subject]] = {}
+    for subject in selectors.subjects_of(level, path):
+        groups.setdefault(selectors.district_of(subject.path, districts, default=path), []).append(subject)
+    schemes = {g: selectors.active_scheme(period, level, g) for g in (groups or {path: []})}
+    if any(sc is None for sc in schemes.values()):
         raise ValidationFailed.on("level", f"没有启用的{PeriodType(period.type).label}{Level(level).label}考核方案")
     with transaction.atomic():
-        rows = compute_rows(scheme=scheme, period=period, level=level)
-        old = Score.objects.filter(period=period.key, level=level)
+        ctx = Ctx(scope=path)
+        ranked = [(g, schemes[g], compute_rows(scheme=schemes[g], period=period, level=level, ctx=ctx, subjects=subs))
+                  for g, subs in sorted(groups.items())]
+        old = Score.objects.filter(period=period.key, level=level, region_path__startswith=path)
         old_n = old.count()
         ScoreItem.objects.filter(score__in=old).delete()
         old.delete()
         now = timezone.now()
+        flat = [(g, scheme, r) for g, scheme, rows in ranked for r in rows]
         scores = Score.objects.bulk_create([Score(
             period=period.key, period_type=period.type, start=period.start, end=period.end, level=level,
             scheme=scheme, unit_id=r["subject"].unit_id, mediator_id=r["subject"].mediator_id,
-            name=r["subject"].name[:100], region_path=r["subject"].path, total=r["total"], dynamic_total=r["dynamic"],
-            static_total=r["static"], rank=r["rank"], computed_at=now,
-            computed_by=actor if getattr(actor, "pk", None) else None) for r in rows])
+            name=r["subject"].name[:100], region_path=r["subject"].path, ranking_path=g, total=r["total"],
+            dynamic_total=r["dynamic"], static_total=r["static"], rank=r["rank"], computed_at=now,
+            computed_by=actor if getattr(actor, "pk", None) else None) for g, scheme, r in flat])
         ScoreItem.objects.bulk_create([ScoreItem(
             score=score, indicator=i["indicator"], weight=i["weight"], value=i["now"].value,
             numerator=i["now"].numerator, denominator=i["now"].denominator, points=i["points"],
             static_value=i["ytd"].value, static_numerator=i["ytd"].numerator, static_denominator=i["ytd"].denominator,
-            static_points=i["static_points"], sort=i["sort"]) for score, r in zip(scores, rows, strict=True)
+            static_points=i["static_points"], sort=i["sort"]) for score, (_g, _s, r) in zip(scores, flat, strict=True)
             for i in r["items"]])
-        audit.record(actor=actor, action="assessment.computed", subject=scheme,
+        audit.record(actor=actor, action="assessment.computed", subject=next(iter(schemes.values())),
                      changes={"scores": [old_n, len(scores)]},
-                     extra={"period": period.key, "level": level,
-                            "top": [{"rank": r["rank"], "name": r["subject"].name, "total": str(r["total"])}
-                                    for r in rows[:3]]},
-                     region_path="")
+                     extra={"period": period.key, "level": level, "region": path,
+                            "schemes": {g: sc.pk for g, sc in schemes.items() if sc is not None},
+                            "top": [{"district": g, "rank": r["rank"], "name": r["subject"].name,
+                                     "total": str(r["total"])} for g, _sc, rows in ranked for r in rows[:3]]},
+                     region_path=path)
     return len(scores)
 
 
@@ -253,8 +293,13 @@ def commendations_propose(*, actor: Any, period: Period, level: str, top: int = 
     not yet confirmed. The district-wide ranking is the basis, so proposing needs a district scope."""
     _need(actor, "assessment.manage")
     _district_wide(actor)
+    try:
+        top = int(top)
+    except (TypeError, ValueError):
+        raise ValidationFailed.on("top", "表彰名额应为 1 到 50 之间的整数") from None
     if not 1 <= top <= 50:
         raise ValidationFailed.on("top", "表彰名额应在 1 到 50 之间")
+    _no_control(note, "note", "表彰说明")
     if not scope_of(actor).all and scope_of(actor).path is None:
         raise PermissionDenied()
     scores = list(selectors.scores_visible(actor).filter(period=period.key, level=level, rank__lte=top)
@@ -315,6 +360,9 @@ def accountability_record(*, actor: Any, unit_id: int, reason: str, measure: str
         errors.append(FieldError("warning", "请关联一条预警或一个事项环节（二选一）"))
     if not str(reason or "").strip():
         errors.append(FieldError("reason", "请填写问责事由"))
+    for value, field, label in ((reason, "reason", "问责事由"), (person, "person", "被问责人")):
+        if any(ord(ch) < 32 and ch not in "\n\r\t" for ch in str(value or "")):
+            errors.append(FieldError(field, f"{label}含有不允许的控制字符"))
     if measure not in Measure.values:
         errors.append(FieldError("measure", "问责方式无效"))
     if decided_on > timezone.localdate():

@@ -178,7 +178,7 @@ class ItemCases(ListPage):
 def scheme_list(request: HttpRequest) -> HttpResponse:
     _need(request, "assessment.view")
     return render(request, "assessment/schemes.html", {
-        "title": "考核方案", "schemes": selectors.scheme_list(), "indicators": selectors.indicator_list(),
+        "title": "考核方案", "schemes": selectors.scheme_list(request.user), "indicators": selectors.indicator_list(),
         "can_manage": has_capability(request.user, "assessment.manage")})
 
 
@@ -193,20 +193,31 @@ def scheme_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     _need(request, "assessment.manage")
     scheme = None
     if pk is not None:
-        scheme = selectors.scheme_get(pk)
+        scheme = selectors.scheme_get(pk, request.user)
         if scheme is None:
             raise Http404
+    try:
+        own_region = services.actor_region_path(request.user)
+    except DomainError as exc:
+        _raise_http(exc)
+        raise
+    # Editing a scheme of another region (the default, or the city's) saves a scheme of one's own region.
+    own = scheme is not None and scheme.region_path == own_region
     choices = _indicator_choices()
     status = 200
     if request.method == "POST":
         form = af.SchemeForm(request.POST, user=request.user)
         items = af.SchemeItemFormSet(request.POST, prefix="items", form_kwargs={"user": request.user, "indicators": choices})
-        if form.is_valid() and items.is_valid():
+        version = af.parse_version(request.POST.get("version"))
+        if version is False:
+            form.is_valid()
+            form.add_error(None, "版本号无效，请刷新页面后重试")
+        if version is not False and form.is_valid() and items.is_valid():
             rows = [{k: f.cleaned_data.get(k) for k in ("indicator", "weight", "method", "floor", "target", "if_empty")}
                     for f in items.forms if f.cleaned_data.get("indicator")]
             try:
-                saved = services.scheme_save(actor=request.user, scheme_id=scheme.pk if scheme else None,
-                                             version=int(request.POST.get("version") or 0) or None,
+                saved = services.scheme_save(actor=request.user, scheme_id=scheme.pk if own and scheme else None,
+                                             version=version if own else None,
                                              items=rows, **form.cleaned_data)
             except DomainError as exc:
                 _raise_http(exc)
@@ -298,7 +309,7 @@ def commendation_confirm(request: HttpRequest, pk: int) -> HttpResponse:
 class AccountabilityList(ListPage):
     title = "问责记录"
     export_name = "问责记录"
-    capability = "assessment.view"
+    capability = "accountability.view"  # the records name people: leaders and officers only
     create_url_name = "assessment:accountability_new"
     create_capability = "accountability.record"
     filter_form = af.AccountabilityFilterForm

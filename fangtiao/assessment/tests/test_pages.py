@@ -95,8 +95,42 @@ def test_scheme_editor(xw, client):
     data.update({"items-1-floor": "0.5", "items-1-target": "1", "items-1-weight": "40"})
     r = client.post(reverse("assessment:scheme_edit", args=[scheme.pk]), data)
     assert r.status_code == 302
+    # the default scheme is not the district's: editing it saves the district's own scheme, the default stays
+    own = Scheme.objects.get(period_type="month", level="mediator", active=True, region_path=xw.w.district.path)
+    assert own.name == "调解员月度方案" and own.items.count() == 2
     scheme.refresh_from_db()
-    assert scheme.name == "调解员月度方案" and scheme.items.count() == 2
+    assert scheme.active and scheme.name != own.name and scheme.region_path == ""
+    data["version"] = "abc"  # a tampered version is a form error, never a 500
+    r = client.post(reverse("assessment:scheme_edit", args=[own.pk]), data)
+    assert r.status_code == 422 and "版本号无效" in r.content.decode()
+    for field, value in (("items-0-weight", "abc"), ("items-0-floor", "x"), ("items-0-target", "inf"),
+                         ("dynamic_share", "6o"), ("name", "方案\x00"), ("note", "说明\x07")):
+        r = client.post(reverse("assessment:scheme_edit", args=[own.pk]), {**data, "version": str(own.version),
+                                                                           field: value})
+        assert r.status_code == 422, field
+    own.refresh_from_db()
+    assert own.version == 1
+
+
+def test_bad_numbers_and_control_characters_are_form_errors(xw, client, computed):
+    client.force_login(xw.w.users["leader"])
+    for data in ({"period": "2026-05", "level": "township", "top": "abc"},
+                 {"period": "2026-05", "level": "township", "top": "1", "note": "a\x00b"}):
+        r = client.post(reverse("assessment:commendations"), data)
+        assert r.status_code == 422
+    assert not Commendation.objects.exists()
+    r = client.post(reverse("assessment:accountability_new"), {"reason": "x\x01", "measure": "interview",
+                                                               "decided_on": "2026-05-01", "unit": "abc"})
+    assert r.status_code == 422
+
+
+def test_accountability_needs_the_view_capability(xw, client):
+    client.force_login(xw.w.users["mediator_t01"])
+    assert client.get(reverse("assessment:accountability")).status_code == 403
+    assert client.get("/api/v1/assessment/accountability").status_code == 403
+    client.force_login(xw.w.users["officer"])
+    assert client.get(reverse("assessment:accountability")).status_code == 200
+    assert client.get("/api/v1/assessment/accountability").status_code == 200
 
 
 def test_commendations_page(xw, client, computed):

@@ -76,11 +76,18 @@ class TestSchemes:
         assert Scheme.objects.count() == before
 
     def test_save_retires_the_active_scheme_and_is_audited(self, xw):
-        old = Scheme.objects.get(period_type="month", level="township", active=True)
-        s = save(xw)
-        assert s.active and not Scheme.objects.get(pk=old.pk).active
+        default = Scheme.objects.get(period_type="month", level="township", active=True)
+        s = save(xw)  # the district's own scheme: the default (for every other district) stays in force
+        assert s.active and s.region_path == xw.w.district.path and Scheme.objects.get(pk=default.pk).active
         ev = AuditEvent.objects.get(action="assessment.scheme_saved", subject_id=str(s.pk))
-        assert ev.extra["retired"] == [old.pk] and ev.changes["name"] == [None, "测试方案"]
+        assert ev.extra["retired"] == [] and ev.changes["name"] == [None, "测试方案"]
+        again = save(xw, name="再定")
+        assert not Scheme.objects.get(pk=s.pk).active and Scheme.objects.get(pk=default.pk).active
+        assert AuditEvent.objects.get(action="assessment.scheme_saved", subject_id=str(again.pk)).extra["retired"] == [s.pk]
+        with pytest.raises(PermissionDenied):  # the default is not the district's to change
+            services.scheme_save(actor=leader(xw), scheme_id=default.pk, name="x", period_type="month",
+                                 level="township", items=items(satisfaction_rate=100))
+        s = again
         s2 = services.scheme_save(actor=leader(xw), scheme_id=s.pk, version=s.version, name="改名", period_type="month",
                                   level="township", items=items(satisfaction_rate=100))
         assert s2.version == 2 and s2.items.count() == 1
