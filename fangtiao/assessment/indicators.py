@@ -414,8 +414,8 @@ CASES["accepted_on_time_rate"] = _received_cases(_clock("petition.acceptance_not
 CASES["closed_on_time_rate"] = _received_cases(_clock("petition.handling"))
 CASES["participation_rate"] = _received_cases(~Q(satisfaction="") | _clock("satisfaction.window"))
 CASES["satisfaction_rate"] = _received_cases(~Q(satisfaction=""))
-CASES["repeat_change"] = _received_cases(Q(is_repeat=True))
-CASES["skip_level_change"] = _received_cases(Q(is_skip_level=True))
+CASES["repeat_change"] = _received_cases(Q(is_repeat=True, kind="petition"))  # petitions only, as stats counts them
+CASES["skip_level_change"] = _received_cases(Q(is_skip_level=True, kind="petition"))
 CASES["avg_response_days"] = _received_cases(Q(accepted_on__isnull=False))
 
 
