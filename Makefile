@@ -66,7 +66,7 @@ serve: install
 # Benchmarks: ratios to a floor measured in the same run (see docs/benchmarks.md).
 bench: install
 	FANGTIAO_DEMO=1 $(BIN)/fangtiao migrate --noinput -v 0
-	FANGTIAO_DEMO=1 $(BIN)/fangtiao bench --documents --screening --n-cases $${N_CASES:-100000} --json $${BENCH_JSON:-var/bench.json}
+	FANGTIAO_DEMO=1 $(BIN)/fangtiao bench --documents --screening --stats --n-cases $${N_CASES:-100000} --json $${BENCH_JSON:-var/bench.json}
 
 lint: install-test
 	$(BIN)/ruff check .

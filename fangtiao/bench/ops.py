@@ -46,6 +46,9 @@ Auth = Literal["none", "token", "session"]
 FLOOR = "floor"
 
 
+STATS_LEADER = "benchstats-leader"
+
+
 class Context:
     """Lookups shared by the operations; each runs at most once, before the server is measured."""
 
@@ -251,7 +254,7 @@ class Context:
     def stats_leader_username(self) -> str:
         from fangtiao.org.models import Unit, User
 
-        username = f"{STAFF_USERNAME_PREFIX}stats_leader"
+        username = STATS_LEADER  # not under the staff prefix: the generator counts those
         unit = Unit.objects.filter(region__code=PROVINCE_CODE, region__level="province").order_by("pk").first()
         if unit is None:
             raise GenerationError("没有找到省级单位，请先运行 fangtiao bench generate")
@@ -481,7 +484,6 @@ def _hotspots_list(ctx: Context) -> list[str]:
 
 # --- statistics (issue 7) ----------------------------------------------------------------------
 
-STATS_LEADER = f"{STAFF_USERNAME_PREFIX}stats_leader"
 
 
 def stats_leader(ctx: Context) -> str:

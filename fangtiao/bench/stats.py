@@ -5,7 +5,7 @@ of the same figures straight from the case table.
 | op | what is timed | compared with |
 |---|---|---|
 | `stats.floor` | `SELECT 1` (one round trip on the same connection) | — |
-| `stats.hand_year` | one SQL statement over `cases_case`: the six receipt counts (total, petitions, disputes, repeat, skip-level, collective) of the province for the rolling year and the year before it (`count(*) FILTER (…)`, `region_path LIKE 'path%'`, local-midnight bounds) | `stats.floor` |
+| `stats.hand_year` | one SQL statement over `cases_case`: the six receipt counts (total, petitions, disputes, repeat and skip-level petitions, collective) of the province for the rolling year and the year before it (`count(*) FILTER (…)`, `region_path LIKE 'path%'`, local-midnight bounds) | `stats.floor` |
 | `stats.summary_year` | `selectors.summary(province, start, end)`: every figure of API.md for the year and the year before (full months from `RollupMonth`, the edge days from `RollupDay`, the open backlog) | `stats.floor`, `stats.hand_year` |
 | `stats.hand_township` / `stats.summary_township` | the same for one township | floor, hand |
 | `stats.hand_overview` | one SQL statement: the receipt counts of the province per local month × channel × category × kind × the registering unit's level over the 12 months and the 12 before (summed in Python to the monthly series and the four breakdowns) | `stats.floor` |
@@ -116,8 +116,10 @@ def _bounds(start: dt.date, end: dt.date) -> tuple[Any, Any]:
 
 def _receipt_filters(cond: str) -> list[str]:
     return [f"count(*) FILTER (WHERE {cond})", f"count(*) FILTER (WHERE {cond} AND kind = 'petition')",
-            f"count(*) FILTER (WHERE {cond} AND kind <> 'petition')", f"count(*) FILTER (WHERE {cond} AND is_repeat)",
-            f"count(*) FILTER (WHERE {cond} AND is_skip_level)", f"count(*) FILTER (WHERE {cond} AND is_collective)"]
+            f"count(*) FILTER (WHERE {cond} AND kind <> 'petition')",
+            f"count(*) FILTER (WHERE {cond} AND is_repeat AND kind = 'petition')",
+            f"count(*) FILTER (WHERE {cond} AND is_skip_level AND kind = 'petition')",
+            f"count(*) FILTER (WHERE {cond} AND is_collective)"]
 
 
 def hand_summary_sql(path: str, p: dict[str, Any]) -> tuple[str, list[Any]]:
@@ -159,7 +161,8 @@ def hand_overview_sql(path: str, p: dict[str, Any]) -> tuple[str, list[Any]]:
     month, month_params = _local_month_sql()
     sql = (f"SELECT {month} AS m, c.channel, coalesce(c.category_id, '') AS cat, c.kind, coalesce(u.level, '') AS lvl, "  # noqa: S608
            "count(*), count(*) FILTER (WHERE c.kind = 'petition'), count(*) FILTER (WHERE c.kind <> 'petition'), "
-           "count(*) FILTER (WHERE c.is_repeat), count(*) FILTER (WHERE c.is_skip_level), "
+           "count(*) FILTER (WHERE c.is_repeat AND c.kind = 'petition'), "
+           "count(*) FILTER (WHERE c.is_skip_level AND c.kind = 'petition'), "
            "count(*) FILTER (WHERE c.is_collective) "
            "FROM cases_case c LEFT JOIN org_unit u ON u.id = c.registered_unit_id "
            "WHERE c.region_path LIKE %s AND c.received_at >= %s AND c.received_at < %s GROUP BY 1, 2, 3, 4, 5")

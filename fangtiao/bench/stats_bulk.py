@@ -263,8 +263,9 @@ def build_rollups(*, path_prefix: str = "", say: Callable[[str], None] = lambda 
     t0 = time.monotonic()
     counts = ", ".join([
         "count(*) AS total", "count(*) FILTER (WHERE s.kind = 'petition') AS petitions",
-        "count(*) FILTER (WHERE s.kind <> 'petition') AS disputes", "count(*) FILTER (WHERE s.is_repeat) AS repeat",
-        "count(*) FILTER (WHERE s.is_skip_level) AS skip_level", "count(*) FILTER (WHERE s.is_collective) AS collective",
+        "count(*) FILTER (WHERE s.kind <> 'petition') AS disputes",
+        "count(*) FILTER (WHERE s.is_repeat AND s.kind = 'petition') AS repeat",  # 重复/越级: petitions only
+        "count(*) FILTER (WHERE s.is_skip_level AND s.kind = 'petition') AS skip_level", "count(*) FILTER (WHERE s.is_collective) AS collective",
     ])
     rest = _zero_rest()
     source = """

@@ -75,6 +75,7 @@ def test_stats_http_operations_answer() -> None:
                 summary = response.json()
     assert summary is not None and summary["source"] == "rollup" and summary["total"] > 0
     assert Context().stats_leader_username == ctx.stats_leader_username  # created once
+    assert gen.generated_counts() == gen.plan_for(N).expected_counts()  # not counted as generated staff
 
 
 pg_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="the set-based path is PostgreSQL only")
