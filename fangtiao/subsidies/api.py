@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 from django.http import Http404, HttpRequest
 from ninja import Field, Query, Router, Schema, Status
+from pydantic import field_validator
 
 from fangtiao.audit import services as audit
 from fangtiao.core.api import ERRORS, ErrorOut, PageIn, paginate
@@ -19,7 +20,15 @@ from fangtiao.org.permissions import has_capability
 from fangtiao.subsidies import selectors, services
 from fangtiao.subsidies.excel import payout_response
 from fangtiao.subsidies.models import PayoutLine, SubsidyBatch, SubsidyRule
-from fangtiao.subsidies.rules import PERIOD_ERROR, parse_period
+from fangtiao.subsidies.rules import (
+    CONTROL_ERROR,
+    MAX_AMOUNT,
+    MAX_HEADCOUNT,
+    MAX_MIN_AMOUNT,
+    PERIOD_ERROR,
+    has_control,
+    parse_period,
+)
 
 router = Router(tags=["以奖代补"])
 
@@ -37,12 +46,26 @@ def _yuan(d: Decimal | None) -> str | None:
     return None if d is None else f"{d:.2f}"
 
 
+class Clean(Schema):
+    """Text with control characters (a NUL byte, which PostgreSQL refuses) is a 422, not a 500 (as
+    in the other apps' schemas)."""
+
+    @field_validator("*")
+    @classmethod
+    def _clean(cls, v: Any) -> Any:
+        if has_control(v):
+            raise ValueError(CONTROL_ERROR)
+        return v
+
+
 def line_out(line: PayoutLine) -> dict[str, Any]:
+    items = list(line.items.all())  # in a wider batch: only the cases of the caller's jurisdiction
     return {"id": line.pk, "batch": line.batch_id, "batch_number": line.batch.number, "period": line.batch.period,
             "mediator": line.mediator_id, "unit": line.unit_id, "unit_name": line.unit.name, "name": line.name,
             "committee": line.is_committee, "amount": _yuan(line.amount), "case_count": line.case_count,
             "cases": [{"id": item.case_id, "number": item.case.number, "amount": _yuan(item.amount),
-                       "kind": item.earning.kind, "rule": item.earning.rule_id} for item in line.items.all()],
+                       "kind": item.earning.kind, "rule": item.earning.rule_id} for item in items],
+            "cases_outside": max(line.case_count - len({item.case_id for item in items}), 0),
             "status": line.batch.status}
 
 
@@ -86,13 +109,13 @@ class BatchFilter(PageIn):
     unit: int | None = Field(None, ge=1, le=MAX_ID)
 
 
-class PrepareIn(Schema):
+class PrepareIn(Clean):
     period: str = Field(..., max_length=7, pattern=PERIOD_PATTERN)
     unit: int | None = Field(None, ge=1, le=MAX_ID)
     note: str = Field("", max_length=500)
 
 
-class ActionIn(Schema):
+class ActionIn(Clean):
     version: int = Field(..., ge=1, le=MAX_ID)
     reason: str = Field("", max_length=500)
 
@@ -102,17 +125,15 @@ class RuleFilter(PageIn):
     active: bool | None = None
 
 
-
-
-class RuleIn(Schema):
+class RuleIn(Clean):
     name: str = Field(..., min_length=1, max_length=100)
     kind: Literal["backlog", "mediation"]
-    amount: Decimal = Field(..., max_digits=12, decimal_places=2, gt=0, le=100000)
-    committee_amount: Decimal = Field(Decimal("0.00"), max_digits=12, decimal_places=2, ge=0, le=100000)
+    amount: Decimal = Field(..., max_digits=12, decimal_places=2, gt=0, le=MAX_AMOUNT)
+    committee_amount: Decimal = Field(Decimal("0.00"), max_digits=12, decimal_places=2, ge=0, le=MAX_AMOUNT)
     split: Literal["lead", "equal"] = "equal"
     category: str | None = Field(None, max_length=32)
-    min_amount: Decimal | None = Field(None, max_digits=14, decimal_places=2, ge=0)
-    min_headcount: int | None = Field(None, ge=1, le=1_000_000)
+    min_amount: Decimal | None = Field(None, max_digits=14, decimal_places=2, ge=0, le=MAX_MIN_AMOUNT)
+    min_headcount: int | None = Field(None, ge=1, le=MAX_HEADCOUNT)
     collective_only: bool = False
     unit_level: Literal["district", "township", "village", ""] = ""
     region: str | None = Field(None, max_length=12, pattern="^[0-9]+$")

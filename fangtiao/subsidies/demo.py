@@ -17,6 +17,15 @@ from fangtiao.org.models import User
 from fangtiao.subsidies import services
 from fangtiao.subsidies.models import SubsidyBatch, SubsidyRule
 
+# A backlog case resolved by a successful mediation earns once: the ¥1000 of the backlog rule, the
+# better of the two (subsidies.services._compute).
+MEDIATION_RULES = (
+    {"name": "调解成功以奖代补（村级调委会）", "kind": "mediation", "amount": Decimal("200.00"), "split": "lead",
+     "unit_level": "village", "valid_from": dt.date(2018, 1, 1)},
+    {"name": "调解成功以奖代补（乡镇、区级调委会）", "kind": "mediation", "amount": Decimal("150.00"),
+     "committee_amount": Decimal("50.00"), "split": "equal", "valid_from": dt.date(2018, 1, 1)},
+)
+
 
 def already_loaded() -> bool:
     return SubsidyBatch.objects.exists()
@@ -46,10 +55,9 @@ def build(*, log: Callable[[str], None] | None = None) -> None:
         return
     services.ensure_default_rule()
     if not SubsidyRule.objects.filter(kind="mediation").exists():
-        SubsidyRule.objects.create(name="调解成功以奖代补（村级调委会）", kind="mediation", amount=Decimal("200.00"),
-                                   split="lead", unit_level="village", valid_from=dt.date(2018, 1, 1))
-        SubsidyRule.objects.create(name="调解成功以奖代补（乡镇、区级调委会）", kind="mediation", amount=Decimal("150.00"),
-                                   committee_amount=Decimal("50.00"), split="equal", valid_from=dt.date(2018, 1, 1))
+        # Seeded by the system (actor=None) through the service, so the audit log shows the rules.
+        for data in MEDIATION_RULES:
+            services.rule_create(actor=None, data=data)
     officers, leaders = _staff("officer"), _staff("leader")
     if not officers or not leaders:
         say("以奖代补：区级没有信访干部或负责人，跳过")

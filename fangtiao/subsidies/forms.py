@@ -8,7 +8,21 @@ from django import forms
 
 from fangtiao.core.forms import ChineseDateField, UserForm, choices_with_blank
 from fangtiao.subsidies.choices import BatchStatus, RuleKind, Split, UnitLevel
-from fangtiao.subsidies.rules import PERIOD_ERROR, parse_period
+from fangtiao.subsidies.rules import (
+    CONTROL_ERROR,
+    MAX_AMOUNT,
+    MAX_HEADCOUNT,
+    MAX_MIN_AMOUNT,
+    PERIOD_ERROR,
+    has_control,
+    parse_period,
+)
+
+
+def no_control(value: Any) -> None:
+    """Django's CharField refuses a NUL byte; the other control characters are refused here."""
+    if has_control(value):
+        raise forms.ValidationError(CONTROL_ERROR, code="control")
 
 
 def _msgs(label: str, *, select: bool = False) -> dict[str, str]:
@@ -54,7 +68,8 @@ class PrepareForm(UserForm):
                          error_messages=_msgs("期间"))
     unit = forms.TypedChoiceField(label="编制范围", coerce=int, error_messages=_msgs("编制范围", select=True),
                                   help_text="该单位所在区划（含下级）内化解、调解成功的事项")
-    note = forms.CharField(label="备注", required=False, max_length=500, error_messages=_msgs("备注"))
+    note = forms.CharField(label="备注", required=False, max_length=500, error_messages=_msgs("备注"),
+                           validators=[no_control])
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -63,27 +78,33 @@ class PrepareForm(UserForm):
 
 class ActionForm(UserForm):
     version = forms.IntegerField(widget=forms.HiddenInput, error_messages={"required": "页面已过期，请刷新后重试"})
-    reason = forms.CharField(label="理由", required=False, max_length=500,
+    reason = forms.CharField(label="理由", required=False, max_length=500, validators=[no_control],
                              error_messages={"max_length": "理由不能超过500个字"})
 
 
 class RuleForm(UserForm):
-    name = forms.CharField(label="规则名称", max_length=100, error_messages=_msgs("规则名称"))
+    name = forms.CharField(label="规则名称", max_length=100, error_messages=_msgs("规则名称"), validators=[no_control])
     kind = forms.ChoiceField(label="奖补类型", choices=RuleKind.choices, error_messages=_msgs("奖补类型", select=True))
-    amount = forms.DecimalField(label="每件奖补（元）", max_digits=12, decimal_places=2,
+    amount = forms.DecimalField(label="每件奖补（元）", max_digits=12, decimal_places=2, max_value=MAX_AMOUNT,
                                 error_messages={**_msgs("每件奖补金额"), "max_decimal_places": "金额最多保留两位小数（分）",
-                                                "max_digits": "金额过大", "invalid": "金额应为数字（元）"})
+                                                "max_digits": "金额过大", "invalid": "金额应为数字（元）",
+                                                "max_value": f"每件奖补金额不能超过{MAX_AMOUNT}元"})
     committee_amount = forms.DecimalField(label="调委会每件另计（元）", max_digits=12, decimal_places=2, required=False,
-                                          help_text="为0或不填则调委会不单列",
+                                          max_value=MAX_AMOUNT, help_text="为0或不填则调委会不单列",
                                           error_messages={"max_decimal_places": "金额最多保留两位小数（分）",
-                                                          "max_digits": "金额过大", "invalid": "金额应为数字（元）"})
+                                                          "max_digits": "金额过大", "invalid": "金额应为数字（元）",
+                                                          "max_value": f"调委会每件金额不能超过{MAX_AMOUNT}元"})
     split = forms.ChoiceField(label="调解员分配方式", choices=Split.choices, error_messages=_msgs("分配方式", select=True))
     category = forms.ChoiceField(label="纠纷类型", required=False, error_messages=_msgs("纠纷类型", select=True))
     min_amount = forms.DecimalField(label="涉及金额不低于（元）", max_digits=14, decimal_places=2, required=False,
+                                    min_value=0, max_value=MAX_MIN_AMOUNT,
                                     error_messages={"invalid": "金额应为数字（元）", "max_digits": "金额过大",
-                                                    "max_decimal_places": "金额最多保留两位小数（分）"})
-    min_headcount = forms.IntegerField(label="涉及人数不少于", required=False,
-                                       error_messages={"invalid": "人数应为整数"})
+                                                    "max_decimal_places": "金额最多保留两位小数（分）",
+                                                    "min_value": "涉及金额下限不能为负数",
+                                                    "max_value": f"涉及金额下限不能超过{MAX_MIN_AMOUNT}元"})
+    min_headcount = forms.IntegerField(label="涉及人数不少于", required=False, min_value=1, max_value=MAX_HEADCOUNT,
+                                       error_messages={"invalid": "人数应为整数", "min_value": "涉及人数下限至少为1",
+                                                       "max_value": f"涉及人数下限不能超过{MAX_HEADCOUNT}"})
     collective_only = forms.BooleanField(label="仅限集体事项", required=False)
     unit_level = forms.ChoiceField(label="调委会层级", required=False,
                                    choices=[("", "不限"), *UnitLevel.choices], error_messages=_msgs("调委会层级", select=True))
@@ -91,17 +112,26 @@ class RuleForm(UserForm):
     valid_from = ChineseDateField(label="生效日期", error_messages={"required": "请填写生效日期"})
     valid_to = ChineseDateField(label="失效日期", required=False, help_text="不填则长期有效")
     active = forms.BooleanField(label="启用", required=False, initial=True)
-    note = forms.CharField(label="说明", required=False, max_length=200, error_messages=_msgs("说明"))
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    note = forms.CharField(label="说明", required=False, max_length=200, error_messages=_msgs("说明"),
+                           validators=[no_control])
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1, max_value=2**31 - 1)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from fangtiao.cases.access import case_scope_path
         from fangtiao.cases.forms import category_choices
         from fangtiao.org.models import Region
 
         super().__init__(*args, **kwargs)
         self.fields["category"].choices = [("", "不限"), *category_choices()]
+        # Only the regions of the user's jurisdiction (the service checks the same).
+        path = case_scope_path(self.user)
         regions = Region.objects.filter(level__in=("district", "township")).order_by("path").only("code", "name", "level")
-        self.fields["region"].choices = [("", "全区"), *((r.code, r.name) for r in regions)]
+        regions = regions.none() if path is None else regions.filter(path__startswith=path)
+        choices = [("", "全区"), *((r.code, r.name) for r in regions)]
+        current = self.initial.get("region")
+        if current and current not in {c for c, _ in choices}:  # a rule outside it, shown read-only
+            choices += [(r.code, r.name) for r in Region.objects.filter(code=current).only("code", "name")]
+        self.fields["region"].choices = choices
 
     def service_data(self) -> dict[str, Any]:
         d = dict(self.cleaned_data)

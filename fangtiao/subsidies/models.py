@@ -1,9 +1,10 @@
 """以奖代补: configurable rules, payout batches per period and unit scope, their lines per mediator
-and per committee, and the earnings (one case earning one kind of subsidy) behind every line.
+and per committee, and the earnings (one case earning one subsidy) behind every line.
 
-No double pay is a database fact: `Earning` holds at most one live row per (case, kind) — a partial
-unique constraint over the rows not cancelled — so re-preparing, recomputing or two overlapping
-batches (a township's and the district's) can never pay the same case twice. A line's items are the
+No double pay is a database fact: `Earning` holds at most one live row per case, whatever its kind
+(a backlog case resolved by a successful mediation earns once, not twice) — a partial unique
+constraint over the rows not cancelled — so re-preparing, recomputing or two overlapping batches (a
+township's and the district's) can never pay the same case twice. A line's items are the
 shares of earnings (equal split among mediators, or the lead's whole share, plus the committee's)."""
 
 from __future__ import annotations
@@ -184,8 +185,8 @@ class PayoutLine(models.Model):
 
 
 class Earning(models.Model):
-    """A case earning one kind of subsidy under one rule, in one batch. At most one live row per
-    (case, kind): the guarantee against paying a case twice."""
+    """A case earning its subsidy under one rule, in one batch. At most one live row per case (of
+    either kind): the guarantee against paying a case twice."""
 
     batch = models.ForeignKey(SubsidyBatch, on_delete=models.CASCADE, related_name="earnings")
     case = models.ForeignKey("cases.Case", verbose_name="事项", on_delete=models.PROTECT, related_name="+")
@@ -200,8 +201,7 @@ class Earning(models.Model):
         verbose_name_plural = "奖补事项"
         ordering = ["batch", "earned_on", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["case", "kind"], condition=Q(cancelled=False),
-                                    name="subsidy_earning_once"),
+            models.UniqueConstraint(fields=["case"], condition=Q(cancelled=False), name="subsidy_earning_once_per_case"),
         ]
 
     def __str__(self) -> str:

@@ -2,13 +2,15 @@
 
 Which rule: among the active rules of the kind whose dates cover the day the case was resolved
 (or the mediation succeeded) and whose conditions the case meets, the one paying the most per
-case (then the most specific, then the newest). A case earns one rule per kind, once."""
+case (then the most specific, then the newest). A case earns one subsidy, once: when it both
+resolved a backlog and succeeded in mediation, the better of the two (the same order) is paid."""
 
 from __future__ import annotations
 
 import calendar
 import datetime as dt
 import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
@@ -18,7 +20,10 @@ from fangtiao.core.errors import FieldError
 from fangtiao.subsidies.choices import PeriodKind, RuleKind, Split, UnitLevel
 
 CENT = Decimal("0.01")
-MAX_AMOUNT = Decimal("100000.00")
+MAX_AMOUNT = Decimal("100000.00")  # a rule's amount per case (well below the ¥1,000,000 a 12-digit column holds)
+MAX_MIN_AMOUNT = Decimal("999999999999")  # a case amount condition (the column holds 14 digits, 2 of them cents)
+MAX_HEADCOUNT = 100000
+CONTROL_ERROR = "不能包含控制字符"
 _PERIOD = re.compile(r"^(\d{4})-(?:(\d{2})|Q([1-4]))$")
 
 
@@ -70,6 +75,11 @@ def money(value: Any) -> Decimal | None:
     return d
 
 
+def has_control(value: Any) -> bool:
+    """Text with a control character (a NUL byte, which PostgreSQL refuses) is refused, not a 500."""
+    return isinstance(value, str) and any(unicodedata.category(ch) == "Cc" and ch not in "\n\r\t" for ch in value)
+
+
 def rule_errors(rule: Any) -> list[FieldError]:
     """Every problem of a rule, in Chinese (model.clean(), the services and the page use it)."""
     errors: list[FieldError] = []
@@ -92,10 +102,24 @@ def rule_errors(rule: Any) -> list[FieldError]:
         errors.append(FieldError("split", "分配方式应为主调全得或平分"))
     if rule.unit_level and rule.unit_level not in UnitLevel.values:
         errors.append(FieldError("unit_level", "调委会层级应为区级、乡镇级或村级"))
-    if rule.min_amount is not None and (money(rule.min_amount) is None or money(rule.min_amount) < 0):
-        errors.append(FieldError("min_amount", "涉及金额下限不能为负数"))
-    if rule.min_headcount is not None and rule.min_headcount < 1:
-        errors.append(FieldError("min_headcount", "涉及人数下限至少为1"))
+    for field, label in (("name", "规则名称"), ("note", "说明")):
+        if has_control(getattr(rule, field)):
+            errors.append(FieldError(field, f"{label}{CONTROL_ERROR}"))
+    if rule.min_amount is not None:
+        d = money(rule.min_amount)
+        if d is None or d < 0:
+            errors.append(FieldError("min_amount", "涉及金额下限不能为负数"))
+        elif d > MAX_MIN_AMOUNT:
+            errors.append(FieldError("min_amount", f"涉及金额下限不能超过{MAX_MIN_AMOUNT}元"))
+        elif d != d.quantize(CENT):
+            errors.append(FieldError("min_amount", "涉及金额下限最多保留两位小数（分）"))
+    if rule.min_headcount is not None:
+        if not isinstance(rule.min_headcount, int) or isinstance(rule.min_headcount, bool):
+            errors.append(FieldError("min_headcount", "人数应为整数"))
+        elif rule.min_headcount < 1:
+            errors.append(FieldError("min_headcount", "涉及人数下限至少为1"))
+        elif rule.min_headcount > MAX_HEADCOUNT:
+            errors.append(FieldError("min_headcount", f"涉及人数下限不能超过{MAX_HEADCOUNT}"))
     if rule.valid_from is None:
         errors.append(FieldError("valid_from", "请填写生效日期"))
     elif rule.valid_to is not None and rule.valid_to < rule.valid_from:
@@ -137,11 +161,17 @@ def _specificity(rule: Any) -> int:
                                   rule.collective_only, rule.unit_level, rule.region_path))
 
 
+def rank(rule: Any) -> tuple[Decimal, int, int]:
+    """Which of two rules a case earns: the one paying most per case, then the most specific, then
+    the newest — within a kind and, since a case is paid once, across kinds."""
+    return (rule.amount + rule.committee_amount, _specificity(rule), rule.pk or 0)
+
+
 def best_rule(rules: Iterable[Any], f: Facts) -> Any | None:
     candidates = [r for r in rules if matches(r, f)]
     if not candidates:
         return None
-    return max(candidates, key=lambda r: (r.amount + r.committee_amount, _specificity(r), r.pk or 0))
+    return max(candidates, key=rank)
 
 
 def split(amount: Decimal, mediators: Sequence[Any], how: str) -> list[tuple[Any, Decimal]]:

@@ -3,8 +3,9 @@
 Who sees what: leaders, petition officers and committee heads see the batches of their region
 subtree (a batch's scope unit's region) and, in the API's line list, also the lines paid to
 committees and mediators of their subtree in a wider batch (a village committee head sees their
-village's lines in the township's sheet). A mediator without any broader subsidy right sees only
-their own lines (and the batches that hold them, showing only their line)."""
+village's lines in the township's sheet) — listing only the cases of their own subtree in such a
+line. A mediator without any broader subsidy right sees only their own lines (and the batches that
+hold them, showing only their line)."""
 
 from __future__ import annotations
 
@@ -62,8 +63,13 @@ def batch_get(*, user: Any, pk: int) -> SubsidyBatch | None:
     return batch_list(user=user).filter(pk=pk).first()
 
 
-def _items() -> Prefetch:
-    return Prefetch("items", queryset=LineItem.objects.select_related("case", "earning__rule")
+def _items(path: str = "") -> Prefetch:
+    """A line's cases; with `path`, only those of that region subtree (a township reading a district
+    sheet's line paid to its mediator does not see the other townships' case numbers)."""
+    qs = LineItem.objects.all()
+    if path:
+        qs = qs.filter(case__region_path__startswith=path)
+    return Prefetch("items", queryset=qs.select_related("case", "earning__rule")
                     .only("id", "line_id", "amount", "case__id", "case__number", "case__title", "earning__id",
                           "earning__kind", "earning__earned_on", "earning__rule__id", "earning__rule__name")
                     .order_by("earning__earned_on", "case_id"))
@@ -84,8 +90,20 @@ def lines_visible(user: Any) -> QuerySet[PayoutLine]:
     return PayoutLine.objects.filter(Q(batch__region_path__startswith=path) | Q(region_path__startswith=path))
 
 
+def item_scope_path(user: Any) -> str:
+    """The region subtree whose cases a user sees in the line list's case lists ("" = all): the
+    user's jurisdiction, except a mediator reading their own lines (all their own cases)."""
+    if own_lines_only(user):
+        return ""
+    from fangtiao.cases.access import case_scope_path
+
+    return case_scope_path(user) or ""
+
+
 def line_list(*, user: Any, filters: Mapping[str, Any] | None = None) -> QuerySet[PayoutLine]:
-    """Payout lines with their cases (three queries a page: count, lines, items)."""
+    """Payout lines with their cases (three queries a page: count, lines, items). A line of a wider
+    batch lists only the cases inside the user's jurisdiction; its amount and case_count stay the
+    line's own (what the mediator or committee is paid)."""
     f = dict(filters or {})
     qs = lines_visible(user)
     if f.get("period"):
@@ -98,7 +116,7 @@ def line_list(*, user: Any, filters: Mapping[str, Any] | None = None) -> QuerySe
         qs = qs.filter(batch_id=f["batch"])
     if f.get("mediator"):
         qs = qs.filter(mediator_id=f["mediator"])
-    return (qs.select_related("batch", "mediator", "unit").prefetch_related(_items())
+    return (qs.select_related("batch", "mediator", "unit").prefetch_related(_items(item_scope_path(user)))
             .order_by("-batch__period_start", "batch_id", *LINE_ORDER))
 
 

@@ -25,12 +25,15 @@ from fangtiao.org.permissions import has_capability
 from fangtiao.subsidies.choices import BatchAction, BatchStatus, RuleKind, Split
 from fangtiao.subsidies.models import Earning, LineItem, PayoutLine, SubsidyBatch, SubsidyRule
 from fangtiao.subsidies.rules import (
+    CONTROL_ERROR,
     PERIOD_ERROR,
     Facts,
     Period,
     best_rule,
+    has_control,
     money,
     parse_period,
+    rank,
     rule_errors,
     split,
 )
@@ -50,6 +53,55 @@ def _fail(errors: list[FieldError]) -> None:
 
 # --- rules ---------------------------------------------------------------------------------------
 
+# The subsidy standard is money set for the whole district (黄岩区: "补贴标准提高至每件1000元"): a
+# township may apply it, not change it.
+RULE_LEVELS = frozenset({"district", "city", "province"})
+RULE_LEVEL_ERROR = "以奖代补规则由区级单位负责"
+RULE_SCOPE_ERROR = "该规则的适用区域不在您的管辖范围内"
+
+
+def _rule_setter_level_ok(actor: Any) -> bool:
+    if actor.is_superuser:
+        return True
+    unit = getattr(actor, "unit", None) if actor.unit_id else None
+    return unit is not None and unit.level in RULE_LEVELS
+
+
+def rule_region_ok(actor: Any, region_path: str) -> bool:
+    """Whether a rule for `region_path` lies in the actor's jurisdiction: a region inside the
+    actor's subtree; no region ("全区", every case of the deployment) only for one whose subtree
+    holds every district of the region tree (the district itself in a district's deployment, or the
+    city above it) — so in a city's deployment one district cannot set the others' standard."""
+    from fangtiao.cases.access import case_scope_path
+    from fangtiao.org.models import Region
+
+    path = case_scope_path(actor)
+    if path is None:
+        return False
+    if path == "":
+        return True
+    if not region_path:
+        return not Region.objects.filter(level="district").exclude(path__startswith=path).exists()
+    return region_path.startswith(path)
+
+
+def may_set_rules(actor: Any, rule: SubsidyRule | None = None) -> bool:
+    """Whether the page shows `actor` the rule buttons (the services check the same, and more)."""
+    if actor is None or not getattr(actor, "is_authenticated", False):
+        return False
+    if not has_capability(actor, "subsidy.rules") or not _rule_setter_level_ok(actor):
+        return False
+    return rule is None or rule_region_ok(actor, rule.region_path)
+
+
+def _require_rule_setter(actor: Any) -> None:
+    """Rules are set at district level (or above). `actor=None` is the system (a migration, the demo)."""
+    if actor is None:
+        return
+    _require(actor, "subsidy.rules", "您没有维护以奖代补规则的权限")
+    if not _rule_setter_level_ok(actor):
+        raise PermissionDenied(RULE_LEVEL_ERROR)
+
 RULE_FIELDS = ("name", "kind", "amount", "committee_amount", "split", "category", "min_amount", "min_headcount",
                "collective_only", "unit_level", "region", "valid_from", "valid_to", "active", "note")
 
@@ -62,7 +114,7 @@ def rule_snapshot(r: SubsidyRule) -> dict[str, Any]:
             "active": r.active, "note": r.note}
 
 
-def _apply_rule(rule: SubsidyRule, data: Mapping[str, Any]) -> list[FieldError]:
+def _apply_rule(rule: SubsidyRule, data: Mapping[str, Any], actor: Any = None) -> list[FieldError]:
     from fangtiao.org.models import DisputeCategory, Region
 
     errors: list[FieldError] = []
@@ -93,22 +145,33 @@ def _apply_rule(rule: SubsidyRule, data: Mapping[str, Any]) -> list[FieldError]:
             setattr(rule, key, d)
         elif key in ("name", "note", "unit_level"):
             setattr(rule, key, str(value or "").strip())
+        elif key == "min_headcount" and value in (None, ""):
+            rule.min_headcount = None
         else:
             setattr(rule, key, value)
+    if has_control(rule.unit_level):
+        errors.append(FieldError("unit_level", f"调委会层级{CONTROL_ERROR}"))
+        rule.unit_level = ""
     if len(rule.name) > 100:
         errors.append(FieldError("name", "规则名称不能超过100个字"))
     if len(rule.note) > 200:
         errors.append(FieldError("note", "说明不能超过200个字"))
+    region_path = rule.region.path if rule.region_id and rule.region else ""
+    if actor is not None and "region" not in {e.field for e in errors} and not rule_region_ok(actor, region_path):
+        errors.append(FieldError("region", "适用区域不在您的管辖范围内" if region_path
+                                 else "您只能设置本辖区内的规则，请选择适用区域"))
     taken = {e.field for e in errors}
     errors += [e for e in rule_errors(rule) if e.field not in taken]
     return errors
 
 
 def rule_create(*, actor: Any, data: Mapping[str, Any]) -> SubsidyRule:
-    """A new rule (the default: 积案化解 ¥1000.00 a case, seeded by the migration)."""
-    _require(actor, "subsidy.rules", "您没有维护以奖代补规则的权限")
+    """A new rule (the default: 积案化解 ¥1000.00 a case, seeded by the migration), set by a
+    district-level unit (or above) for a region of its jurisdiction; `actor=None` is the system
+    seeding rules (the demo)."""
+    _require_rule_setter(actor)
     rule = SubsidyRule(split=Split.EQUAL, committee_amount=ZERO, active=True)
-    _fail(_apply_rule(rule, data))
+    _fail(_apply_rule(rule, data, actor))
     with transaction.atomic():
         rule.save()
         audit.record(actor=actor, action="subsidy.rule_created", subject=rule, changes=audit.diff({}, rule_snapshot(rule)))
@@ -117,16 +180,19 @@ def rule_create(*, actor: Any, data: Mapping[str, Any]) -> SubsidyRule:
 
 def rule_update(*, actor: Any, rule_id: int, data: Mapping[str, Any], version: int | None = None) -> SubsidyRule:
     """Change a rule. Batches already prepared keep the amounts they computed; recompute a prepared
-    batch to apply the change."""
-    _require(actor, "subsidy.rules", "您没有维护以奖代补规则的权限")
+    batch to apply the change. Only a district-level unit (or above), and only a rule whose region
+    lies in its jurisdiction."""
+    _require_rule_setter(actor)
     with transaction.atomic():
         rule = SubsidyRule.objects.select_for_update(of=("self",)).filter(pk=rule_id).select_related("region").first()
         if rule is None:
             raise NotFound("以奖代补规则不存在")
+        if actor is not None and not rule_region_ok(actor, rule.region_path):
+            raise PermissionDenied(RULE_SCOPE_ERROR)
         if version is not None and version != rule.version:
             raise Conflict("该规则已被他人修改，请刷新后重试")
         before = rule_snapshot(rule)
-        _fail(_apply_rule(rule, data))
+        _fail(_apply_rule(rule, data, actor))
         rule.version = F("version") + 1
         rule.save()
         rule.refresh_from_db()
@@ -160,8 +226,9 @@ def _facts(case: Any, committee: Any | None, day: dt.date) -> Facts:
                  committee_level=committee.level if committee is not None else None, day=day)
 
 
-def _earned(kind: str) -> Any:
-    return Earning.objects.filter(kind=kind, cancelled=False).values("case_id")
+def _earned() -> Any:
+    """Cases with a live earning of any kind: a case is paid once (subsidy_earning_once)."""
+    return Earning.objects.filter(cancelled=False).values("case_id")
 
 
 def _backlog_candidates(batch: SubsidyBatch) -> list[_Candidate]:
@@ -171,7 +238,7 @@ def _backlog_candidates(batch: SubsidyBatch) -> list[_Candidate]:
     records = list(
         BacklogRecord.objects.filter(resolved_on__gte=batch.period_start, resolved_on__lte=batch.period_end,
                                      case__region_path__startswith=batch.region_path)
-        .exclude(case_id__in=_earned(RuleKind.BACKLOG))
+        .exclude(case_id__in=_earned())
         .select_related("case", "resolved_unit__region")
         .prefetch_related(Prefetch("resolvers", queryset=Mediator.objects.select_related("unit__region").order_by("id")))
         .order_by("resolved_on", "case_id"))
@@ -201,15 +268,15 @@ def _mediation_candidates(batch: SubsidyBatch) -> list[_Candidate]:
     rounds = (Mediation.objects.filter(status=MediationStatus.AGREED, ended_on__gte=batch.period_start,
                                        ended_on__lte=batch.period_end,
                                        case__region_path__startswith=batch.region_path)
-              .exclude(case_id__in=_earned(RuleKind.MEDIATION))
+              .exclude(case_id__in=_earned())
               .select_related("case", "unit__region")
               .prefetch_related(Prefetch(
                   "assignments", queryset=Assignment.objects.filter(Q(active=True) | Q(end_reason=ROUND_ENDED))
                   .select_related("mediator__unit__region").order_by("-lead", "assigned_at", "id")))
-              .order_by("ended_on", "case_id", "-round"))
+              .order_by("ended_on", "case_id", "round"))
     latest: dict[int, Any] = {}
     for m in rounds:
-        latest[m.case_id] = m  # the last agreed round of the period (ordered by day, so the latest wins)
+        latest[m.case_id] = m  # the last agreed round of the period: by day, then the higher round
     out = []
     for m in latest.values():
         seen: set[int] = set()
@@ -220,15 +287,17 @@ def _mediation_candidates(batch: SubsidyBatch) -> list[_Candidate]:
 
 
 def _compute(batch: SubsidyBatch) -> dict[str, Any]:
-    """Fill a batch with its earnings, lines and items, in a fixed number of queries. A case already
-    earning this kind of subsidy elsewhere is skipped; two batches racing for a case are settled by
-    the unique constraint (the loser's insert is ignored, so it pays nothing for that case)."""
+    """Fill a batch with its earnings, lines and items, in a fixed number of queries. A case earns
+    once, whatever the kind: one already earning elsewhere is skipped, and a case that both resolved
+    a backlog and succeeded in mediation in the period earns the better rule of the two. Two batches
+    racing for a case are settled by the unique constraint (the loser's insert is ignored, so it
+    pays nothing for that case)."""
     rules = list(SubsidyRule.objects.filter(active=True, valid_from__lte=batch.period_end)
                  .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=batch.period_start)))
     by_kind: dict[str, list[SubsidyRule]] = defaultdict(list)
     for r in rules:
         by_kind[r.kind].append(r)
-    plans: list[tuple[_Candidate, SubsidyRule, list[tuple[Any, Decimal]], Decimal]] = []
+    best: dict[int, tuple[_Candidate, SubsidyRule, list[tuple[Any, Decimal]], Decimal]] = {}
     for cand in _backlog_candidates(batch) + _mediation_candidates(batch):
         rule = best_rule(by_kind.get(cand.kind, []), cand.facts)
         if rule is None:
@@ -239,15 +308,18 @@ def _compute(batch: SubsidyBatch) -> dict[str, Any]:
             committee_share += rule.amount  # nobody named: the committee that resolved it takes the case
         if not shares and not committee_share:
             continue
-        plans.append((cand, rule, shares, committee_share))
+        held = best.get(cand.case_id)
+        if held is None or rank(rule) > rank(held[1]):
+            best[cand.case_id] = (cand, rule, shares, committee_share)
+    plans = list(best.values())
     Earning.objects.bulk_create(
         [Earning(batch=batch, case_id=c.case_id, kind=c.kind, rule=rule, earned_on=c.day,
                  amount=sum((s for _, s in shares), ZERO) + cs) for c, rule, shares, cs in plans],
         ignore_conflicts=True)
-    won = {(e.case_id, e.kind): e.pk for e in Earning.objects.filter(batch=batch).only("pk", "case_id", "kind")}
+    won = dict(Earning.objects.filter(batch=batch).values_list("case_id", "pk"))
     lines: dict[tuple[str, int], _LineAcc] = {}
     for cand, _rule, shares, committee_share in plans:
-        earning_id = won.get((cand.case_id, cand.kind))
+        earning_id = won.get(cand.case_id)
         if earning_id is None:
             continue
         for mediator, amount in shares:
@@ -292,7 +364,7 @@ def _scope_unit(actor: Any, unit_id: int | None, errors: list[FieldError]) -> An
 
 def batch_prepare(*, actor: Any, period: str, unit: int | None = None, note: str = "") -> SubsidyBatch:
     """编制发放表: every resolved backlog case and successful mediation of the period in the unit's
-    region subtree that has not yet earned that kind of subsidy, paid per the rules."""
+    region subtree that has not yet earned a subsidy (of either kind), paid per the rules."""
     _require(actor, "subsidy.prepare", "您没有编制以奖代补发放表的权限")
     errors: list[FieldError] = []
     p: Period | None = parse_period(period)
@@ -304,6 +376,8 @@ def batch_prepare(*, actor: Any, period: str, unit: int | None = None, note: str
     note_v = str(note or "").strip()
     if len(note_v) > 500:
         errors.append(FieldError("note", "备注不能超过500个字"))
+    elif has_control(note_v):
+        errors.append(FieldError("note", f"备注{CONTROL_ERROR}"))
     _fail(errors)
     assert p is not None and scope is not None  # noqa: S101 - errors above otherwise
     with transaction.atomic():
@@ -375,6 +449,8 @@ def batch_act(*, actor: Any, batch_id: int, action: str, version: int | None, re
         raise ValidationFailed.on("reason", "请填写退回理由" if action == BatchAction.REJECT else "请填写作废理由")
     if len(reason_v) > 500:
         raise ValidationFailed.on("reason", "理由不能超过500个字")
+    if has_control(reason_v):
+        raise ValidationFailed.on("reason", f"理由{CONTROL_ERROR}")
     with transaction.atomic():
         batch = _locked(actor, batch_id, version)
         if batch.status not in sources:
@@ -438,9 +514,10 @@ DEFAULT_RULE_NAME = "信访积案化解以奖代补（每件1000元）"
 
 def ensure_default_rule() -> SubsidyRule:
     """The article's rate (¥1000.00 per resolved backlog case), as the data migration seeds it — for a
-    database whose tables were emptied (a transactional test's flush, a fresh demo)."""
+    database whose tables were emptied (a transactional test's flush, a fresh demo). Created by the
+    system through `rule_create`, so the audit log shows it."""
     rule = SubsidyRule.objects.filter(kind=RuleKind.BACKLOG).order_by("id").first()
     if rule is None:
-        rule = SubsidyRule.objects.create(name=DEFAULT_RULE_NAME, kind=RuleKind.BACKLOG, amount=Decimal("1000.00"),
-                                          split=Split.EQUAL, valid_from=dt.date(2018, 1, 1))
+        rule = rule_create(actor=None, data={"name": DEFAULT_RULE_NAME, "kind": RuleKind.BACKLOG, "amount": "1000.00",
+                                             "split": Split.EQUAL, "valid_from": dt.date(2018, 1, 1)})
     return rule

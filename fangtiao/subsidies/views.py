@@ -79,6 +79,13 @@ class RuleList(ListPage):
         if not (has_capability(request.user, "subsidy.view") or has_capability(request.user, "subsidy.rules")):
             raise PermissionDenied
 
+    def get(self, request: HttpRequest) -> HttpResponse:
+        # Rules are set at district level: a township leader (subsidy.rules, but below district) reads
+        # the list without the 新增 button. A View instance serves one request, so this stays local.
+        if not services.may_set_rules(request.user):
+            self.create_url_name = None  # type: ignore[misc]
+        return super().get(request)
+
     def select(self, user: Any, filters: dict[str, Any]) -> Any:
         return selectors.rule_list(user=user, filters=filters)
 
@@ -195,13 +202,15 @@ def batch_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 def _rule_page(request: HttpRequest, form: Any, rule: SubsidyRule | None, status: int = 200) -> HttpResponse:
     return render(request, "subsidies/rule_form.html", {
         "title": f"以奖代补规则：{rule.name}" if rule else "新增以奖代补规则", "form": form, "rule": rule,
-        "can_edit": has_capability(request.user, "subsidy.rules")}, status=status)
+        "can_edit": services.may_set_rules(request.user, rule)}, status=status)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def rule_new(request: HttpRequest) -> HttpResponse:
     _need(request, "subsidy.rules")
+    if not services.may_set_rules(request.user):
+        raise PermissionDenied(services.RULE_LEVEL_ERROR)
     if request.method != "POST":
         form = sf.RuleForm(user=request.user, initial={"kind": "mediation", "split": "equal", "active": True,
                                                        "valid_from": timezone.localdate().replace(month=1, day=1)})

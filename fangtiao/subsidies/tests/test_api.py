@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 from decimal import Decimal
 
 import pytest
@@ -23,6 +24,10 @@ from fangtiao.subsidies.tests.support import (
     officer_t01,
     prepare,
 )
+
+
+def put(api, path, body):
+    return api.client.put(path, data=json.dumps(body), content_type="application/json", **api.headers)
 
 
 @pytest.fixture
@@ -177,3 +182,75 @@ def test_excel_sheet(xw, two_cases):
     signatures = " ".join(str(c) for row in rows[7:] for c in row if c)
     assert "编制：" in signatures and "审核：" in signatures and "审批：" in signatures
     assert AuditEvent.objects.filter(action="subsidy.sheet_exported").exists()
+
+
+def test_township_leader_cannot_change_district_rules(xw):
+    """Seen: the 东城 leader PUT the district default to ¥99999.00 → 200. Now 403, nothing changed."""
+    from fangtiao.subsidies.models import SubsidyRule
+
+    default = SubsidyRule.objects.get(kind="backlog")
+    body = {"name": default.name, "kind": "backlog", "amount": "99999.00", "valid_from": "2018-01-01", "version": 1}
+    r = put(ApiClient(leader_t01(xw)), f"/api/v1/subsidies/rules/{default.pk}", body)
+    assert r.status_code == 403 and r.json()["detail"] == "以奖代补规则由区级单位负责", r.content
+    r = ApiClient(leader_t01(xw)).post("/api/v1/subsidies/rules", {**body, "region": xw.t01.code})
+    assert r.status_code == 403
+    default.refresh_from_db()
+    assert default.amount == Decimal("1000.00") and default.version == 1 and SubsidyRule.objects.count() == 1
+    r = put(ApiClient(xw.w.users["leader"]), f"/api/v1/subsidies/rules/{default.pk}", {**body, "amount": "1200.00"})
+    assert r.status_code == 200 and r.json()["amount"] == "1200.00"
+    r = ApiClient(xw.w.users["leader"]).post("/api/v1/subsidies/rules", {**body, "region": "999999999999"})
+    assert r.status_code == 422
+
+
+@pytest.mark.parametrize("bad", [
+    {"min_headcount": 10**20}, {"min_headcount": 100001}, {"min_headcount": 0},
+    {"amount": "1000000.01"}, {"amount": "100000.01"}, {"committee_amount": "100000.01"},
+    {"min_amount": "1000000000000"}, {"min_amount": "1e20"}, {"min_amount": -1},
+    {"name": "规则\x00"}, {"name": "规则\x1b[31m"}, {"note": "说明\x00"}, {"category": "pro\x00perty"},
+])
+def test_rule_bounds_422_and_nothing_changed(xw, bad):
+    from fangtiao.subsidies.models import SubsidyRule
+
+    api = ApiClient(xw.w.users["leader"])
+    ok = {"name": "调解成功", "kind": "mediation", "amount": "300.00", "valid_from": "2026-01-01"}
+    before = list(SubsidyRule.objects.values_list("id", "version", "amount"))
+    r = api.post("/api/v1/subsidies/rules", {**ok, **bad})
+    assert r.status_code == 422 and r.json()["errors"], r.content
+    default = SubsidyRule.objects.get(kind="backlog")
+    r = put(api, f"/api/v1/subsidies/rules/{default.pk}", {**ok, "kind": "backlog", "version": 1, **bad})
+    assert r.status_code == 422 and r.json()["errors"], r.content
+    assert list(SubsidyRule.objects.values_list("id", "version", "amount")) == before
+
+
+def test_control_characters_in_batch_text_are_422(xw, two_cases):
+    api = ApiClient(officer_t01(xw))
+    r = api.post("/api/v1/subsidies/batches", {"period": "2026-05", "note": "备注\x00"})
+    assert r.status_code == 422 and SubsidyBatch.objects.count() == 0
+    batch = prepare(xw)
+    r = api.post(f"/api/v1/subsidies/batches/{batch.pk}/actions/cancel", {"version": 1, "reason": "理由\x00"})
+    assert r.status_code == 422
+    batch.refresh_from_db()
+    assert batch.status == "prepared" and batch.version == 1
+
+
+def test_line_of_a_district_sheet_lists_only_the_township_cases(xw):
+    """A 东城 mediator resolved a 西城 case: the district's sheet pays him for both; 东城's leader
+    sees his line but not the 西城 case number."""
+    from fangtiao.subsidies import services
+    from fangtiao.subsidies.tests.support import t02_case
+
+    own = backlog_case(xw)
+    foreign = backlog_case(xw, case=t02_case(xw))
+    services.batch_prepare(actor=xw.w.users["officer"], period="2026-05", unit=xw.units["centre"].pk)
+    district = ApiClient(xw.w.users["officer"]).get("/api/v1/subsidies").json()
+    wang = next(i for i in district["items"] if i["name"] == "王小明")
+    assert {c["number"] for c in wang["cases"]} == {own.number, foreign.number} and wang["cases_outside"] == 0
+    for user in (leader_t01(xw), officer_t01(xw)):
+        body = ApiClient(user).get("/api/v1/subsidies").json()
+        wang = next(i for i in body["items"] if i["name"] == "王小明")
+        assert [c["number"] for c in wang["cases"]] == [own.number], body
+        assert wang["amount"] == "2000.00" and wang["case_count"] == 2 and wang["cases_outside"] == 1
+        assert foreign.number not in str(body)
+    # a mediator reading their own line sees all their cases
+    mine = ApiClient(xw.w.users["mediator_t01"]).get("/api/v1/subsidies").json()
+    assert {c["number"] for c in mine["items"][0]["cases"]} == {own.number, foreign.number}

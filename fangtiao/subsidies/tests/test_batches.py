@@ -52,13 +52,45 @@ class TestNoDoublePay:
             prepare(xw, period="2026-Q2")
         assert SubsidyBatch.objects.count() == 2
 
-    def test_backlog_and_mediation_are_different_kinds(self, xw):
+    def test_a_backlog_case_resolved_by_mediation_earns_once(self, xw):
+        """积案化解 ¥1000 and 调解成功 ¥200 for the same case: one earning, the better rule."""
         mediation_rule()
         case = backlog_case(xw)
         agreed_case(xw, case=case)
         batch = prepare(xw)
-        assert sorted(batch.earnings.values_list("kind", flat=True)) == ["backlog", "mediation"]
-        assert batch.total == Y("1200.00")
+        assert list(batch.earnings.values_list("case_id", "kind", "amount")) == [(case.pk, "backlog", Y("1000.00"))]
+        assert batch.total == Y("1000.00") and batch.case_count == 1
+        assert LineItem.objects.filter(line__batch=batch).count() == 1
+
+    def test_the_better_rule_wins_across_kinds(self, xw):
+        """The best across kinds: highest amount (with the committee's), then most specific, then newest."""
+        rich = mediation_rule(name="重大调解", amount=Y("900.00"), committee_amount=Y("200.00"))
+        case = backlog_case(xw)
+        agreed_case(xw, case=case)
+        batch = prepare(xw)
+        e = batch.earnings.get()
+        assert (e.kind, e.rule_id, e.amount) == ("mediation", rich.pk, Y("1100.00"))
+        assert batch.total == Y("1100.00")
+        # equal amounts: the more specific rule, whatever its kind
+        act(batch, officer_t01(xw), "cancel", reason="重算")
+        rich.active = False
+        rich.save()
+        village = mediation_rule(name="村级", amount=Y("1000.00"), unit_level="village")
+        other = backlog_case(xw, mediators=("zhao_v01",), unit="v01_committee")
+        agreed_case(xw, case=other, unit="v01_committee", mediators=("zhao_v01",))
+        again = prepare(xw)
+        by_case = {e.case_id: (e.kind, e.rule_id) for e in again.earnings.all()}
+        assert by_case[other.pk] == ("mediation", village.pk)
+        assert by_case[case.pk][0] == "backlog"
+
+    def test_a_case_earned_for_one_kind_does_not_earn_the_other_later(self, xw):
+        mediation_rule()
+        case = backlog_case(xw)
+        prepare(xw)
+        agreed_case(xw, case=case, on=dt.date(2026, 6, 5))
+        with pytest.raises(Conflict):
+            prepare(xw, period="2026-06")
+        assert Earning.objects.filter(case=case, cancelled=False).count() == 1
 
     def test_a_second_agreed_round_does_not_pay_again(self, xw):
         mediation_rule()
@@ -82,10 +114,28 @@ class TestNoDoublePay:
         with pytest.raises(IntegrityError), transaction.atomic():
             Earning.objects.create(batch=other, case_id=e.case_id, kind="backlog", rule=e.rule, earned_on=e.earned_on,
                                    amount=e.amount)
+        # nor one of the other kind: a case earns once
+        with pytest.raises(IntegrityError), transaction.atomic():
+            Earning.objects.create(batch=other, case_id=e.case_id, kind="mediation", rule=e.rule,
+                                   earned_on=e.earned_on, amount=e.amount)
         # a cancelled earning does not count
         Earning.objects.filter(pk=e.pk).update(cancelled=True)
         Earning.objects.create(batch=other, case_id=e.case_id, kind="backlog", rule=e.rule, earned_on=e.earned_on,
                                amount=e.amount)
+
+    def test_the_latest_agreed_round_of_a_day_wins(self, xw):
+        """Two agreed rounds ended the same day: the later round (its committee and mediators) is paid."""
+        from fangtiao.mediation.models import Assignment, Mediation
+        from fangtiao.mediation.services import ROUND_ENDED
+
+        mediation_rule(split="lead")
+        case = agreed_case(xw)  # round 1 at 东城街道调委会, 王小明
+        second = Mediation.objects.create(case=case, round=2, unit=xw.units["v01_committee"], number="M-r2",
+                                          status="agreed", started_on=dt.date(2026, 5, 1), ended_on=dt.date(2026, 5, 10))
+        Assignment.objects.create(mediation=second, case=case, mediator=xw.w.mediators["zhao_v01"], chosen_by="committee",
+                                  lead=True, assigned_by=xw.w.users["head_t01"], active=False, end_reason=ROUND_ENDED)
+        batch = prepare(xw)
+        assert dict(batch.lines.values_list("name", "amount")) == {"赵春花": Y("200.00")}
 
     def test_recompute_replaces_lines_and_picks_up_new_cases(self, xw):
         backlog_case(xw)

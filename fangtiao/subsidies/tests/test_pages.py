@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from decimal import Decimal
+
+import pytest
 
 from fangtiao.audit.models import AuditEvent
 from fangtiao.core.testing.queries import count_queries
@@ -125,3 +128,59 @@ def test_demo_hook(xw):
     assert demo.already_loaded() and lines
     statuses = set(SubsidyBatch.objects.values_list("status", flat=True))
     assert statuses <= {"prepared", "approved", "paid"} and statuses
+
+
+RULE = {"name": "村级调解成功", "kind": "mediation", "amount": "300", "split": "lead", "valid_from": "2026-01-01",
+        "unit_level": "village", "active": "on"}
+
+
+def test_township_leader_reads_rules_without_edit_buttons(xw, client):
+    default = SubsidyRule.objects.get(kind="backlog")
+    client.force_login(leader_t01(xw))
+    page = client.get("/subsidies/rules/").content.decode()
+    assert "1,000.00" in page and "/subsidies/rules/new/" not in page
+    assert client.get("/subsidies/rules/new/").status_code == 403
+    edit = client.get(f"/subsidies/rules/{default.pk}/")
+    assert edit.status_code == 200 and 'data-testid="rule-submit"' not in edit.content.decode()
+    assert "<fieldset disabled>" in edit.content.decode()
+    r = client.post(f"/subsidies/rules/{default.pk}/", {**RULE, "kind": "backlog", "amount": "99999.00", "version": 1})
+    assert r.status_code == 403
+    assert client.post("/subsidies/rules/new/", RULE).status_code == 403
+    default.refresh_from_db()
+    assert default.amount == Decimal("1000.00") and default.version == 1 and SubsidyRule.objects.count() == 1
+    client.force_login(xw.w.users["leader"])
+    assert "/subsidies/rules/new/" in client.get("/subsidies/rules/").content.decode()
+    assert 'data-testid="rule-submit"' in client.get(f"/subsidies/rules/{default.pk}/").content.decode()
+
+
+def test_rule_form_regions_are_the_jurisdiction(xw, client):
+    from fangtiao.subsidies.forms import RuleForm
+
+    codes = [c for c, _ in RuleForm(user=xw.w.users["leader"]).fields["region"].choices]
+    assert codes == ["", xw.district.code, xw.t01.code, xw.t02.code]
+    # a rule of a region the user does not hold is still shown (read-only)
+    form = RuleForm(user=xw.user("t02_subcentre", "officer"), initial={"region": xw.t01.code})
+    assert [c for c, _ in form.fields["region"].choices] == ["", xw.t02.code, xw.t01.code]
+
+
+@pytest.mark.parametrize(("bad", "message"), [
+    ({"min_headcount": "100000000000000000000"}, "涉及人数下限不能超过100000"),
+    ({"min_headcount": "1e20"}, "人数应为整数"),
+    ({"min_headcount": "0"}, "涉及人数下限至少为1"),
+    ({"amount": "1000000.01"}, "每件奖补金额不能超过100000.00元"),
+    ({"committee_amount": "100000.01"}, "调委会每件金额不能超过100000.00元"),
+    ({"min_amount": "1000000000000"}, "涉及金额下限不能超过999999999999元"),
+    ({"min_amount": "-1"}, "涉及金额下限不能为负数"),
+    ({"name": "规则\x00"}, "空字符"),
+    ({"name": "规则\x1b"}, "不能包含控制字符"),
+    ({"note": "说明\x07"}, "不能包含控制字符"),
+])
+def test_rule_form_bounds_in_chinese(xw, client, bad, message):
+    client.force_login(xw.w.users["leader"])
+    default = SubsidyRule.objects.get(kind="backlog")
+    before = list(SubsidyRule.objects.values_list("id", "version", "amount"))
+    r = client.post("/subsidies/rules/new/", {**RULE, **bad})
+    assert r.status_code == 422 and message in r.content.decode()
+    r = client.post(f"/subsidies/rules/{default.pk}/", {**RULE, "kind": "backlog", "version": 1, **bad})
+    assert r.status_code == 422 and message in r.content.decode()
+    assert list(SubsidyRule.objects.values_list("id", "version", "amount")) == before

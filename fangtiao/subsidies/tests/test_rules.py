@@ -13,7 +13,14 @@ from fangtiao.core.errors import PermissionDenied, ValidationFailed
 from fangtiao.subsidies import services
 from fangtiao.subsidies.models import SubsidyRule
 from fangtiao.subsidies.rules import parse_period, split
-from fangtiao.subsidies.tests.support import agreed_case, amounts, backlog_case, mediation_rule, prepare
+from fangtiao.subsidies.tests.support import (
+    agreed_case,
+    amounts,
+    backlog_case,
+    leader_t01,
+    mediation_rule,
+    prepare,
+)
 
 Y = Decimal
 
@@ -148,3 +155,108 @@ class TestRuleServices:
         with pytest.raises(ValidationError) as exc:
             rule.full_clean()
         assert "每件奖补金额应大于0" in str(exc.value)
+
+
+class TestWhoSetsRules:
+    """The subsidy standard is money for the whole district: a township leader (who holds
+    subsidy.rules for nothing else) cannot change it; a district leader changes rules of their
+    jurisdiction only."""
+
+    def data(self, **kw):
+        d = {"name": "调解成功", "kind": "mediation", "amount": "300.00", "valid_from": dt.date(2026, 1, 1)}
+        d.update(kw)
+        return d
+
+    def other_district_leader(self, xw):
+        from fangtiao.org import services as org_services
+
+        region = org_services.region_create(actor=None, code="331004", name="路桥区", level="district", kind="district",
+                                            parent=xw.city)
+        unit = org_services.unit_create(actor=None, name="路桥区矛调中心", short_name="路桥矛调", kind="centre",
+                                        level="district", region=region)
+        return xw.user(unit, "leader")
+
+    def test_township_leader_cannot_create_or_change_rules(self, xw):
+        default = SubsidyRule.objects.get(kind="backlog")
+        events = AuditEvent.objects.filter(action__startswith="subsidy.rule").count()
+        for data in (self.data(), self.data(region=xw.t01.code)):
+            with pytest.raises(PermissionDenied) as exc:
+                services.rule_create(actor=leader_t01(xw), data=data)
+            assert exc.value.detail == "以奖代补规则由区级单位负责"
+        with pytest.raises(PermissionDenied) as exc:
+            services.rule_update(actor=leader_t01(xw), rule_id=default.pk, data={"amount": "99999.00"}, version=1)
+        assert exc.value.detail == "以奖代补规则由区级单位负责"
+        default.refresh_from_db()
+        assert default.amount == Y("1000.00") and default.version == 1
+        assert SubsidyRule.objects.count() == 1
+        assert AuditEvent.objects.filter(action__startswith="subsidy.rule").count() == events
+        assert not services.may_set_rules(leader_t01(xw))
+
+    def test_district_leader_sets_rules_of_the_district(self, xw):
+        leader = xw.w.users["leader"]
+        default = SubsidyRule.objects.get(kind="backlog")
+        rule = services.rule_update(actor=leader, rule_id=default.pk, data={"amount": "1200.00"}, version=1)
+        assert rule.amount == Y("1200.00")
+        rule = services.rule_create(actor=leader, data=self.data(region=xw.t01.code))
+        assert rule.region_path == xw.t01.path
+        assert services.may_set_rules(leader, rule) and services.may_set_rules(xw.user("city_bureau", "leader"), rule)
+
+    def test_region_outside_the_jurisdiction(self, xw):
+        other = self.other_district_leader(xw)
+        before = SubsidyRule.objects.count()
+        with pytest.raises(ValidationFailed) as exc:
+            services.rule_create(actor=other, data=self.data(region=xw.t01.code))
+        assert ("region", "适用区域不在您的管辖范围内") in [(e.field, e.message) for e in exc.value.errors]
+        # with two districts, a region-less rule (every district) is the city's to set
+        with pytest.raises(ValidationFailed) as exc:
+            services.rule_create(actor=other, data=self.data())
+        assert exc.value.errors[0].field == "region"
+        assert SubsidyRule.objects.count() == before
+        default = SubsidyRule.objects.get(kind="backlog")
+        with pytest.raises(PermissionDenied) as exc:
+            services.rule_update(actor=other, rule_id=default.pk, data={"amount": "1.00"}, version=1)
+        assert exc.value.detail == "该规则的适用区域不在您的管辖范围内"
+        t01_rule = services.rule_create(actor=xw.user("city_bureau", "leader"), data=self.data(region=xw.t01.code))
+        with pytest.raises(PermissionDenied):
+            services.rule_update(actor=other, rule_id=t01_rule.pk, data={"amount": "1.00"}, version=1)
+        # moving a rule of one's own district out of it is refused too
+        mine = services.rule_create(actor=other, data=self.data(region="331004"))
+        with pytest.raises(ValidationFailed):
+            services.rule_update(actor=other, rule_id=mine.pk, data={"region": xw.t01.code}, version=1)
+        mine.refresh_from_db()
+        assert mine.region.code == "331004" and mine.version == 1
+
+    def test_system_seeds_rules_audited(self, xw):
+        rule = services.rule_create(actor=None, data=self.data(name="系统规则"))
+        ev = AuditEvent.objects.filter(action="subsidy.rule_created").latest("id")
+        assert ev.subject_id == str(rule.pk) and ev.changes["name"] == [None, "系统规则"]
+
+
+class TestRuleBounds:
+    """Numbers beyond what the columns hold (1e20 people) and control characters are field errors
+    in Chinese, never an OverflowError or a DataError; nothing is stored."""
+
+    @pytest.mark.parametrize(("bad", "field", "message"), [
+        ({"min_headcount": 10**20}, "min_headcount", "涉及人数下限不能超过100000"),
+        ({"min_headcount": 100001}, "min_headcount", "涉及人数下限不能超过100000"),
+        ({"min_amount": "1000000000000"}, "min_amount", "涉及金额下限不能超过999999999999元"),
+        ({"min_amount": "1e20"}, "min_amount", "涉及金额下限不能超过999999999999元"),
+        ({"committee_amount": "100000.01"}, "committee_amount", "调委会每件金额不能超过100000.00元"),
+        ({"name": "规则\x00"}, "name", "规则名称不能包含控制字符"),
+        ({"note": "说明\x07"}, "note", "说明不能包含控制字符"),
+    ])
+    def test_service_refuses(self, xw, bad, field, message):
+        before = SubsidyRule.objects.count()
+        data = {"name": "调解成功", "kind": "mediation", "amount": "300.00", "valid_from": dt.date(2026, 1, 1), **bad}
+        with pytest.raises(ValidationFailed) as exc:
+            services.rule_create(actor=xw.w.users["leader"], data=data)
+        assert (field, message) in [(e.field, e.message) for e in exc.value.errors]
+        assert SubsidyRule.objects.count() == before
+
+    def test_boundaries_accepted(self, xw):
+        rule = services.rule_create(actor=xw.w.users["leader"], data={
+            "name": "上限", "kind": "mediation", "amount": "100000.00", "committee_amount": "100000.00",
+            "min_amount": "999999999999.00", "min_headcount": 100000, "valid_from": dt.date(2026, 1, 1),
+            "note": "第一行\n第二行"})
+        rule.refresh_from_db()
+        assert rule.min_headcount == 100000 and rule.min_amount == Y("999999999999.00")
