@@ -297,8 +297,7 @@ def build_rollups(*, path_prefix: str = "", say: Callable[[str], None] = lambda 
     out: dict[str, Any] = {}
     with transaction.atomic(), connection.cursor() as cur:
         cur.execute("SET LOCAL work_mem = '256MB'")
-        cur.execute("DELETE FROM stats_rollupmonth")
-        cur.execute("DELETE FROM stats_rollupday")
+        cur.execute("TRUNCATE stats_rollupmonth, stats_rollupday")  # not DELETE: no dead rows left behind
         t1 = time.monotonic()
         cur.execute(month_sql, params)
         out["month_rows"], out["month_seconds"] = cur.rowcount, round(time.monotonic() - t1, 1)
