@@ -11,6 +11,7 @@ from django.contrib import admin
 from fangtiao.assessment.models import (
     Accountability,
     Commendation,
+    ComputeRun,
     Indicator,
     Scheme,
     SchemeItem,
@@ -92,6 +93,13 @@ class ScoreItemAdmin(_ReadOnly):
 class CommendationAdmin(_ReadOnly):
     list_display = ("period", "level", "rank", "name", "total", "status", "confirmed_by")
     list_filter = ("level", "status")
+
+
+@admin.register(ComputeRun)
+class ComputeRunAdmin(_ReadOnly):
+    list_display = ("period", "level", "region_path", "status", "progress_done", "progress_total", "result_count",
+                    "requested_by", "created_at", "finished_at")
+    list_filter = ("status", "level")
 
 
 @admin.register(Accountability)

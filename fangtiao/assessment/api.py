@@ -1,5 +1,6 @@
 """Assessment endpoints of API.md: GET /assessment/scores (ranking of a period and level, scoped to
-the caller's jurisdiction), a score's detail and the cases behind an item, POST /assessment/compute,
+the caller's jurisdiction), a score's detail and the cases behind an item, POST /assessment/compute
+(202: a background run) and GET /assessment/compute/{id} (its progress),
 indicators, schemes, commendations and accountability records. Thin: services and selectors work."""
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ from django.http import Http404, HttpRequest
 from ninja import Field, Query, Router, Status
 from pydantic import field_validator
 
-from fangtiao.assessment import selectors, services
-from fangtiao.assessment.models import Accountability, Commendation, Indicator, Scheme, Score
+from fangtiao.assessment import runs, selectors, services
+from fangtiao.assessment.models import Accountability, Commendation, ComputeRun, Indicator, Scheme, Score
 from fangtiao.assessment.periods import Period, parse_period
 from fangtiao.core.api import ERRORS, ErrorOut, PageIn, paginate
 from fangtiao.screening.api import D_MAX, D_MIN, MAX_ID, Clean, _need
@@ -189,13 +190,28 @@ def score_item_cases(request: HttpRequest, score_id: int, item_id: int, params: 
     return {**out, "drilldown": True}
 
 
-@router.post("/assessment/compute", response={200: dict[str, Any], 403: ErrorOut, 409: ErrorOut, **ERRORS},
-             summary="计算考核得分（覆盖该期已存得分）")
+def run_out(r: ComputeRun) -> dict[str, Any]:
+    return {"id": r.pk, "period": r.period, "level": r.level, "region_path": r.region_path, "status": r.status,
+            "progress": {"done": r.progress_done, "total": r.progress_total, "percent": r.percent},
+            "count": r.result_count, "error": r.error or None, "created_at": r.created_at,
+            "started_at": r.started_at, "finished_at": r.finished_at}
+
+
+@router.post("/assessment/compute", response={202: dict[str, Any], 403: ErrorOut, 409: ErrorOut, **ERRORS},
+             summary="计算考核得分（后台计算，覆盖该期已存得分）")
 def compute(request: HttpRequest, body: ComputeIn) -> Any:
     _need(request, "assessment.manage")
-    period = parse_period(body.period)
-    n = services.scores_compute(actor=request.user, period=period, level=body.level)
-    return {"period": period.key, "level": body.level, "count": n}
+    run = runs.compute_request(actor=request.user, period=parse_period(body.period), level=body.level)
+    return Status(202, run_out(run))
+
+
+@router.get("/assessment/compute/{int:run_id}", response={200: dict[str, Any], 403: ErrorOut, **ERRORS},
+            summary="得分计算的状态和进度")
+def compute_state(request: HttpRequest, run_id: int) -> Any:
+    _need(request, "assessment.view")
+    if run_id > MAX_ID or (r := runs.run_get(user=request.user, pk=run_id)) is None:
+        raise Http404
+    return run_out(r)
 
 
 @router.get("/assessment/indicators", response={200: dict[str, Any], 403: ErrorOut, **ERRORS}, summary="考核指标")

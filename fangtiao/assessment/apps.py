@@ -18,6 +18,8 @@ class AssessmentConfig(AppConfig):
         register({
             "assessment.scheme_saved": "保存考核方案",
             "assessment.computed": "计算考核得分",
+            "assessment.compute_requested": "发起考核得分计算",
+            "assessment.compute_failed": "考核得分计算失败",
             "assessment.commendation_proposed": "提出表彰建议",
             "assessment.commendation_confirmed": "确认表彰",
             "assessment.accountability_recorded": "登记问责",

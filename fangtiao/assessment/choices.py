@@ -53,3 +53,10 @@ class Measure(models.TextChoices):
     SELF_EXAMINE = "self_examine", "责令书面检查"
     ORGANISATIONAL = "organisational", "组织处理"
     DISCIPLINE = "discipline", "移送纪检监察机关"
+
+
+class RunStatus(models.TextChoices):
+    QUEUED = "queued", "排队中"
+    RUNNING = "running", "计算中"
+    DONE = "done", "已完成"
+    FAILED = "failed", "失败"

@@ -23,6 +23,7 @@ from fangtiao.assessment.choices import (
     Measure,
     Method,
     PeriodType,
+    RunStatus,
 )
 from fangtiao.cases.access import region_path_q
 from fangtiao.core.querysets import RestrictedQuerySet
@@ -192,6 +193,63 @@ class ScoreItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.score_id}/{self.indicator_id} {self.points}"
+
+
+class ComputeRun(models.Model):
+    """One background computation of a period's scores for a level within a region (the requesting
+    actor's scope, "" = everywhere): status, progress over the subjects, heartbeat. Claimed by
+    compare-and-set; a run whose beat stopped is taken over by `fangtiao worker`. At most one queued
+    or running run per period, level and region (database constraint)."""
+
+    period = models.CharField("考核期", max_length=10)
+    level = models.CharField("考核对象", max_length=16, choices=Level.choices)
+    region_path = models.CharField("计算范围", max_length=255, blank=True, default="", editable=False,
+                                   help_text="区划路径；空 = 所有地区")
+    status = models.CharField("状态", max_length=16, choices=RunStatus.choices, default=RunStatus.QUEUED)
+    progress_done = models.PositiveIntegerField("已完成", default=0)
+    progress_total = models.PositiveIntegerField("总数", default=0)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    requested_by = models.ForeignKey("org.User", verbose_name="发起人", null=True, blank=True,
+                                     on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField("创建时间", default=timezone.now)
+    started_at = models.DateTimeField("开始时间", null=True, blank=True)
+    finished_at = models.DateTimeField("结束时间", null=True, blank=True)
+    result_count = models.PositiveIntegerField("得分条数", default=0)
+    error = models.CharField("错误信息", max_length=300, blank=True)
+
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "得分计算"
+        verbose_name_plural = "得分计算"
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["period", "level", "region_path"],
+                                    condition=Q(status__in=["queued", "running"]),
+                                    name="assessment_one_active_compute_run"),
+        ]
+        indexes = [models.Index(fields=["status", "created_at"], name="assessment_run_status")]
+
+    def __str__(self) -> str:
+        return f"{self.period} {self.level} {self.region_path or '全部'}"
+
+    @property
+    def active(self) -> bool:
+        return self.status in (RunStatus.QUEUED, RunStatus.RUNNING)
+
+    @property
+    def percent(self) -> int:
+        if self.status == RunStatus.DONE:
+            return 100
+        return min(100, int(100 * self.progress_done / self.progress_total)) if self.progress_total else 0
+
+    @property
+    def audit_region_path(self) -> str:
+        return self.region_path
+
+    @classmethod
+    def visible_q(cls, user: Any) -> Q | None:
+        return region_path_q(user)
 
 
 class Commendation(models.Model):

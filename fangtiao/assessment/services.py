@@ -9,7 +9,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -207,9 +207,11 @@ def _items_repr(items: Any) -> list[str]:
 # --- scores ----------------------------------------------------------------------------------------
 
 def compute_rows(*, scheme: Scheme, period: Period, level: str, ctx: Ctx | None = None,
-                 subjects: Sequence[Subject] | None = None) -> list[dict[str, Any]]:
+                 subjects: Sequence[Subject] | None = None,
+                 progress: Callable[[int], None] | None = None) -> list[dict[str, Any]]:
     """The subjects' items and totals for the period (dynamic) and the year to date (static),
-    ranked among themselves; no writes. Without `subjects`: everyone of the level."""
+    ranked among themselves; no writes. Without `subjects`: everyone of the level. `progress`, if
+    given, is called with 1 after each subject."""
     ctx = ctx or Ctx()
     items = list(scheme.items.all())
     out = []
@@ -229,21 +231,26 @@ def compute_rows(*, scheme: Scheme, period: Period, level: str, ctx: Ctx | None 
                          "sort": it.sort})
         out.append({"subject": s, "items": rows, "dynamic": dyn, "static": sta,
                     "total": combined(dyn, sta, scheme.dynamic_share)})
+        if progress is not None:
+            progress(1)
     out.sort(key=lambda r: (-r["total"], r["subject"].name))
     for r, rank in zip(out, competition_ranks([r["total"] for r in out]), strict=True):
         r["rank"] = rank
     return out
 
 
-def scores_compute(*, actor: Any, period: Period, level: str) -> int:
-    """Compute and store the scores of `period` for `level` within the actor's region (system and
-    superusers: everywhere), replacing what was stored for that region only (one transaction,
-    audited). Subjects are ranked within their district (区/县) under the district's scheme (its
-    own, else the nearest above, else the default). Returns the number of scores. 信访工作条例 第39条."""
+def compute_check(actor: Any) -> str:
+    """Who may compute (assessment.manage, district-wide; the system and superusers everywhere):
+    the region path the actor computes."""
     if actor is not None:
         _need(actor, "assessment.manage")
         _district_wide(actor)
-    path = actor_region_path(actor)
+    return actor_region_path(actor)
+
+
+def compute_plan(*, path: str, period: Period, level: str) -> tuple[dict[str, list[Subject]], dict[str, Scheme]]:
+    """The subjects of `level` under `path` grouped by district, and each district's scheme; a
+    Chinese 422 for an unknown level or a district without an active scheme."""
     if level not in Level.values:
         raise ValidationFailed.on("level", "考核对象应为 township（乡镇分中心）、village（村调委会）或 mediator（调解员）")
     districts = selectors.district_paths()
@@ -253,10 +260,39 @@ def scores_compute(*, actor: Any, period: Period, level: str) -> int:
     schemes = {g: selectors.active_scheme(period, level, g) for g in (groups or {path: []})}
     if any(sc is None for sc in schemes.values()):
         raise ValidationFailed.on("level", f"没有启用的{PeriodType(period.type).label}{Level(level).label}考核方案")
+    return groups, schemes  # type: ignore[return-value]
+
+
+def scores_compute(*, actor: Any, period: Period, level: str, path: str | None = None,
+                   progress: Callable[[int, int], None] | None = None) -> int:
+    """Compute and store the scores of `period` for `level` within the actor's region (system and
+    superusers: everywhere), replacing what was stored for that region only (one transaction,
+    audited). Subjects are ranked within their district (区/县) under the district's scheme (its
+    own, else the nearest above, else the default). Returns the number of scores. 信访工作条例 第39条.
+
+    `path` (a background run: the scope stored when it was requested, checked then) skips the
+    permission check. `progress(done, total)` is called as subjects are measured (total = subjects
+    + 1 for the write). The measuring reads run before the write transaction, so a caller's progress
+    writes are seen by others while it works; the replacement itself is one transaction."""
+    if path is None:
+        path = compute_check(actor)
+    groups, schemes = compute_plan(path=path, period=period, level=level)
+    total = sum(len(subs) for subs in groups.values()) + 1
+    done = 0
+
+    def step(n: int) -> None:
+        nonlocal done
+        done += n
+        if progress is not None:
+            progress(done, total)
+
+    if progress is not None:
+        progress(0, total)
+    ctx = Ctx(scope=path)
+    ranked = [(g, schemes[g], compute_rows(scheme=schemes[g], period=period, level=level, ctx=ctx, subjects=subs,
+                                           progress=step))
+              for g, subs in sorted(groups.items())]
     with transaction.atomic():
-        ctx = Ctx(scope=path)
-        ranked = [(g, schemes[g], compute_rows(scheme=schemes[g], period=period, level=level, ctx=ctx, subjects=subs))
-                  for g, subs in sorted(groups.items())]
         old = Score.objects.filter(period=period.key, level=level, region_path__startswith=path)
         old_n = old.count()
         ScoreItem.objects.filter(score__in=old).delete()
@@ -282,6 +318,7 @@ def scores_compute(*, actor: Any, period: Period, level: str) -> int:
                             "top": [{"district": g, "rank": r["rank"], "name": r["subject"].name,
                                      "total": str(r["total"])} for g, _sc, rows in ranked for r in rows[:3]]},
                      region_path=path)
+    step(1)
     return len(scores)
 
 

@@ -10,6 +10,7 @@ urlpatterns = [
     path("scores/<int:pk>/", views.score_detail, name="score"),
     path("scores/<int:pk>/items/<int:item_id>/cases/", views.ItemCases.as_view(), name="item_cases"),
     path("compute/", views.compute, name="compute"),
+    path("compute/<int:pk>/", views.compute_progress, name="compute_progress"),
     path("schemes/", views.scheme_list, name="schemes"),
     path("schemes/new/", views.scheme_edit, name="scheme_new"),
     path("schemes/<int:pk>/", views.scheme_edit, name="scheme_edit"),

@@ -1,4 +1,5 @@
-"""Pages of the assessment: the ranking (period and level filter, Excel export, compute), a score's
+"""Pages of the assessment: the ranking (period and level filter, Excel export, compute in the
+background with its progress polled by htmx), a score's
 items with the drill-down to the cases behind each item, the scheme editor, commendations and
 accountability. Thin: forms parse, selectors read (outside the jurisdiction 404), services write;
 the capability is checked first (403)."""
@@ -19,9 +20,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from fangtiao.assessment import forms as af
-from fangtiao.assessment import selectors, services
+from fangtiao.assessment import runs, selectors, services
 from fangtiao.assessment.choices import Level
-from fangtiao.assessment.models import Score
+from fangtiao.assessment.models import ComputeRun, Score
 from fangtiao.assessment.periods import month_key, parse_period
 from fangtiao.core.errors import DomainError
 from fangtiao.core.views import Col, ListPage
@@ -81,6 +82,12 @@ class ScoreList(ListPage):
         Col("各项指标", lambda s: f"{len(s.items.all())} 项", export=_items_text),
     ]
 
+    def get(self, request: HttpRequest) -> HttpResponse:  # type: ignore[override]
+        run = _pending_run(request)
+        # the template shows the progress of ?run=<id> (ListPage renders its own context)
+        request.assessment_run = _run_context(run) if run is not None else None  # type: ignore[attr-defined]
+        return super().get(request)
+
     def select(self, user: Any, filters: dict[str, Any]) -> Any:
         level = filters.get("level") or Level.TOWNSHIP
         period = filters.get("period") or selectors.latest_period(user=user, level=level) or _previous_month()
@@ -90,6 +97,7 @@ class ScoreList(ListPage):
 @login_required
 @require_POST
 def compute(request: HttpRequest) -> HttpResponse:
+    """计算得分: the computation goes to the background; the ranking page then shows its progress."""
     _need(request, "assessment.manage")
     form = af.ComputeForm(request.POST, user=request.user)
     if not form.is_valid():
@@ -97,13 +105,39 @@ def compute(request: HttpRequest) -> HttpResponse:
         return redirect("assessment:scores")
     period, level = form.cleaned_data["period"], form.cleaned_data["level"]
     try:
-        n = services.scores_compute(actor=request.user, period=parse_period(period), level=level)
+        run = runs.compute_request(actor=request.user, period=parse_period(period), level=level)
     except DomainError as exc:
         _raise_http(exc)
         messages.error(request, exc.detail)
-    else:
-        messages.success(request, f"已计算 {period} {Level(level).label} 得分 {n} 条")
-    return redirect(f"{reverse('assessment:scores')}?period={period}&level={level}")
+        return redirect(f"{reverse('assessment:scores')}?period={period}&level={level}")
+    messages.info(request, f"已开始计算 {period} {Level(level).label} 得分")
+    return redirect(f"{reverse('assessment:scores')}?period={period}&level={level}&run={run.pk}")
+
+
+def _run_context(run: ComputeRun) -> dict[str, Any]:
+    return {"run": run, "running": run.active, "percent": run.percent,
+            "done_url": f"{reverse('assessment:scores')}?period={run.period}&level={run.level}"}
+
+
+def _pending_run(request: HttpRequest) -> ComputeRun | None:
+    raw = request.GET.get("run", "")
+    if raw.isascii() and raw.isdigit() and len(raw) < 12:
+        return runs.run_get(user=request.user, pk=int(raw))
+    return None
+
+
+@login_required
+@require_GET
+def compute_progress(request: HttpRequest, pk: int) -> HttpResponse:
+    """The progress fragment, polled every 2 s by htmx while the run is queued or running; when it
+    is finished it stops polling and links to the refreshed ranking (or shows the error)."""
+    _need(request, "assessment.view")
+    run = runs.run_get(user=request.user, pk=pk)
+    if run is None:
+        raise Http404
+    response = render(request, "assessment/_compute_progress.html", _run_context(run))
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 def _score(request: HttpRequest, pk: int) -> Score:

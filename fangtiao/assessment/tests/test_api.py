@@ -105,7 +105,12 @@ def test_compute_endpoint(xw):
     rebuild()
     with frozen(TODAY):
         r = api.post("/api/v1/assessment/compute", {"period": "2026-Q2", "level": "township"})
-    assert r.status_code == 200 and r.json() == {"period": "2026-Q2", "level": "township", "count": 2}
+    body = r.json()
+    assert r.status_code == 202, r.content
+    assert {k: body[k] for k in ("period", "level", "status", "count")} == {
+        "period": "2026-Q2", "level": "township", "status": "done", "count": 2}  # inline mode: already done
+    assert body["progress"] == {"done": 3, "total": 3, "percent": 100} and body["error"] is None
+    assert api.get(f"/api/v1/assessment/compute/{body['id']}").json()["status"] == "done"
     r = api.post("/api/v1/assessment/compute", {"period": "2026-Q9", "level": "township"})
     assert r.status_code == 422 and r.json()["errors"][0] == {"field": "period",
                                                                "message": "考核期格式应为 2026-05（月）、2026-Q2（季）或 2026（年）"}

@@ -69,7 +69,9 @@ def test_compute_from_the_page(xw, client):
     assert client.post(reverse("assessment:compute"), {"period": "2026-05", "level": "township"}).status_code == 403
     client.force_login(xw.w.users["leader"])
     r = client.post(reverse("assessment:compute"), {"period": "2026-05", "level": "village"}, follow=True)
-    assert "已计算 2026-05" in r.content.decode() and Score.objects.filter(level="village").count() == 2
+    html = r.content.decode()
+    assert "已开始计算 2026-05" in html and Score.objects.filter(level="village").count() == 2
+    assert 'data-testid="compute-progress"' in html and 'data-status="done"' in html and "查看最新排名" in html
     r = client.post(reverse("assessment:compute"), {"period": "x", "level": "village"}, follow=True)
     assert "考核期格式应为" in r.content.decode()
 

@@ -22,6 +22,7 @@ class Command(BaseCommand):
         parser.add_argument("--once", action="store_true", help="只巡检一次后退出")
 
     def handle(self, *args: Any, **opts: Any) -> None:
+        from fangtiao.assessment.runs import run_pending as assessment_runs
         from fangtiao.clocks.services import clock_tick
         from fangtiao.core.idempotency import purge_expired
         from fangtiao.documents.services import run_queued_prints
@@ -44,6 +45,7 @@ class Command(BaseCommand):
             purge_expired()
             printed = run_queued_prints()
             sc = screening_tick()
+            assessment_runs()  # background score computations (assessment.runs), stale ones taken over
             refreshed = stats_refresh()
             if refreshed or opts["once"]:
                 self.stdout.write(f"统计汇总：更新 {refreshed} 条变更")
