@@ -10,6 +10,7 @@ of the same figures straight from the case table.
 | `stats.hand_township` / `stats.summary_township` | the same for one township | floor, hand |
 | `stats.hand_overview` | one SQL statement: the receipt counts of the province per local month × channel × category × kind × the registering unit's level over the 12 months and the 12 before (summed in Python to the monthly series and the four breakdowns) | `stats.floor` |
 | `stats.overview` | what the leader overview reads besides the summary: `selectors.monthly` for the 12 months and for the 12 a year earlier, and `selectors.breakdown` for each of the four dimensions | floor, `stats.hand_overview` |
+| `stats.overview_page` | the leader overview page itself (`GET /stats/?from=…&to=…&region=<province>`, the 12 whole months) through Django's test client in the process, as a province leader: the summary, both monthly series, three breakdowns, the warnings block, the HTML | `stats.floor` |
 
 Each op is timed **warm** (p50/p95 of `repeats` calls after `warmup`, one connection; the hand SQL
 `hand_repeats` calls after one) and **cold**:
@@ -204,6 +205,32 @@ def overview(path: str, p: dict[str, Any]) -> dict[str, Any]:
             **{d: selectors.breakdown(path, d, p["first"], p["last"]) for d in DIMS}}
 
 
+def overview_page(p: dict[str, Any]) -> Callable[[], Any]:
+    """A call of the leader overview page for the province's 12 months (raises unless 200)."""
+    from urllib.parse import urlencode
+
+    from django.test import Client
+    from django.urls import reverse
+
+    from fangtiao.bench.ops import Context
+    from fangtiao.org.models import User
+
+    user = User.objects.get(username=Context().stats_leader_username)
+    url = reverse("stats:overview") + "?" + urlencode(
+        {"from": f"{p['first']:%Y-%m}", "to": f"{p['last']:%Y-%m}", "region": PROVINCE_CODE})
+
+    def call() -> int:
+        client = Client(HTTP_HOST="127.0.0.1")
+        client.force_login(user)
+        response = client.get(url)
+        if response.status_code != 200:
+            raise GenerationError(f"{url}: HTTP {response.status_code}")
+        return len(response.content)
+
+    call.url = url  # type: ignore[attr-defined]
+    return call
+
+
 def check_summary(s: dict[str, Any], hand: dict[str, dict[str, int]]) -> list[str]:
     out = []
     for key, part in (("counts", "now"), ("previous_counts", "previous")):
@@ -381,6 +408,10 @@ def run(config: StatsConfig, *, log: Callable[[str], None] = print) -> list[Stat
                            check="ok" if not problems else "; ".join(problems[:5])))
     if problems:
         results[-1].errors, results[-1].first_error = len(problems), problems[0]
+
+    log("  驾驶舱页面（进程内，Django test client）……")
+    page = overview_page(p)
+    results.append(_result("stats.overview_page", timed(page, **rep), config=config, db=db, path=page.url))  # type: ignore[attr-defined]
 
     floor = results[0]
     by = {r.op: r for r in results}

@@ -29,10 +29,11 @@ def test_stats_part_rebuilds_measures_and_checks() -> None:
     results = stats.run(config, log=lambda _m: None)
     by = {r.op: r for r in results}
     assert list(by) == [stats.FLOOR, "stats.hand_year", "stats.summary_year", "stats.hand_township",
-                        "stats.summary_township", "stats.hand_overview", "stats.overview"]
+                        "stats.summary_township", "stats.hand_overview", "stats.overview", "stats.overview_page"]
     floor = by[stats.FLOOR]
     assert floor.extra["rebuild"]["rebuilt"] and floor.extra["rebuild"]["cases"] == N
     assert floor.extra["rebuild"]["cases_per_s"] > 0 and floor.extra["rollup_rows"]["month"] > 0
+    assert by["stats.overview_page"].p50_ms > 0 and by["stats.overview_page"].extra["cold_p50_ms"] > 0
     for name in ("stats.summary_year", "stats.summary_township", "stats.overview"):
         r = by[name]
         assert r.extra["check"] == "ok" and not r.errors, r.extra["check"]
