@@ -17,12 +17,28 @@ N = 1000
 STATS_OPS = ("stats.summary_year", "stats.summary_township", "stats.overview_monthly", "stats.overview_breakdown")
 
 
+@pytest.mark.django_db
+def test_a_cold_call_has_a_connection_of_its_own() -> None:
+    def backend() -> object:
+        with connection.cursor() as cur:
+            cur.execute("SELECT pg_backend_pid()" if connection.vendor == "postgresql" else "SELECT 1")
+            return cur.fetchone()[0]
+
+    mine = backend()
+    connection.in_atomic_block, was = False, connection.in_atomic_block  # as in `fangtiao bench` (autocommit)
+    try:
+        ms, theirs = stats.cold_call(backend)
+    finally:
+        connection.in_atomic_block = was
+    assert ms > 0 and (theirs != mine or connection.vendor != "postgresql")
+
+
 def test_stats_operations_are_registered() -> None:
     for name in STATS_OPS:
         assert name in REGISTRY and REGISTRY[name].login is not None
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db
 def test_stats_part_rebuilds_measures_and_checks() -> None:
     gen.generate(N)
     config = stats.StatsConfig(n_cases=N, repeats=3, warmup=1, cold=2)
@@ -48,7 +64,7 @@ def test_stats_part_rebuilds_measures_and_checks() -> None:
     assert again[0].extra["rebuild"] == {"rebuilt": False, "cases": N}
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db
 def test_a_wrong_rollup_is_reported() -> None:
     gen.generate(N)
     stats.ensure_rollups("always", log=lambda _m: None)
@@ -59,7 +75,7 @@ def test_a_wrong_rollup_is_reported() -> None:
     assert bad and all("≠" in r.first_error for r in bad)
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db
 def test_stats_http_operations_answer() -> None:
     gen.generate(N)
     stats.ensure_rollups("always", log=lambda _m: None)
@@ -83,7 +99,7 @@ pg_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="the set-
 
 
 @pg_only
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db
 def test_set_based_rollups_equal_rebuild() -> None:
     from fangtiao.bench import stats_bulk
     from fangtiao.stats import services
@@ -105,7 +121,7 @@ def test_set_based_rollups_equal_rebuild() -> None:
 
 
 @pg_only
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db
 def test_set_based_generation_feeds_the_stats_part() -> None:
     from fangtiao.bench import stats_bulk
 
