@@ -139,3 +139,18 @@ def test_set_based_generation_feeds_the_stats_part() -> None:
                     "count(*) FILTER (WHERE is_repeat), count(*) FILTER (WHERE is_collective) FROM cases_case")
         channels, categories, kinds, repeat, collective = cur.fetchone()
     assert channels >= 6 and categories >= 5 and kinds == 2 and repeat > 0 and collective > 0
+
+
+@pg_only
+@pytest.mark.django_db
+def test_the_command_generates_set_based_data() -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from fangtiao.bench import stats_bulk
+
+    out = StringIO()
+    call_command("bench", "generate", "--stats-bulk", "--n-cases", "2000", stdout=out)
+    assert stats_bulk.bulk_case_count() == 2000 and RollupMonth.objects.exists()
+    assert "汇总完成" in out.getvalue()
