@@ -70,6 +70,9 @@ class RollupDay(models.Model):
         verbose_name = "日汇总"
         verbose_name_plural = "日汇总"
         constraints = [models.UniqueConstraint(fields=["day", "bucket_path"], name="stats_day_key")]
+        # A township's edge days: its own rows, not every township's rows of those days.
+        indexes = [models.Index(fields=["bucket_path", "day"], name="stats_day_bucket",
+                                opclasses=["varchar_pattern_ops", "date_ops"])]
 
     def __str__(self) -> str:
         return f"{self.day} {self.bucket_path}"

@@ -22,6 +22,7 @@ from fangtiao.stats.models import Dirty, Fact, RefreshState, RollupDay, RollupMo
 
 LOCK = "rollup"
 BATCH = 2000
+REBUILD_FLUSH = 50_000  # records folded into memory before the rollup rows are written
 
 Contribution = tuple[str, str, str]  # (ISO day, measure, unit level)
 
@@ -289,22 +290,44 @@ def rebuild(*, actor: Any = None, progress: Any = None) -> dict[str, int]:
     with transaction.atomic():
         state = _lock()
         high = Dirty.objects.order_by("-id").values_list("id", flat=True).first() or 0
-        RollupMonth.objects.all().delete()
-        RollupDay.objects.all().delete()
-        Fact.objects.all().delete()
+        _empty(RollupMonth, RollupDay, Fact)
+        deltas = Deltas()
+        pending_rows = 0
         for source, model in (("case", Case), ("consultation", Consultation)):
             for ids in _chunks(model.objects.all(), BATCH * 5):
-                deltas = Deltas()
                 _apply(source, ids, deltas)
-                deltas.flush()
                 counts[source] += len(ids)
+                pending_rows += len(ids)
+                if pending_rows >= REBUILD_FLUSH:  # few rewrites of a row: fewer dead rows to vacuum
+                    deltas.flush()
+                    pending_rows = 0
                 if progress:
                     progress(source, counts[source])
+        deltas.flush()
         Dirty.objects.filter(id__lte=high).delete()
         state.last_rebuild_at = state.last_refresh_at = timezone.now()
         state.save(update_fields=["last_rebuild_at", "last_refresh_at"])
         audit.record(actor=actor, action="stats.rebuilt", changes={}, extra=counts)
+    _analyze(RollupMonth, RollupDay, Fact)
     return counts
+
+
+def _empty(*models_: Any) -> None:
+    """Empty the tables: TRUNCATE on PostgreSQL (transactional there, and no dead rows left behind)."""
+    if connection.vendor == "postgresql":
+        tables = ", ".join(connection.ops.quote_name(m._meta.db_table) for m in models_)
+        with connection.cursor() as cur:
+            cur.execute(f"TRUNCATE {tables}")  # noqa: S608 - table names from the models
+    else:
+        for m in models_:
+            m.objects.all().delete()
+
+
+def _analyze(*models_: Any) -> None:
+    """Fresh planner statistics after a bulk rewrite (outside the transaction on PostgreSQL)."""
+    with connection.cursor() as cur:
+        for m in models_:
+            cur.execute(f"ANALYZE {connection.ops.quote_name(m._meta.db_table)}")  # noqa: S608
 
 
 def pending() -> int:
