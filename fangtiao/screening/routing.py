@@ -149,7 +149,12 @@ def retrain(*, actor: Any = None, limit: int = MAX_TRAIN) -> TextModel | None:
     from fangtiao.screening.text import routing as text_routing
 
     started = time.perf_counter()
-    model = text_routing.train([t for t, _ in pairs], [lab for _, lab in pairs])
+    try:
+        model = text_routing.train([t for t, _ in pairs], [lab for _, lab in pairs])
+    except ValueError as exc:  # e.g. texts so alike that no term survives the frequency cut
+        if actor is not None:
+            raise ValidationFailed.on("cases", "已分类事项的文字过于雷同，无法训练分流模型，暂用关键词规则") from exc
+        return None
     seconds = time.perf_counter() - started
     row = TextModel.objects.create(kind="routing", n_train=len(pairs), labels=sorted(keep), train_seconds=round(seconds, 2),
                                    artifact=model.dumps(), metrics={"per_label_train": {k: counts[k] for k in sorted(keep)}})

@@ -245,3 +245,23 @@ def test_a_unit_changing_level_or_a_region_moving_is_queued(xw, data):
     Dirty.objects.all().delete()
     org_services.unit_update(actor=admin, unit=xw.unit("v02_committee"), phone="0576-84000000")
     assert not Dirty.objects.exists()  # nothing the figures read
+
+
+def test_the_worker_applies_the_queue_and_survives_a_failing_refresh(xw, data):
+    from io import StringIO
+    from unittest import mock
+
+    from django.core.management import call_command
+
+    case = Case.objects.filter(pk__in=data).first()
+    Case.objects.filter(pk=case.pk).update(region=xw.t02, region_path=xw.t02.path)
+    changes.mark("case", case.pk)
+    out = StringIO()
+    with mock.patch("fangtiao.clocks.management.commands.worker.close_old_connections"), \
+            mock.patch.dict(services.FACTS, {"case": mock.Mock(side_effect=RuntimeError("boom"))}):
+        call_command("worker", "--once", stdout=out)  # the clocks ran; the rollups wait
+    assert "时限巡检" in out.getvalue() and Dirty.objects.filter(source_id=case.pk).exists()
+    with mock.patch("fangtiao.clocks.management.commands.worker.close_old_connections"):
+        call_command("worker", "--once", stdout=StringIO())
+    assert not Dirty.objects.exists()
+    assert_equal(xw)
