@@ -221,9 +221,21 @@ def party_errors(errors: list[Any]) -> tuple[dict[int, dict[str, list[str]]], li
 # --- case list -------------------------------------------------------------------------------
 
 FLAG_CHOICES = [("collective", "集体"), ("repeat", "重复"), ("skip_level", "越级"), ("backlog", "积案"), ("overdue", "超期")]
+# The statistics' filters (the dashboards link to them; stats.reference defines each one).
+OUTCOME_CHOICES = [("agreed", "调解成功"), ("failed", "调解不成")]
+MEDIATION_LEVEL_CHOICES = [("village", "村级"), ("township", "乡镇级"), ("district", "区级")]
+TIMELY_CHOICES = [("on_time", "按期"), ("late", "超期办理"), ("overdue", "超期未办")]
+HANDLING_CHOICES = [("on_time", "按期答复"), ("late", "超期答复"), ("pending", "未答复（期限内）"), ("overdue", "超期未答复")]
+EVALUATION_CHOICES = [("rated", "已评价"), ("satisfied", "满意或基本满意"), ("overdue", "超期未评价")]
+DATE_RANGES = (("received_from", "received_to"), ("mediated_from", "mediated_to"), ("confirmed_from", "confirmed_to"),
+               ("backlog_marked_from", "backlog_marked_to"), ("backlog_resolved_from", "backlog_resolved_to"))
+STATS_FIELDS = ("mediated_from", "mediated_to", "mediation_outcome", "mediation_level", "confirmed_from", "confirmed_to",
+                "backlog_marked_from", "backlog_marked_to", "backlog_resolved_from", "backlog_resolved_to",
+                "disposition", "acceptance", "handling", "evaluation")
 
 
 class CaseFilterForm(UserForm):
+    stats_fields = STATS_FIELDS
     q = forms.CharField(label="编号/标题/当事人（可拼音首字母）", required=False, max_length=100)
     status = forms.ChoiceField(label="状态", required=False, choices=choices_with_blank(c.Status.choices))
     kind = forms.ChoiceField(label="类别", required=False, choices=choices_with_blank(c.Kind.choices))
@@ -234,6 +246,21 @@ class CaseFilterForm(UserForm):
     mine = forms.BooleanField(label="本单位办理", required=False)
     received_from = ChineseDateField(label="收到日期从", required=False)
     received_to = ChineseDateField(label="至", required=False)
+    mediated_from = ChineseDateField(label="调解终结日期从", required=False)
+    mediated_to = ChineseDateField(label="至", required=False)
+    mediation_outcome = forms.ChoiceField(label="调解结果", required=False, choices=choices_with_blank(OUTCOME_CHOICES))
+    mediation_level = forms.ChoiceField(label="调解组织层级", required=False,
+                                        choices=choices_with_blank(MEDIATION_LEVEL_CHOICES))
+    confirmed_from = ChineseDateField(label="司法确认日期从", required=False)
+    confirmed_to = ChineseDateField(label="至", required=False)
+    backlog_marked_from = ChineseDateField(label="积案认定日期从", required=False)
+    backlog_marked_to = ChineseDateField(label="至", required=False)
+    backlog_resolved_from = ChineseDateField(label="积案化解日期从", required=False)
+    backlog_resolved_to = ChineseDateField(label="至", required=False)
+    disposition = forms.ChoiceField(label="信访部门处理", required=False, choices=choices_with_blank(TIMELY_CHOICES))
+    acceptance = forms.ChoiceField(label="受理", required=False, choices=choices_with_blank(TIMELY_CHOICES))
+    handling = forms.ChoiceField(label="答复", required=False, choices=choices_with_blank(HANDLING_CHOICES))
+    evaluation = forms.ChoiceField(label="评价", required=False, choices=choices_with_blank(EVALUATION_CHOICES))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -243,14 +270,21 @@ class CaseFilterForm(UserForm):
         if not scope.all and scope.path:
             regions = regions.filter(path__startswith=scope.path)
         self.fields["region"].choices = choices_with_blank(regions.values_list("code", "name"))
-        for name in ("received_from", "received_to"):
-            self.fields[name].widget.attrs.update({"placeholder": "2026-05-04", "size": 10})
+        for pair in DATE_RANGES:
+            for name in pair:
+                self.fields[name].widget.attrs.update({"placeholder": "2026-05-04", "size": 10})
 
     def clean(self) -> dict[str, Any]:
         d = super().clean()
-        if d.get("received_from") and d.get("received_to") and d["received_from"] > d["received_to"]:
-            self.add_error("received_to", "结束日期不能早于开始日期")
+        for lo, hi in DATE_RANGES:
+            if d.get(lo) and d.get(hi) and d[lo] > d[hi]:
+                self.add_error(hi, "结束日期不能早于开始日期")
         return d
+
+    @property
+    def stats_open(self) -> bool:
+        """The statistics' filters are shown unfolded when one is set or wrong."""
+        return self.is_bound and any(self.data.get(n) or self.errors.get(n) for n in STATS_FIELDS)
 
 
 

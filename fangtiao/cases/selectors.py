@@ -7,7 +7,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from fangtiao.cases.models import Case, CaseEvent, CaseLink, Party, Transfer
@@ -21,6 +21,71 @@ FLAG_FIELDS = {"collective": "is_collective", "repeat": "is_repeat", "skip_level
 
 def _day_start(d: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(d, dt.time.min))
+
+
+# The statistics' rate classes (stats.reference): the state of the case's latest non-cancelled
+# clock of a code → the class a figure counts it in.
+CLOCK_CLASSES: dict[str, tuple[str, dict[str, tuple[str, ...]]]] = {
+    "disposition": ("petition.disposition", {"on_time": ("met",), "late": ("late",), "overdue": ("overdue",)}),
+    "acceptance": ("petition.acceptance_notice", {"on_time": ("met",), "late": ("late",), "overdue": ("overdue",)}),
+    "handling": ("petition.handling", {"on_time": ("met",), "late": ("late",), "pending": ("running", "paused"),
+                                      "overdue": ("overdue",)}),
+}
+EVALUATION_CLASSES = ("rated", "satisfied", "overdue")
+MEDIATION_OUTCOMES = ("agreed", "failed")
+MEDIATION_LEVELS = ("village", "township", "district")
+
+
+def _latest_clock_in(code: str, states: tuple[str, ...]) -> Exists:
+    """The case's latest non-cancelled `code` clock (highest id, as stats.reference) is in `states`:
+    a clock in the state with no later non-cancelled clock of the code."""
+    later = Clock.objects.filter(case_id=OuterRef("case_id"), code=code, id__gt=OuterRef("id")).exclude(state="cancelled")
+    return Exists(Clock.objects.filter(case_id=OuterRef("pk"), code=code, state__in=states).filter(~Exists(later)))
+
+
+def _between(prefix: str, lo: dt.date | None, hi: dt.date | None) -> dict[str, dt.date]:
+    q: dict[str, dt.date] = {}
+    if lo:
+        q[f"{prefix}__gte"] = lo
+    if hi:
+        q[f"{prefix}__lte"] = hi
+    return q
+
+
+def _statistics_filters(qs: QuerySet[Case], f: Mapping[str, Any]) -> QuerySet[Case]:
+    """The cases behind the statistics' figures (stats.reference), each one EXISTS on the source
+    table by the case id (its index), so the list stays one query: a mediation round ended agreed
+    or failed (in the days, with the outcome, at a committee of the level), a judicial confirmation
+    ruled valid, a backlog record marked / resolved, and the receipt-side rate classes."""
+    from fangtiao.mediation.models import BacklogRecord, Confirmation, Mediation
+
+    if any(f.get(k) for k in ("mediated_from", "mediated_to", "mediation_outcome", "mediation_level")):
+        outcome = f.get("mediation_outcome")
+        rounds = Mediation.objects.filter(case_id=OuterRef("pk"),
+                                          status__in=[outcome] if outcome in MEDIATION_OUTCOMES else MEDIATION_OUTCOMES,
+                                          **_between("ended_on", f.get("mediated_from"), f.get("mediated_to")))
+        if f.get("mediation_level"):
+            rounds = rounds.filter(unit__level=f["mediation_level"])
+        qs = qs.filter(Exists(rounds))
+    if f.get("confirmed_from") or f.get("confirmed_to"):
+        qs = qs.filter(Exists(Confirmation.objects.filter(
+            case_id=OuterRef("pk"), result="confirmed",
+            **_between("decided_on", f.get("confirmed_from"), f.get("confirmed_to")))))
+    for kind in ("marked", "resolved"):
+        lo, hi = f.get(f"backlog_{kind}_from"), f.get(f"backlog_{kind}_to")
+        if lo or hi:
+            qs = qs.filter(Exists(BacklogRecord.objects.filter(case_id=OuterRef("pk"), **_between(f"{kind}_on", lo, hi))))
+    for name, (code, classes) in CLOCK_CLASSES.items():
+        if f.get(name) in classes:
+            qs = qs.filter(_latest_clock_in(code, classes[f[name]]))
+    evaluation = f.get("evaluation")
+    if evaluation == "rated":
+        qs = qs.exclude(satisfaction="")
+    elif evaluation == "satisfied":
+        qs = qs.filter(satisfaction__in=["satisfied", "basically"])
+    elif evaluation == "overdue":
+        qs = qs.filter(_latest_clock_in("satisfaction.window", ("overdue",)), satisfaction="")
+    return qs
 
 
 def case_list(*, user: Any, filters: Mapping[str, Any] | None = None) -> QuerySet[Case]:
@@ -49,6 +114,7 @@ def case_list(*, user: Any, filters: Mapping[str, Any] | None = None) -> QuerySe
         qs = qs.filter(received_at__gte=_day_start(f["received_from"]))
     if f.get("received_to"):
         qs = qs.filter(received_at__lt=_day_start(f["received_to"] + dt.timedelta(days=1)))
+    qs = _statistics_filters(qs, f)
     return qs.order_by("-received_at", "-id")
 
 

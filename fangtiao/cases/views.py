@@ -224,6 +224,7 @@ class CaseList(ListPage):
     export_name = "事项"
     capability = "case.view"
     filter_form = f.CaseFilterForm
+    template_name = "cases/list.html"
     create_url_name = "cases:intake"
     create_capability = "case.register"
     columns = [

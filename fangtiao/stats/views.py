@@ -66,11 +66,20 @@ FIGURES: tuple[tuple[str, str, bool], ...] = (
     ("consultations", "法律咨询", False),
 )
 THREE_DECLINES = ("petitions", "repeat", "skip_level")  # 三下降: fewer is better
-# How the case list filters the cases behind a figure (received day in the period, unless None).
+# How the case list filters the cases behind a figure: the period on the figure's own day (`on`:
+# received by default, or the end of the mediation round, the ruling, the backlog marking or
+# resolution) and the filters of stats.reference's count. A rate links to its numerator's cases.
 CASE_FILTERS: dict[str, dict[str, str]] = {
     "total": {}, "petitions": {"kind": "petition"}, "disputes": {"kind": "dispute"}, "repeat": {"flag": "repeat", "kind": "petition"},
     "skip_level": {"flag": "skip_level", "kind": "petition"}, "collective": {"flag": "collective"},
+    "repeat_rate": {"flag": "repeat", "kind": "petition"},
+    "accepted_on_time_rate": {"acceptance": "on_time"}, "closed_on_time_rate": {"handling": "on_time"},
+    "participation_rate": {"evaluation": "rated"}, "satisfaction_rate": {"evaluation": "satisfied"},
+    "mediated": {"on": "mediated"}, "mediation_success_rate": {"on": "mediated", "mediation_outcome": "agreed"},
+    "village_level_share": {"on": "mediated", "mediation_outcome": "agreed", "mediation_level": "village"},
+    "confirmations": {"on": "confirmed"}, "backlog_resolved": {"on": "backlog_resolved"},
 }
+MEDIATION_LEVELS = ("village", "township", "district")  # the case list's mediation_level
 LEVEL_LABELS = {"province": "省级", "city": "市级", "district": "区级", "township": "乡镇级", "village": "村级", "": "未注明"}
 LEVEL_ORDER = ("village", "township", "district", "city", "province", "")
 
@@ -196,11 +205,13 @@ class Block:
 
 
 def cases_link(scope: Scope, *, start: dt.date | None = None, end: dt.date | None = None, region: str | None = None,
-               dated: bool = True, **filters: str) -> str:
+               dated: bool = True, on: str = "received", **filters: str) -> str:
+    """The case list of the cases behind a count: days start..end (default the scope's) of the
+    figure's day `on` (received, mediated, confirmed, backlog_marked, backlog_resolved)."""
     q: dict[str, str] = {}
     if dated:
-        q["received_from"] = f"{start or scope.start:%Y-%m-%d}"
-        q["received_to"] = f"{end or scope.end:%Y-%m-%d}"
+        q[f"{on}_from"] = f"{start or scope.start:%Y-%m-%d}"
+        q[f"{on}_to"] = f"{end or scope.end:%Y-%m-%d}"
     region = scope.region if region is None else region
     if region:
         q["region"] = region
@@ -279,6 +290,9 @@ def _summary_block(s: dict[str, Any], cards: list[dict[str, Any]]) -> Block:
         now, before = s[code], s["previous"][code]
         if is_rate:
             a, b = pct(now), pct(before)
+            a.href, b.href = (card["href"], card["before_href"]) if now is not None else ("", "")
+            if a.href:
+                a.testid = f"summary-{code}"
             diff = Cell(round(a.value - b.value, 2) if a.value is not None and b.value is not None else None)
             rows.append([Cell(label + "（%）"), a, b, diff, Cell("")])
         else:
@@ -357,11 +371,17 @@ def _breakdown_blocks(scope: Scope) -> list[Block]:
     ]
     agreed_total = sum(v["mediation_agreed"] for v in level.values())
     res_rows = []
+    whole = {"start": scope.first, "end": selectors.month_end(scope.last), "on": "mediated"}
     for lv in sorted(level, key=lambda x: LEVEL_ORDER.index(x) if x in LEVEL_ORDER else 99):
         c = level[lv]
         if not c["mediated"]:
             continue
-        res_rows.append([Cell(LEVEL_LABELS.get(lv, lv)), Cell(c["mediated"]), Cell(c["mediation_agreed"]),
+        linked = lv in MEDIATION_LEVELS
+        res_rows.append([Cell(LEVEL_LABELS.get(lv, lv)),
+                         Cell(c["mediated"], href=cases_link(scope, mediation_level=lv, **whole) if linked else "",
+                              testid=f"resolution-mediated-{lv}"),
+                         Cell(c["mediation_agreed"], testid=f"resolution-agreed-{lv}",
+                              href=cases_link(scope, mediation_level=lv, mediation_outcome="agreed", **whole) if linked else ""),
                          pct(ratio(c["mediation_agreed"], c["mediated"])),
                          pct(ratio(c["mediation_agreed"], agreed_total))])
     blocks.append(Block("resolution", "化解层级（调解成功在各级的占比）",
@@ -372,13 +392,22 @@ def _breakdown_blocks(scope: Scope) -> list[Block]:
     return blocks
 
 
-def _monthly_blocks(months: list[dict[str, Any]]) -> list[Block]:
+def _monthly_blocks(months: list[dict[str, Any]], scope: Scope) -> list[Block]:
     cats = [_month_label(m["month"]) for m in months]
-    med = [[Cell(_month_label(m["month"])), Cell(m["mediated"]), Cell(m["mediation_agreed"]),
+
+    def cell(m: dict[str, Any], code: str, on: str, **filters: str) -> Cell:
+        """A month's count, linked to its cases (the whole month on the figure's own day)."""
+        month = m["month"]
+        return Cell(m[code], href=cases_link(scope, start=month, end=selectors.month_end(month), on=on, **filters),
+                    testid=f"{code}-{_month_label(month)}")
+
+    med = [[Cell(_month_label(m["month"])), cell(m, "mediated", "mediated"),
+            cell(m, "mediation_agreed", "mediated", mediation_outcome="agreed"),
             pct(ratio(m["mediation_agreed"], m["mediated"]))] for m in months]
-    conf = [[Cell(_month_label(m["month"])), Cell(m["confirmations"]), Cell(m["confirmations_performed"]),
+    conf = [[Cell(_month_label(m["month"])), cell(m, "confirmations", "confirmed"), Cell(m["confirmations_performed"]),
              pct(ratio(m["confirmations_performed"], m["confirmations"]))] for m in months]
-    back = [[Cell(_month_label(m["month"])), Cell(m["backlog_marked"]), Cell(m["backlog_resolved"])] for m in months]
+    back = [[Cell(_month_label(m["month"])), cell(m, "backlog_marked", "backlog_marked"),
+             cell(m, "backlog_resolved", "backlog_resolved")] for m in months]
     return [
         Block("mediation", "调解成效", ["月份", "调解终结", "调解成功", "调解成功率（%）"], med,
               {"type": "bar", "categories": cats, "series": [_series("调解终结", [r[1].value for r in med]),
@@ -452,7 +481,7 @@ def overview(request: HttpRequest) -> HttpResponse:
     p_first, p_last = selectors.year_earlier(scope.first), selectors.year_earlier(scope.last)
     previous = selectors.monthly(scope.path, p_first, p_last)
     blocks = [_summary_block(s, cards), _trend_block(months, previous, scope), *_breakdown_blocks(scope),
-              *_monthly_blocks(months), _warnings_block(request, scope)]
+              *_monthly_blocks(months, scope), _warnings_block(request, scope)]
     p_start, p_end = scope.previous
     return _page(request, template="stats/overview.html", title="领导驾驶舱", scope=scope, blocks=blocks,
                  extra={"cards": cards, "previous_start": p_start, "previous_end": p_end, "source": s["source"]})
@@ -466,15 +495,15 @@ TOWNSHIP_COLS: tuple[tuple[str, str, bool, dict[str, str] | None], ...] = (
     ("repeat", "重复信访", False, {"flag": "repeat", "kind": "petition"}),
     ("skip_level", "越级信访", False, {"flag": "skip_level", "kind": "petition"}),
     ("collective", "集体访", False, {"flag": "collective"}),
-    ("repeat_rate", "重复信访率（%）", True, None),
-    ("accepted_on_time_rate", "及时受理率（%）", True, None),
-    ("closed_on_time_rate", "按期办结率（%）", True, None),
-    ("satisfaction_rate", "满意率（%）", True, None),
-    ("mediated", "调解终结", False, None),
-    ("mediation_success_rate", "调解成功率（%）", True, None),
-    ("village_level_share", "村级调解成功占比（%）", True, None),
-    ("confirmations", "司法确认", False, None),
-    ("backlog_resolved", "化解积案", False, None),
+    ("repeat_rate", "重复信访率（%）", True, CASE_FILTERS["repeat_rate"]),
+    ("accepted_on_time_rate", "及时受理率（%）", True, CASE_FILTERS["accepted_on_time_rate"]),
+    ("closed_on_time_rate", "按期办结率（%）", True, CASE_FILTERS["closed_on_time_rate"]),
+    ("satisfaction_rate", "满意率（%）", True, CASE_FILTERS["satisfaction_rate"]),
+    ("mediated", "调解终结", False, CASE_FILTERS["mediated"]),
+    ("mediation_success_rate", "调解成功率（%）", True, CASE_FILTERS["mediation_success_rate"]),
+    ("village_level_share", "村级调解成功占比（%）", True, CASE_FILTERS["village_level_share"]),
+    ("confirmations", "司法确认", False, CASE_FILTERS["confirmations"]),
+    ("backlog_resolved", "化解积案", False, CASE_FILTERS["backlog_resolved"]),
     ("consultations", "法律咨询", False, None),
 )
 
@@ -517,10 +546,14 @@ def townships(request: HttpRequest) -> HttpResponse:
                      testid=f"township-{r['code']}")
         cells = [first]
         for key, _label, is_rate, filt in TOWNSHIP_COLS:
+            # Whole months, as the rollup buckets count; a rate links to its numerator's cases.
+            href = (cases_link(scope, region=r["code"], end=selectors.month_end(scope.last), **filt)
+                    if filt is not None and not r["own"] and (not is_rate or r[key] is not None) else "")
             if is_rate:
-                cells.append(pct(r[key]))
+                cell = pct(r[key])
+                cell.href = href
+                cells.append(cell)
             else:
-                href = cases_link(scope, region=r["code"], **filt) if filt is not None and not r["own"] else ""
                 cells.append(Cell(r[key], href=href, testid=f"{key}-{r['code']}"))
         table.append(cells)
     headers = ["乡镇（街道）", *(c[1] for c in TOWNSHIP_COLS)]

@@ -257,3 +257,88 @@ def test_control_characters_and_bad_pages_are_not_errors(client, xw):
     assert client.get(reverse("stats:mediators"), {"page": "99999999999"}).status_code == 200
     assert client.get(reverse("stats:reports"), {"region": "33\x001"}).status_code == 404
     assert client.get(reverse("stats:overview"), {"region": "\x00"}).status_code in (200, 404)
+
+
+def href_of(html: str, tid: str) -> str:
+    m = re.search(rf'data-testid="{re.escape(tid)}"[^>]*><a href="([^"]+)"', html)
+    assert m, f"{tid} is not a link"
+    return m.group(1).replace("&amp;", "&")
+
+
+def params(href: str) -> dict[str, str]:
+    return {k: v[0] for k, v in parse_qs(urlparse(href).query).items()}
+
+
+def listed_count(client, href: str) -> int:
+    r = client.get(href)
+    assert r.status_code == 200
+    m = re.search(r'data-testid="list-count">共 (\d+) 条', r.content.decode())
+    assert m
+    return int(m.group(1))
+
+
+class TestStatisticsLinks:
+    """Mediation, the village share, confirmations, backlog and the rates' numerators link to the
+    case list with the figure's own day and filters; following a link lists the figure's cases."""
+
+    @pytest.fixture
+    def gen(self, xw, data):
+        from fangtiao.mediation.models import Mediation
+        from fangtiao.stats.tests.gen import generate
+
+        ids = generate(xw, n=200)
+        services.rebuild()
+        return ids, Mediation
+
+    def test_the_links_carry_the_figures_filters_and_list_its_cases(self, client, xw, gen):
+        from fangtiao.stats import reference
+
+        ids, Mediation = gen
+        html = page(client, xw.leader, **{"from": "2025-01", "to": "2025-12"}).content.decode()
+        year = {"start": dt.date(2025, 1, 1), "end": dt.date(2025, 12, 31)}
+        figures = reference.counts(xw.district.path, year["start"], year["end"])[""]
+
+        q = params(href_of(html, "summary-mediated"))
+        assert q == {"mediated_from": "2025-01-01", "mediated_to": "2025-12-31"}
+        rounds = Mediation.objects.filter(status__in=["agreed", "failed"], ended_on__year=2025)
+        assert int(text_of(html, "summary-mediated")) == figures["mediated"] == rounds.count()
+        # a case with two rounds ended in the period is one case on the list
+        assert listed_count(client, href_of(html, "summary-mediated")) == rounds.values("case_id").distinct().count()
+
+        share = params(href_of(html, "summary-village_level_share"))
+        assert share == {"mediated_from": "2025-01-01", "mediated_to": "2025-12-31", "mediation_outcome": "agreed",
+                         "mediation_level": "village"}
+        assert params(href_of(html, "summary-mediation_success_rate"))["mediation_outcome"] == "agreed"
+        village = rounds.filter(status="agreed", unit__level="village")
+        assert listed_count(client, href_of(html, "summary-village_level_share")) == village.values("case_id").distinct().count()
+        assert params(href_of(html, "resolution-agreed-village")) == share  # the whole months of the breakdown
+
+        assert params(href_of(html, "summary-confirmations")) == {"confirmed_from": "2025-01-01", "confirmed_to": "2025-12-31"}
+        resolved = href_of(html, "summary-backlog_resolved")
+        assert params(resolved) == {"backlog_resolved_from": "2025-01-01", "backlog_resolved_to": "2025-12-31"}
+        # one backlog record per generated case: as many cases as the figure
+        assert listed_count(client, resolved) == int(text_of(html, "summary-backlog_resolved")) == figures["backlog_resolved"] > 0
+
+        marked = href_of(html, "backlog_marked-2025-03")
+        assert params(marked) == {"backlog_marked_from": "2025-03-01", "backlog_marked_to": "2025-03-31"}
+        assert listed_count(client, marked) == int(text_of(html, "backlog_marked-2025-03"))
+        assert params(href_of(html, "mediated-2025-03")) == {"mediated_from": "2025-03-01", "mediated_to": "2025-03-31"}
+        assert params(href_of(html, "mediation_agreed-2025-03"))["mediation_outcome"] == "agreed"
+        assert params(href_of(html, "confirmations-2025-03")) == {"confirmed_from": "2025-03-01", "confirmed_to": "2025-03-31"}
+
+        # a rate links to its numerator: received in the period and the class of the latest clock
+        for code, key, value, measure in (("accepted_on_time_rate", "acceptance", "on_time", "acc_timely"),
+                                          ("closed_on_time_rate", "handling", "on_time", "rep_on_time"),
+                                          ("participation_rate", "evaluation", "rated", "rated"),
+                                          ("satisfaction_rate", "evaluation", "satisfied", "rated_satisfied")):
+            href = href_of(html, f"summary-{code}")
+            assert params(href) == {"received_from": "2025-01-01", "received_to": "2025-12-31", key: value}
+            assert listed_count(client, href) == figures[measure], code
+
+    def test_a_townships_counts_link_to_its_cases(self, client, xw, gen):
+        html = page(client, xw.leader, "stats:townships", **{"from": "2025-01", "to": "2025-12"}).content.decode()
+        href = href_of(html, f"mediated-{xw.t01.code}")
+        assert params(href) == {"mediated_from": "2025-01-01", "mediated_to": "2025-12-31", "region": xw.t01.code}
+        assert params(href_of(html, f"backlog_resolved-{xw.t01.code}"))["backlog_resolved_to"] == "2025-12-31"
+        assert listed_count(client, href_of(html, f"backlog_resolved-{xw.t01.code}")) == int(
+            text_of(html, f"backlog_resolved-{xw.t01.code}"))
