@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from fangtiao.clocks.models import CalendarDay, Clock, ClockRule, CountingSetting
+from fangtiao.clocks.models import CalendarDay, Clock, ClockRule, CountingSetting, WorkerHeartbeat
 from fangtiao.core.admin import AuditedAdmin
 
 
@@ -36,6 +36,23 @@ class ClockAdmin(admin.ModelAdmin):
     list_display = ("case", "code", "started_on", "due_on", "state", "holder_unit")
     list_filter = ("state", "code")
     raw_id_fields = ("case", "rule", "holder_unit")
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+
+@admin.register(WorkerHeartbeat)
+class WorkerHeartbeatAdmin(admin.ModelAdmin):
+    """Written by the worker itself; shown so an administrator can see which workers run."""
+
+    list_display = ("host", "pid", "version", "started_at", "last_seen_at", "last_clock_tick_at")
+    ordering = ("-last_seen_at",)
 
     def has_add_permission(self, request):  # type: ignore[no-untyped-def]
         return False

@@ -115,3 +115,25 @@ class Clock(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id}:{self.code}→{self.due_on}"
+
+
+class WorkerHeartbeat(models.Model):
+    """One row per running `fangtiao worker` process, touched every round, so `fangtiao check-deploy`
+    can tell whether any worker is alive and when the statutory clock tick last ran."""
+
+    host = models.CharField("主机", max_length=255)
+    pid = models.PositiveIntegerField("进程号")
+    version = models.CharField("版本", max_length=50, blank=True)
+    started_at = models.DateTimeField("启动时间", default=timezone.now)
+    last_seen_at = models.DateTimeField("最近心跳", default=timezone.now)
+    last_clock_tick_at = models.DateTimeField("最近时限巡检", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "后台进程心跳"
+        verbose_name_plural = "后台进程心跳"
+        ordering = ["-last_seen_at"]
+        constraints = [models.UniqueConstraint(fields=["host", "pid"], name="clocks_heartbeat_host_pid_uniq")]
+        indexes = [models.Index(fields=["last_seen_at"], name="clocks_heartbeat_seen")]
+
+    def __str__(self) -> str:
+        return f"{self.host}:{self.pid}"

@@ -12,7 +12,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from fangtiao.clocks.calendar import CountingRule, WorkCalendar, due_date
-from fangtiao.clocks.models import CalendarDay, Clock, ClockRule, ClockState, CountingSetting
+from fangtiao.clocks.models import CalendarDay, Clock, ClockRule, ClockState, CountingSetting, WorkerHeartbeat
 from fangtiao.core import changes as changes_feed
 
 # The years the installed chinesecalendar knows (1.11: 2004–2026), read from its own tables so that an
@@ -204,3 +204,22 @@ def clock_tick(*, today: dt.date | None = None, batch: int = 500) -> dict[str, i
                             body=f"期满日 {clock.due_on.year}年{clock.due_on.month}月{clock.due_on.day}日，依据 {clock.rule.source}")
             counts["due_soon"] += 1
     return counts
+
+
+HEARTBEAT_KEEP = dt.timedelta(days=7)
+
+
+def worker_heartbeat_touch(*, host: str, pid: int, started_at: dt.datetime, version: str = "",
+                           clock_ticked_at: dt.datetime | None = None,
+                           now: dt.datetime | None = None) -> WorkerHeartbeat:
+    """Record that the worker process (host, pid) is alive — and, when given, that it has just run
+    the clock tick. Rows of processes silent for more than 7 days are pruned (a restart gets a new
+    pid, so without pruning the table would grow by one row per restart)."""
+    now = now or timezone.now()
+    values: dict[str, Any] = {"started_at": started_at, "last_seen_at": now, "version": version[:50]}
+    if clock_ticked_at is not None:
+        values["last_clock_tick_at"] = clock_ticked_at
+    with transaction.atomic():
+        row, _ = WorkerHeartbeat.objects.update_or_create(host=host[:255], pid=pid, defaults=values)
+        WorkerHeartbeat.objects.filter(last_seen_at__lt=now - HEARTBEAT_KEEP).delete()
+    return row

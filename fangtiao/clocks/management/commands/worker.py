@@ -2,17 +2,23 @@
 
 Every interval it runs the clock tick (marks overdue clocks and warns of those due soon) and the
 mediation tick (session reminders, obligations due soon or overdue, the daily backlog rule), each
-notice exactly once, and runs batch print jobs no web process took (documents.services.run_queued_prints) (compare-and-set claims, so several workers may run). Stops cleanly on SIGTERM."""
+notice exactly once, and runs batch print jobs no web process took (documents.services.run_queued_prints) (compare-and-set claims, so several workers may run). Stops cleanly on SIGTERM.
+Each round it writes its heartbeat (clocks.WorkerHeartbeat), which `fangtiao check-deploy` reads."""
 
 from __future__ import annotations
 
+import functools
 import logging
+import os
 import signal
+import socket
 import time
+from importlib import metadata
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import close_old_connections
+from django.utils import timezone
 
 log = logging.getLogger("fangtiao.worker")
 
@@ -27,6 +33,13 @@ def _guarded(name: str, fn: Any, default: Any) -> Any:
         return default
 
 
+def _version() -> str:
+    try:
+        return metadata.version("fangtiao")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
 class Command(BaseCommand):
     help = "后台任务：定期巡检法定时限（临期提醒、超期标记）和调解事务（会前提醒、履行督促、积案认定），每项只通知一次"
 
@@ -36,7 +49,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **opts: Any) -> None:
         from fangtiao.assessment.runs import run_pending as assessment_runs
-        from fangtiao.clocks.services import clock_tick
+        from fangtiao.clocks.services import clock_tick, worker_heartbeat_touch
         from fangtiao.core.idempotency import purge_expired
         from fangtiao.documents.services import run_queued_prints
         from fangtiao.mediation.services import tick as mediation_tick
@@ -51,9 +64,12 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, _stop)
         signal.signal(signal.SIGINT, _stop)
         interval = max(1, opts["interval"])
+        me = {"host": socket.gethostname(), "pid": os.getpid(), "started_at": timezone.now(), "version": _version()}
         while True:
             close_old_connections()
             counts = clock_tick()
+            # After the tick, so check-deploy sees both that this process lives and when clocks last ran.
+            _guarded("心跳记录", functools.partial(worker_heartbeat_touch, **me, clock_ticked_at=timezone.now()), None)
             m = mediation_tick()
             purge_expired()
             printed = run_queued_prints()
