@@ -115,6 +115,30 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+
+# Read replicas (docs/adr/0011-read-replicas.md): DATABASE_REPLICA_URL, one URL or several separated
+# by commas, adds the aliases `replica` (or `replica_1`, `replica_2`, …) with default's engine options.
+# Only the dashboards and reports read there, inside fangtiao.core.dbrouter.reporting_reads(); every
+# write and everything else stays on default. TEST MIRROR: tests see the default test database.
+_replica_urls = env_list("DATABASE_REPLICA_URL")
+FANGTIAO_READ_REPLICAS: list[str] = []
+for _n, _url in enumerate(_replica_urls, start=1):
+    _alias = "replica" if len(_replica_urls) == 1 else f"replica_{_n}"
+    try:
+        _replica = dj_database_url.parse(_url, conn_max_age=DATABASES["default"]["CONN_MAX_AGE"])
+    except ValueError as exc:  # dj-database-url names an unknown scheme; say which setting held it
+        raise ImproperlyConfigured(f"DATABASE_REPLICA_URL: {exc}") from exc
+    if _replica["ENGINE"] != DATABASES["default"]["ENGINE"]:
+        raise ImproperlyConfigured("DATABASE_REPLICA_URL must use the same database engine as DATABASE_URL")
+    for _key in ("CONN_HEALTH_CHECKS", "OPTIONS"):
+        if _key in DATABASES["default"]:
+            _replica[_key] = DATABASES["default"][_key]
+    _replica["TEST"] = {"MIRROR": "default"}
+    DATABASES[_alias] = _replica
+    FANGTIAO_READ_REPLICAS.append(_alias)
+DATABASE_ROUTERS = ["fangtiao.core.dbrouter.ReplicaRouter"] if FANGTIAO_READ_REPLICAS else []
+# How long a replica that failed to connect is skipped before it is tried again.
+FANGTIAO_REPLICA_RETRY_SECONDS = env_int("FANGTIAO_REPLICA_RETRY_SECONDS", 30, minimum=1)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- cache and sessions --------------------------------------------------------------------

@@ -24,6 +24,7 @@ from fangtiao.assessment import runs, selectors, services
 from fangtiao.assessment.choices import Level
 from fangtiao.assessment.models import ComputeRun, Score
 from fangtiao.assessment.periods import month_key, parse_period
+from fangtiao.core.dbrouter import reporting_reads
 from fangtiao.core.errors import DomainError
 from fangtiao.core.views import Col, ListPage
 from fangtiao.org.permissions import has_capability
@@ -86,7 +87,9 @@ class ScoreList(ListPage):
         run = _pending_run(request)
         # the template shows the progress of ?run=<id> (ListPage renders its own context)
         request.assessment_run = _run_context(run) if run is not None else None  # type: ignore[attr-defined]
-        return super().get(request)
+        # The ranking (and its audited export) reads the replica; the run's progress above stays on default.
+        with reporting_reads():
+            return super().get(request)
 
     def select(self, user: Any, filters: dict[str, Any]) -> Any:
         level = filters.get("level") or Level.TOWNSHIP

@@ -11,6 +11,7 @@ from ninja import Field, Query, Router, Schema
 from pydantic import model_validator
 
 from fangtiao.core.api import ERRORS, ErrorOut
+from fangtiao.core.dbrouter import reporting_reads
 from fangtiao.screening.api import D_MAX, D_MIN, _need
 from fangtiao.stats import selectors
 from fangtiao.stats.access import stats_path
@@ -50,7 +51,8 @@ def summary(request: HttpRequest, params: Query[PeriodIn]) -> Any:
     _need(request, "stats.view")
     path = stats_path(request.user, params.region)
     start, end = params.period()
-    return selectors.summary(path, start, end)
+    with reporting_reads():
+        return selectors.summary(path, start, end)
 
 
 @router.get("/stats/monthly", response={200: dict[str, Any], 403: ErrorOut, **ERRORS}, summary="按月统计（含去年同期）")
@@ -58,8 +60,9 @@ def monthly(request: HttpRequest, params: Query[PeriodIn]) -> Any:
     _need(request, "stats.view")
     path = stats_path(request.user, params.region)
     start, end = params.period()
-    return {"months": selectors.monthly(path, start, end),
-            "previous": selectors.monthly(path, selectors.year_earlier(start), selectors.year_earlier(end))}
+    with reporting_reads():
+        return {"months": selectors.monthly(path, start, end),
+                "previous": selectors.monthly(path, selectors.year_earlier(start), selectors.year_earlier(end))}
 
 
 @router.get("/stats/breakdown", response={200: dict[str, Any], 403: ErrorOut, **ERRORS}, summary="分类统计（按整月）")
@@ -68,4 +71,5 @@ def breakdown(request: HttpRequest, params: Query[SeriesIn]) -> Any:
     path = stats_path(request.user, params.region)
     start, end = params.period()
     dims = [params.dim] if params.dim else list(DIMENSIONS)
-    return {d: selectors.breakdown(path, d, start, end) for d in dims}
+    with reporting_reads():
+        return {d: selectors.breakdown(path, d, start, end) for d in dims}

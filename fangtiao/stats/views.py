@@ -32,6 +32,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from fangtiao.audit import services as audit
+from fangtiao.core.dbrouter import reporting_reads
 from fangtiao.core.excel import xlsx_response
 from fangtiao.org.permissions import has_capability
 from fangtiao.stats import people, selectors
@@ -470,6 +471,7 @@ def _warnings_block(request: HttpRequest, scope: Scope) -> Block:
 
 @login_required
 @require_GET
+@reporting_reads()
 def overview(request: HttpRequest) -> HttpResponse:
     """领导驾驶舱: the summary against the same period a year earlier, the monthly trend of the
     three declines with last year's line, the breakdowns, mediation, confirmations, backlog and
@@ -527,6 +529,7 @@ def township_rows(scope: Scope) -> list[dict[str, Any]]:
 
 @login_required
 @require_GET
+@reporting_reads()
 def townships(request: HttpRequest) -> HttpResponse:
     """乡镇（街道）对比: one row per township with the headline counts and rates, sortable."""
     scope = _scope(request)
@@ -580,6 +583,7 @@ EXPORT_PAGES = 200  # 20,000 mediators in one workbook
 
 @login_required
 @require_GET
+@reporting_reads()
 def mediators(request: HttpRequest) -> HttpResponse:
     """调解员工作量与成效: per mediator in the caller's jurisdiction (a committee head: the own
     committee), the figures of `stats.people`, with a pinyin-initial search by name."""

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from fangtiao.audit import services as audit
+from fangtiao.core.dbrouter import reporting_reads
 from fangtiao.org.permissions import has_capability
 from fangtiao.stats import reports
 from fangtiao.stats.access import stats_path
@@ -52,6 +53,7 @@ def _prepare(request: HttpRequest) -> tuple[str, str, reports.Period | None, str
 
 @login_required
 @require_GET
+@reporting_reads()
 def report_page(request: HttpRequest) -> HttpResponse:
     code, path, period, error = _prepare(request)
     report = reports.build_report(user=request.user, path=path, period=period) if period else None
@@ -68,6 +70,7 @@ def report_page(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
+@reporting_reads()
 def report_xlsx(request: HttpRequest) -> HttpResponse:
     code, path, period, error = _prepare(request)
     if period is None:
