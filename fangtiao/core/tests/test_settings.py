@@ -63,3 +63,20 @@ def test_healthz_is_cheap(db, client, django_assert_num_queries):
         r = client.get("/healthz")
     assert r.json() == {"status": "ok"}
     assert r["X-Request-ID"]
+
+
+def test_production_settings_pass_the_deploy_checks(tmp_path):
+    """`check --deploy` is clean on production settings: HSTS and the HTTPS redirect are on unless the
+    reverse proxy does them (GB/T 22239 8.1.4.4; Django's deployment checklist)."""
+    key = base64.b64encode(b"k" * 32).decode()
+    env = {"FANGTIAO_SECRET_KEY": "s3cr3t-" + "x" * 60, "FANGTIAO_ALLOWED_HOSTS": "fangtiao.example.gov.cn",
+           "FANGTIAO_VAR_DIR": str(tmp_path), "FANGTIAO_FIELD_KEYS": f"k1:{key}", "FANGTIAO_BLIND_INDEX_KEY": key}
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("FANGTIAO_") and k != "DATABASE_URL"}
+    clean.update(env)
+    r = subprocess.run([sys.executable, "-m", "fangtiao.cli", "check", "--deploy", "--fail-level", "WARNING"],
+                       env=clean, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stdout + r.stderr
+    clean.update({"FANGTIAO_HSTS_SECONDS": "0", "FANGTIAO_SSL_REDIRECT": "0"})
+    r = subprocess.run([sys.executable, "-m", "fangtiao.cli", "check", "--deploy", "--fail-level", "WARNING"],
+                       env=clean, capture_output=True, text=True, timeout=120)
+    assert r.returncode != 0 and "W004" in r.stdout + r.stderr and "W008" in r.stdout + r.stderr
