@@ -74,7 +74,11 @@ class Mediation(_CaseScoped, models.Model):
         verbose_name_plural = "调解"
         ordering = ["case", "round"]
         constraints = [models.UniqueConstraint(fields=["case", "round"], name="mediation_case_round_uniq")]
-        indexes = [models.Index(fields=["unit", "status", "started_on"], name="mediation_unit_status")]
+        indexes = [
+            models.Index(fields=["unit", "status", "started_on"], name="mediation_unit_status"),
+            # Rounds concluded in a period: statistics (direct counts), case-list filters, subsidies.
+            models.Index(fields=["ended_on"], name="mediation_concluded_on", condition=Q(status__in=["agreed", "failed"])),
+        ]
 
     def __str__(self) -> str:
         return self.number
@@ -441,7 +445,10 @@ class Confirmation(_CaseScoped, models.Model):
         verbose_name = "司法确认"
         verbose_name_plural = "司法确认"
         ordering = ["applied_on", "id"]
-        indexes = [models.Index(fields=["court", "result", "applied_on"], name="mediation_confirm_queue")]
+        indexes = [
+            models.Index(fields=["court", "result", "applied_on"], name="mediation_confirm_queue"),
+            models.Index(fields=["decided_on"], name="mediation_confirmed_on", condition=Q(result="confirmed")),
+        ]
 
     def __str__(self) -> str:
         return f"{self.case_id} 司法确认"
@@ -538,6 +545,7 @@ class BacklogRecord(_CaseScoped, models.Model):
         indexes = [
             models.Index(fields=["responsible_leader", "resolved_on"], name="mediation_backlog_leader"),
             models.Index(fields=["resolved_on"], name="mediation_backlog_resolved"),
+            models.Index(fields=["marked_on"], name="mediation_backlog_marked"),
         ]
 
     def __str__(self) -> str:
