@@ -50,6 +50,7 @@ from django.db.models import Model
 from fangtiao.bench import generate as gen
 from fangtiao.cases.demo import DISPUTES, PETITIONS
 from fangtiao.cases.models import Case, CaseEvent, Party
+from fangtiao.cases.search import case_search_text
 from fangtiao.core.crypto import blind_index
 from fangtiao.core.models import NumberSequence
 from fangtiao.core.numbering import chinese_year_number
@@ -943,8 +944,9 @@ def insert_cases(ds: gen.Dataset, n: int, *, seed: int = gen.SEED, say: Callable
         number_unit = units[d.number_unit]
         holder = units[d.holder]
         last[(d.number_unit, d.year)] = d.seq
+        number = chinese_year_number(shorts[d.number_unit], d.year, d.seq, word="访调")
         batch[0].append(cases.row(
-            id=case_id, number=chinese_year_number(shorts[d.number_unit], d.year, d.seq, word="访调"),
+            id=case_id, number=number, search_text=case_search_text(number, d.title, d.description),
             number_unit_id=number_unit, number_year=d.year, number_seq=d.seq, kind=d.kind, nature=d.nature,
             channel=d.channel, source="application" if d.kind == "dispute" else "", status=d.status, title=d.title,
             description=d.description, demands=d.demands, oral=d.oral, category_id=d.category, region_id=region_pk,

@@ -37,6 +37,7 @@ from fangtiao.cases.choices import Channel, Kind, Nature, PartyRole, PartyType, 
 from fangtiao.cases.models import Case, CaseEvent, Party
 from fangtiao.cases.models_import import ImportBatch, ImportedRow, ImportStatus
 from fangtiao.cases.schemas import PartyIn
+from fangtiao.cases.search import case_search_text
 from fangtiao.cases.services import COLLECTIVE_HEADCOUNT, _party_keys
 from fangtiao.core.errors import ValidationFailed
 from fangtiao.core.masking import mask_id_number, mask_phone
@@ -630,6 +631,7 @@ def _import_batch(*, batch: ImportBatch, rows: list[Prepared], unit: Unit, actor
                 received_at=r.received_at, holder_unit=unit, reply_opinion=r.reply, replied_on=r.replied_on,
                 closed_on=r.closed_on,
             ))
+            cases[-1].search_text = case_search_text(cases[-1].number, r.title, r.description)
         Case.objects.bulk_create(cases)
         parties, events, imported = [], [], []
         actor_name = (getattr(actor, "name", "") or actor.get_username()) if registered_by else "系统导入"

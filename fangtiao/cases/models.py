@@ -109,6 +109,9 @@ class Case(models.Model):
 
     query_code_hash = models.CharField(max_length=64, blank=True, editable=False)
     satisfaction = models.CharField("满意度", max_length=16, choices=Satisfaction.choices, blank=True)
+    # Bigrams of number + title + description (cases.search, ADR 0012): on PostgreSQL a GIN index on
+    # to_tsvector('simple', search_text) answers the list's `q`. Kept by save(); bulk paths set it.
+    search_text = models.TextField(blank=True, default="", db_default="", editable=False)
     rated_at = models.DateTimeField("评价时间", null=True, blank=True)
 
     created_at = models.DateTimeField(auto_now_add=True)
@@ -139,6 +142,15 @@ class Case(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        from fangtiao.cases.search import case_search_text
+
+        self.search_text = case_search_text(self.number, self.title, self.description)
+        fields = kwargs.get("update_fields")
+        if fields is not None and {"number", "title", "description"} & set(fields):
+            kwargs["update_fields"] = {*fields, "search_text"}
+        super().save(*args, **kwargs)
 
     @property
     def audit_region_path(self) -> str:

@@ -7,10 +7,12 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
+from django.db import connections
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from fangtiao.cases.models import Case, CaseEvent, CaseLink, Party, Transfer
+from fangtiao.cases.search import needs_substring, query_terms, tsquery
 from fangtiao.clocks.models import Clock
 from fangtiao.org.models import Region
 from fangtiao.org.selectors import name_q
@@ -88,6 +90,33 @@ def _statistics_filters(qs: QuerySet[Case], f: Mapping[str, Any]) -> QuerySet[Ca
     return qs
 
 
+def bigram_match(terms: list[str]) -> QuerySet[Case]:
+    """The ids of cases whose search_text holds every term (PostgreSQL: the GIN index
+    cases_search_gin on to_tsvector('simple', search_text), the same expression as here)."""
+    from django.contrib.postgres.search import SearchQuery, SearchVector
+
+    # Raw tsquery only from sanitized, quoted terms (search.tsquery): no user syntax passes through.
+    return (Case.objects.alias(_search=SearchVector("search_text", config="simple"))
+            .filter(_search=SearchQuery(tsquery(terms), config="simple", search_type="raw")).values("pk"))
+
+
+def _text_filter(qs: QuerySet[Case], q: str) -> QuerySet[Case]:
+    """The list's `q` (ADR 0012). On PostgreSQL: every bigram of the query in the case's
+    search_text, or the number itself, or a party's name / pinyin key — one UNION of ids, so each
+    arm reads its own index (an OR in the outer WHERE would scan the table). A query with a lone
+    Chinese character (not in the bigram index) matches number prefixes and title substrings
+    instead; SQLite (no tsvector) matches substrings of number, title and description."""
+    by_party = Party.objects.filter(name_q(q)).values("case_id")
+    terms = query_terms(q)
+    if connections[qs.db].vendor != "postgresql" or not terms:
+        return qs.filter(Q(number__icontains=q) | Q(title__icontains=q) | Q(description__icontains=q)
+                         | Q(pk__in=by_party))
+    if needs_substring(terms):
+        return qs.filter(Q(number__istartswith=q) | Q(title__icontains=q) | Q(pk__in=by_party))
+    ids = bigram_match(terms).union(Case.objects.filter(number=q).values("pk"), by_party)
+    return qs.filter(pk__in=ids)
+
+
 def case_list(*, user: Any, filters: Mapping[str, Any] | None = None) -> QuerySet[Case]:
     f = filters or {}
     qs = Case.objects.visible_to(user).select_related("category", "region", "holder_unit")
@@ -107,9 +136,7 @@ def case_list(*, user: Any, filters: Mapping[str, Any] | None = None) -> QuerySe
     if f.get("holder_unit"):
         qs = qs.filter(holder_unit_id=f["holder_unit"])
     if f.get("q"):
-        q = f["q"].strip()
-        by_party = Party.objects.filter(name_q(q)).values("case_id")
-        qs = qs.filter(Q(number__icontains=q) | Q(title__icontains=q) | Q(pk__in=by_party))
+        qs = _text_filter(qs, f["q"].strip())
     if f.get("received_from"):
         qs = qs.filter(received_at__gte=_day_start(f["received_from"]))
     if f.get("received_to"):
