@@ -8,8 +8,6 @@ test, as for cases."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -25,7 +23,7 @@ from fangtiao.assessment.choices import (
     PeriodType,
     RunStatus,
 )
-from fangtiao.cases.access import region_path_q
+from fangtiao.cases.access import RegionPathScoped
 from fangtiao.core.querysets import RestrictedQuerySet
 
 
@@ -115,7 +113,7 @@ class ScoreQuerySet(RestrictedQuerySet):
     pass
 
 
-class Score(models.Model):
+class Score(RegionPathScoped, models.Model):
     """One unit's or mediator's score for a period under a scheme, ranked among the subjects of one
     district (`ranking_path`). Recomputing a period and level replaces the rows of the actor's region
     only, in one transaction."""
@@ -160,14 +158,6 @@ class Score(models.Model):
     def __str__(self) -> str:
         return f"{self.period} {self.name} {self.total}"
 
-    @property
-    def audit_region_path(self) -> str:
-        return self.region_path
-
-    @classmethod
-    def visible_q(cls, user: Any) -> Q | None:
-        return region_path_q(user)
-
 
 class ScoreItem(models.Model):
     """One indicator of a score: the value with the counts behind it and the points, for the
@@ -195,7 +185,7 @@ class ScoreItem(models.Model):
         return f"{self.score_id}/{self.indicator_id} {self.points}"
 
 
-class ComputeRun(models.Model):
+class ComputeRun(RegionPathScoped, models.Model):
     """One background computation of a period's scores for a level within a region (the requesting
     actor's scope, "" = everywhere): status, progress over the subjects, heartbeat. Claimed by
     compare-and-set; a run whose beat stopped is taken over by `fangtiao worker`. At most one queued
@@ -243,16 +233,8 @@ class ComputeRun(models.Model):
             return 100
         return min(100, int(100 * self.progress_done / self.progress_total)) if self.progress_total else 0
 
-    @property
-    def audit_region_path(self) -> str:
-        return self.region_path
 
-    @classmethod
-    def visible_q(cls, user: Any) -> Q | None:
-        return region_path_q(user)
-
-
-class Commendation(models.Model):
+class Commendation(RegionPathScoped, models.Model):
     """表彰: a top-ranked unit or mediator of a period, proposed from the ranking and confirmed by a leader."""
 
     period = models.CharField("考核期", max_length=10)
@@ -288,16 +270,8 @@ class Commendation(models.Model):
     def __str__(self) -> str:
         return f"{self.period} {self.name}"
 
-    @property
-    def audit_region_path(self) -> str:
-        return self.region_path
 
-    @classmethod
-    def visible_q(cls, user: Any) -> Q | None:
-        return region_path_q(user)
-
-
-class Accountability(models.Model):
+class Accountability(RegionPathScoped, models.Model):
     """问责: tied to an early warning or to a case event; who (unit and person), why, which measure.
     信访工作条例 第43–47条."""
 
@@ -331,11 +305,3 @@ class Accountability(models.Model):
 
     def __str__(self) -> str:
         return f"{self.unit_id} {self.get_measure_display()} {self.decided_on}"
-
-    @property
-    def audit_region_path(self) -> str:
-        return self.region_path
-
-    @classmethod
-    def visible_q(cls, user: Any) -> Q | None:
-        return region_path_q(user)

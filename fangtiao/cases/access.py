@@ -62,6 +62,21 @@ def region_path_q(user: Any, field: str = "region_path") -> Q | None:
     return Q(**{f"{field}__startswith": path})
 
 
+class RegionPathScoped:
+    """For models that carry their place's `region_path`: audited and seen by that path (the same
+    subtree as the user's cases). Mixed in before `models.Model`."""
+
+    region_path: str
+
+    @property
+    def audit_region_path(self) -> str:
+        return self.region_path
+
+    @classmethod
+    def visible_q(cls, user: Any) -> Q | None:
+        return region_path_q(user)
+
+
 def case_visible_q(user: Any) -> Q | None:
     from fangtiao.cases.models import CoTask, Transfer
 

@@ -7,20 +7,17 @@ blind index for exact look-up."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import models
-from django.db.models import Q
 from django.utils import timezone
 
-from fangtiao.cases.access import region_path_q
+from fangtiao.cases.access import RegionPathScoped
 from fangtiao.core.fields import EncryptedCharField
 from fangtiao.core.masking import mask_phone
 from fangtiao.core.querysets import RestrictedQuerySet
 from fangtiao.legalservice.choices import ConsultChannel, ConsultStatus, ParticipationKind, ParticipationRole
 
 
-class Consultation(models.Model):
+class Consultation(RegionPathScoped, models.Model):
     number = models.CharField("咨询编号", max_length=64)
     channel = models.CharField("咨询方式", max_length=16, choices=ConsultChannel.choices)
     received_at = models.DateTimeField("咨询时间", default=timezone.now)
@@ -72,16 +69,8 @@ class Consultation(models.Model):
     def phone_masked(self) -> str:
         return mask_phone(self.asker_phone)
 
-    @property
-    def audit_region_path(self) -> str:
-        return self.region_path
 
-    @classmethod
-    def visible_q(cls, user: Any) -> Q | None:
-        return region_path_q(user)
-
-
-class LawyerParticipation(models.Model):
+class LawyerParticipation(RegionPathScoped, models.Model):
     """A lawyer taking part in a mediation session or a petition meeting of a case (律师参与化解)."""
 
     case = models.ForeignKey("cases.Case", verbose_name="事项", on_delete=models.CASCADE, related_name="lawyer_participations")
@@ -105,11 +94,3 @@ class LawyerParticipation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.lawyer} {self.get_kind_display()} {self.held_on}"
-
-    @property
-    def audit_region_path(self) -> str:
-        return self.region_path
-
-    @classmethod
-    def visible_q(cls, user: Any) -> Q | None:
-        return region_path_q(user)

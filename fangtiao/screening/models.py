@@ -13,7 +13,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from fangtiao.cases.access import region_path_q
+from fangtiao.cases.access import RegionPathScoped, region_path_q
 from fangtiao.core.querysets import RestrictedQuerySet
 from fangtiao.screening.choices import (
     FindingRisk,
@@ -50,7 +50,7 @@ class ScreeningPlan(models.Model):
         return self.unit.region.path
 
 
-class ScreeningRound(models.Model):
+class ScreeningRound(RegionPathScoped, models.Model):
     unit = models.ForeignKey("org.Unit", verbose_name="排查单位", on_delete=models.PROTECT, related_name="screening_rounds")
     region_path = models.CharField(max_length=255, editable=False)
     period_start = models.DateField("排查周期开始")
@@ -87,14 +87,6 @@ class ScreeningRound(models.Model):
     @property
     def label(self) -> str:
         return f"{self.period_start.year}年{self.period_start.month}月第{self.seq}次"
-
-    @property
-    def audit_region_path(self) -> str:
-        return self.region_path
-
-    @classmethod
-    def visible_q(cls, user: Any) -> Q | None:
-        return region_path_q(user)
 
 
 class Finding(models.Model):

@@ -17,6 +17,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from fangtiao.cases.access import RegionPathScoped
 from fangtiao.core.querysets import RestrictedQuerySet
 from fangtiao.subsidies.choices import BatchStatus, PeriodKind, RuleKind, Split, UnitLevel
 
@@ -95,7 +96,7 @@ class SubsidyRule(models.Model):
         return "；".join(parts) or "不限"
 
 
-class SubsidyBatch(models.Model):
+class SubsidyBatch(RegionPathScoped, models.Model):
     """One payout sheet (发放表): a period and a unit scope (the unit's region subtree)."""
 
     number = models.CharField("编号", max_length=64, unique=True)
@@ -135,16 +136,6 @@ class SubsidyBatch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.number} {self.period}"
-
-    @property
-    def audit_region_path(self) -> str:
-        return self.region_path
-
-    @classmethod
-    def visible_q(cls, user: Any) -> Q | None:
-        from fangtiao.cases.access import region_path_q
-
-        return region_path_q(user)
 
 
 class PayoutLine(models.Model):
