@@ -26,7 +26,7 @@ from fangtiao.assessment.models import ComputeRun, Score
 from fangtiao.assessment.periods import month_key, parse_period
 from fangtiao.core.dbrouter import reporting_reads
 from fangtiao.core.errors import DomainError
-from fangtiao.core.views import Col, ListPage
+from fangtiao.core.views import Col, ListPage, add_domain_errors, raise_http
 from fangtiao.org.permissions import has_capability
 
 
@@ -35,18 +35,6 @@ def _need(request: HttpRequest, capability: str) -> None:
         raise PermissionDenied
 
 
-def _raise_http(exc: DomainError) -> None:
-    if exc.status == 404:
-        raise Http404 from exc
-    if exc.status == 403:
-        raise PermissionDenied(exc.detail) from exc
-
-
-def _add_errors(form: Any, exc: DomainError) -> None:
-    for err in exc.errors:
-        form.add_error(err.field if err.field in form.fields else None, err.message)
-    if not exc.errors:
-        form.add_error(None, exc.detail)
 
 
 def fmt_value(value: float | None, uom: str) -> str:
@@ -110,7 +98,7 @@ def compute(request: HttpRequest) -> HttpResponse:
     try:
         run = runs.compute_request(actor=request.user, period=parse_period(period), level=level)
     except DomainError as exc:
-        _raise_http(exc)
+        raise_http(exc)
         messages.error(request, exc.detail)
         return redirect(f"{reverse('assessment:scores')}?period={period}&level={level}")
     messages.info(request, f"已开始计算 {period} {Level(level).label} 得分")
@@ -236,7 +224,7 @@ def scheme_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     try:
         own_region = services.actor_region_path(request.user)
     except DomainError as exc:
-        _raise_http(exc)
+        raise_http(exc)
         raise
     # Editing a scheme of another region (the default, or the city's) saves a scheme of one's own region.
     own = scheme is not None and scheme.region_path == own_region
@@ -257,7 +245,7 @@ def scheme_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
                                              version=version if own else None,
                                              items=rows, **form.cleaned_data)
             except DomainError as exc:
-                _raise_http(exc)
+                raise_http(exc)
                 status = exc.status
                 _scheme_errors(form, items, exc, rows)
             else:
@@ -312,8 +300,8 @@ def commendations(request: HttpRequest) -> HttpResponse:
                 made = services.commendations_propose(actor=request.user, period=parse_period(d["period"]),
                                                       level=d["level"], top=d["top"], note=d.get("note") or "")
             except DomainError as exc:
-                _raise_http(exc)
-                _add_errors(form, exc)
+                raise_http(exc)
+                add_domain_errors(form, exc)
                 status = exc.status
             else:
                 messages.success(request, f"已提出表彰建议 {len(made)} 个，待领导确认")
@@ -336,7 +324,7 @@ def commendation_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         c = services.commendation_confirm(actor=request.user, commendation_id=pk)
     except DomainError as exc:
-        _raise_http(exc)
+        raise_http(exc)
         messages.error(request, exc.detail)
     else:
         messages.success(request, f"已确认表彰：{c.name}")
@@ -382,8 +370,8 @@ def accountability_new(request: HttpRequest) -> HttpResponse:
                     case_event_id=d.get("case_event"), unit_id=int(d["unit"]), person=d.get("person") or "",
                     reason=d["reason"], measure=d["measure"], decided_on=d["decided_on"])
             except DomainError as exc:
-                _raise_http(exc)
-                _add_errors(form, exc)
+                raise_http(exc)
+                add_domain_errors(form, exc)
                 status = exc.status
             else:
                 messages.success(request, "已登记问责")

@@ -170,3 +170,26 @@ def server_error(request: HttpRequest) -> HttpResponse:
     from django.views.defaults import server_error as default
 
     return default(request)
+
+
+# --- domain errors on pages -----------------------------------------------------------------------
+
+def add_domain_errors(form: Any, exc: DomainError, aliases: dict[str, str] | None = None) -> str:
+    """A service's field errors beside their fields (`aliases` maps a service field to a form field;
+    `items.2.weight` goes to `items`), the rest — and `version` — above the form. Returns the first
+    message, for a flash."""
+    for err in exc.errors:
+        name = (aliases or {}).get(err.field, err.field.split(".")[0])
+        form.add_error(name if name in form.fields and name != "version" else None, err.message)
+    if not exc.errors:
+        form.add_error(None, exc.detail)
+    return exc.errors[0].message if exc.errors else exc.detail
+
+
+def raise_http(exc: DomainError, *, keep: frozenset[str] = frozenset()) -> None:
+    """A 404 or 403 from a service as the page's own 404/403 (never a hint of what exists); other
+    errors — and 403 codes in `keep`, shown beside the form — return to the caller."""
+    if exc.status == 404:
+        raise Http404 from exc
+    if exc.status == 403 and exc.code not in keep:
+        raise PermissionDenied(exc.detail) from exc

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from fangtiao.audit import services as audit
 from fangtiao.core.errors import DomainError
 from fangtiao.core.excel import xlsx_response
-from fangtiao.core.views import Col, ListPage
+from fangtiao.core.views import Col, ListPage, add_domain_errors, raise_http
 from fangtiao.legalservice import forms as lf
 from fangtiao.legalservice import participations, selectors, services
 from fangtiao.legalservice.choices import ConsultStatus
@@ -60,20 +60,6 @@ def _need(request: HttpRequest, capability: str) -> None:
         raise PermissionDenied
 
 
-def _add_errors(form: Any, exc: DomainError) -> str:
-    """A service's field errors beside their fields (the rest above the form); the first message."""
-    for err in exc.errors:
-        form.add_error(err.field if err.field in form.fields and err.field != "version" else None, err.message)
-    if not exc.errors:
-        form.add_error(None, exc.detail)
-    return exc.errors[0].message if exc.errors else exc.detail
-
-
-def _raise_http(exc: DomainError) -> None:
-    if exc.status == 404:
-        raise Http404 from exc
-    if exc.status == 403:
-        raise PermissionDenied(exc.detail) from exc
 
 
 @login_required
@@ -87,8 +73,8 @@ def consultation_new(request: HttpRequest) -> HttpResponse:
             try:
                 c = services.consultation_record(actor=request.user, **form.service_data())
             except DomainError as exc:
-                _raise_http(exc)
-                _add_errors(form, exc)
+                raise_http(exc)
+                add_domain_errors(form, exc)
                 status = exc.status
             else:
                 messages.success(request, f"已登记法律咨询 {c.number}")
@@ -138,8 +124,8 @@ def _post(request: HttpRequest, pk: int, *, key: str, form: Any, call: Any, done
         try:
             result = call(form.cleaned_data)
         except DomainError as exc:
-            _raise_http(exc)
-            error = _add_errors(form, exc)
+            raise_http(exc)
+            error = add_domain_errors(form, exc)
             return _page(request, _consultation(request, pk), forms={key: form}, error=error, status=exc.status)
         messages.success(request, done(result))
         return redirect("legalservice:consultation", pk=pk)
@@ -259,8 +245,8 @@ def participation_new(request: HttpRequest, case_id: int | None = None) -> HttpR
                                                       kind=d["kind"], role=d["role"], held_on=d["held_on"],
                                                       note=d.get("note") or "")
                 except DomainError as exc:
-                    _raise_http(exc)
-                    _add_errors(form, exc)
+                    raise_http(exc)
+                    add_domain_errors(form, exc)
                     status = exc.status
                 else:
                     messages.success(request, f"已记录{p.lawyer.name}律师{p.get_kind_display()}（{target.number}）")

@@ -27,7 +27,7 @@ from django.views.decorators.http import require_GET, require_POST
 from fangtiao.audit import services as audit
 from fangtiao.core.errors import DomainError
 from fangtiao.core.excel import xlsx_response
-from fangtiao.core.views import Col, ListPage
+from fangtiao.core.views import Col, ListPage, add_domain_errors
 from fangtiao.org.permissions import has_capability
 from fangtiao.screening import forms as sf
 from fangtiao.screening import selectors
@@ -58,20 +58,6 @@ def _d(value: Any) -> str:
 def _first_error(exc: DomainError) -> str:
     return exc.errors[0].message if exc.errors else exc.detail
 
-
-def _add_errors(form: Any, exc: DomainError, aliases: dict[str, str] | None = None) -> None:
-    """A service's field errors beside their fields (the rest above the form)."""
-    placed = False
-    for err in exc.errors:
-        name = (aliases or {}).get(err.field, err.field.split(".")[0])
-        if name in form.fields and name != "version":
-            form.add_error(name, err.message)
-            placed = True
-        else:
-            form.add_error(None, err.message)
-            placed = True
-    if not placed:
-        form.add_error(None, exc.detail)
 
 
 def level_badge(w: EarlyWarning) -> str:
@@ -245,7 +231,7 @@ def _warning_post(request: HttpRequest, pk: int, *, key: str, form: Any, call: A
                 raise Http404 from exc
             if exc.status == 403:
                 raise PermissionDenied(exc.detail) from exc
-            _add_errors(form, exc)
+            add_domain_errors(form, exc)
             w = _warning(request, pk)
             return _warning_page(request, w, forms={key: form}, error=_first_error(exc), status=exc.status)
         messages.success(request, done)
@@ -582,7 +568,7 @@ def finding_to_case(request: HttpRequest, pk: int) -> HttpResponse:
         except DomainError as exc:
             if exc.status == 403:
                 raise PermissionDenied(exc.detail) from exc
-            _add_errors(form, exc, {"parties.0.name": "applicant", "parties.0.phone": "phone",
+            add_domain_errors(form, exc, {"parties.0.name": "applicant", "parties.0.phone": "phone",
                                     "parties.1.name": "respondent"})
             return _round_page(request, _round(request, round_id), to_case={pk: form}, error=_first_error(exc),
                                status=exc.status)

@@ -19,13 +19,15 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from fangtiao.audit import services as audit
 from fangtiao.core.errors import DomainError
-from fangtiao.core.views import Col, ListPage
+from fangtiao.core.views import Col, ListPage, add_domain_errors, raise_http
 from fangtiao.org.permissions import has_capability
 from fangtiao.subsidies import forms as sf
 from fangtiao.subsidies import selectors, services
 from fangtiao.subsidies.choices import BatchAction
 from fangtiao.subsidies.excel import payout_response
 from fangtiao.subsidies.models import SubsidyBatch, SubsidyRule
+
+SEPARATION = frozenset({"separation_of_duties"})  # shown beside the form, not a 403 page
 
 
 def _yuan(d: Any) -> str:
@@ -95,19 +97,6 @@ def _need(request: HttpRequest, capability: str) -> None:
         raise PermissionDenied
 
 
-def _add_errors(form: Any, exc: DomainError) -> str:
-    for err in exc.errors:
-        form.add_error(err.field if err.field in form.fields and err.field != "version" else None, err.message)
-    if not exc.errors:
-        form.add_error(None, exc.detail)
-    return exc.errors[0].message if exc.errors else exc.detail
-
-
-def _raise_http(exc: DomainError) -> None:
-    if exc.status == 404:
-        raise Http404 from exc
-    if exc.status == 403 and exc.code != "separation_of_duties":
-        raise PermissionDenied(exc.detail) from exc
 
 
 @login_required
@@ -122,8 +111,8 @@ def batch_new(request: HttpRequest) -> HttpResponse:
             try:
                 b = services.batch_prepare(actor=request.user, period=d["period"], unit=d["unit"], note=d.get("note", ""))
             except DomainError as exc:
-                _raise_http(exc)
-                _add_errors(form, exc)
+                raise_http(exc, keep=SEPARATION)
+                add_domain_errors(form, exc)
                 status = exc.status
             else:
                 messages.success(request, f"已编制发放表 {b.number}，合计 {_yuan(b.total)} 元")
@@ -192,7 +181,7 @@ def batch_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         services.batch_act(actor=request.user, batch_id=pk, action=action, version=form.cleaned_data["version"],
                            reason=form.cleaned_data.get("reason") or "")
     except DomainError as exc:
-        _raise_http(exc)
+        raise_http(exc, keep=SEPARATION)
         return _page(request, _batch(request, pk), error=exc.errors[0].message if exc.errors else exc.detail,
                      status=exc.status)
     messages.success(request, f"已{BatchAction(action).label}")
@@ -221,8 +210,8 @@ def rule_new(request: HttpRequest) -> HttpResponse:
     try:
         rule = services.rule_create(actor=request.user, data=form.service_data())
     except DomainError as exc:
-        _raise_http(exc)
-        _add_errors(form, exc)
+        raise_http(exc, keep=SEPARATION)
+        add_domain_errors(form, exc)
         return _rule_page(request, form, None, status=exc.status)
     messages.success(request, f"已新增规则 {rule.name}")
     return redirect("subsidies:rules")
@@ -246,8 +235,8 @@ def rule_edit(request: HttpRequest, pk: int) -> HttpResponse:
         services.rule_update(actor=request.user, rule_id=pk, data=form.service_data(),
                              version=form.cleaned_data.get("version"))
     except DomainError as exc:
-        _raise_http(exc)
-        _add_errors(form, exc)
+        raise_http(exc, keep=SEPARATION)
+        add_domain_errors(form, exc)
         return _rule_page(request, form, rule, status=exc.status)
     messages.success(request, "已保存规则")
     return redirect("subsidies:rules")
