@@ -235,6 +235,22 @@ if FANGTIAO_PRINT_MODE not in ("thread", "worker", "inline"):
 FANGTIAO_JOB_MODE = env_str("FANGTIAO_JOB_MODE", "inline" if TESTING else "thread")
 if FANGTIAO_JOB_MODE not in ("thread", "worker", "inline"):
     raise ImproperlyConfigured("FANGTIAO_JOB_MODE must be thread, worker or inline")
+# Background tasks (fangtiao.tasks, docs/adr/0013-task-interface.md). Every task is a row of the
+# transactional outbox written in the caller's transaction; the backend carries it out:
+#   "db"     — `fangtiao worker` claims due rows (FOR UPDATE SKIP LOCKED on PostgreSQL, compare-and-set
+#              on SQLite) and runs the periodic schedule; nothing else is needed (the default);
+#   "celery" — each committed row is also published to Celery (FANGTIAO_BROKER_URL: redis:// or
+#              amqp://); `celery -A fangtiao.tasks.celery_app worker --beat` runs them, acks late; the
+#              outbox row's claim keeps a redelivered message from running the task twice.
+FANGTIAO_TASK_BACKEND = env_str("FANGTIAO_TASK_BACKEND", "db")
+if FANGTIAO_TASK_BACKEND not in ("db", "celery"):
+    raise ImproperlyConfigured("FANGTIAO_TASK_BACKEND must be db or celery")
+FANGTIAO_BROKER_URL = env_str("FANGTIAO_BROKER_URL", REDIS_URL)
+if FANGTIAO_TASK_BACKEND == "celery" and not FANGTIAO_BROKER_URL:
+    raise ImproperlyConfigured("FANGTIAO_TASK_BACKEND=celery needs FANGTIAO_BROKER_URL (redis:// or amqp://)")
+# A claimed task whose worker stopped heartbeating for this long is handed to another worker.
+FANGTIAO_TASK_LEASE_SECONDS = env_int("FANGTIAO_TASK_LEASE_SECONDS", 300, minimum=10)
+FANGTIAO_TASK_MAX_ATTEMPTS = env_int("FANGTIAO_TASK_MAX_ATTEMPTS", 5, minimum=1)
 FANGTIAO_HOTSPOT_WINDOW_DAYS = env_int("FANGTIAO_HOTSPOT_WINDOW_DAYS", 30, minimum=1)
 FANGTIAO_RETRAIN_DAYS = env_int("FANGTIAO_RETRAIN_DAYS", 7, minimum=1)
 FANGTIAO_RETRAIN_MIN_NEW = env_int("FANGTIAO_RETRAIN_MIN_NEW", 200, minimum=1)
