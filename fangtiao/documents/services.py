@@ -25,7 +25,7 @@ from django.utils import timezone
 from fangtiao.audit.services import record
 from fangtiao.cases.models import Case
 from fangtiao.core import crypto
-from fangtiao.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from fangtiao.core.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationFailed
 from fangtiao.core.numbering import next_number
 from fangtiao.documents import catalogue, custom
 from fangtiao.documents import layout as L
@@ -241,9 +241,34 @@ def document_context(row: Document) -> dict[str, Any]:
     return json.loads(crypto.decrypt(row.context, context=CONTEXT_AAD))
 
 
+class StorageUnavailable(DomainError):
+    def __init__(self, detail: str = "文件存储暂时无法访问，请稍后重试；仍不行请联系系统管理员（已记录错误）"):
+        super().__init__(detail=detail, errors=[], code="storage_unavailable", status=503)
+
+
+def _storage_errors() -> tuple[type[BaseException], ...]:
+    """What the object store's client raises when it cannot answer (nothing extra on local disk)."""
+    try:
+        from botocore.exceptions import BotoCoreError, ClientError
+    except ImportError:  # pragma: no cover - django-storages[s3] is a dependency
+        return (OSError,)
+    return (OSError, BotoCoreError, ClientError)
+
+
 def _read(field: Any) -> bytes:
-    with field.open("rb") as fh:
-        return crypto.decrypt_bytes(fh.read(), context=FILE_AAD)
+    """The decrypted bytes of a stored file, read through the storage API (local disk or the
+    object store alike; never a filesystem path or a URL). A file missing from the storage is a
+    404 with a Chinese message, a storage that does not answer a 503 — never a 500."""
+    try:
+        with field.open("rb") as fh:
+            raw = fh.read()
+    except FileNotFoundError as exc:
+        log.error("stored file %s is missing from the storage", field.name)
+        raise NotFound("文件在存储中已找不到，请联系系统管理员（已记录）", code="file_missing") from exc
+    except _storage_errors() as exc:
+        log.exception("reading stored file %s failed", field.name)
+        raise StorageUnavailable() from exc
+    return crypto.decrypt_bytes(raw, context=FILE_AAD)
 
 
 def document_layout(row: Document) -> L.Doc:

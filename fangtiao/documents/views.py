@@ -199,7 +199,10 @@ def scan_download(request: HttpRequest, pk: int, scan: int) -> HttpResponse:
     row = selectors.scan_row(case=case, user=request.user, pk=scan)
     if row is None:
         raise Http404
-    data, name, ctype = services.scan_file(scan=row, actor=request.user)
+    try:
+        data, name, ctype = services.scan_file(scan=row, actor=request.user)
+    except DomainError as exc:  # the file gone from the storage, or the storage not answering
+        return _error_page(request, exc, back=reverse("cases:detail", args=[case.pk]), back_label=_("返回事项"))
     return file_response(data, name, ctype)
 
 
