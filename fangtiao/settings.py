@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "fangtiao.assessment",
     "fangtiao.subsidies",
     "fangtiao.portal",
+    "fangtiao.tasks",
 ]
 
 MIDDLEWARE = [
@@ -102,20 +103,69 @@ TEMPLATES = [
 ]
 
 # --- database ------------------------------------------------------------------------------
+# Connections (docs/deploy.md § Database connections): persistent connections kept for
+# FANGTIAO_DB_CONN_MAX_AGE seconds (0: one per request); or FANGTIAO_DB_POOL=1, Django's psycopg pool
+# inside each process (persistent connections then off: Django refuses both); or FANGTIAO_DB_PGBOUNCER=1
+# behind PgBouncer in transaction mode (no server-side cursors, which do not survive a transaction
+# handed to another server connection). The pool and PgBouncer exclude each other: pooling twice only
+# holds connections PgBouncer could give to another process.
 _default_sqlite = f"sqlite:///{VAR_DIR / 'fangtiao.sqlite3'}"
-DATABASES = {"default": dj_database_url.parse(env_str("DATABASE_URL", _default_sqlite), conn_max_age=60)}
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    VAR_DIR.mkdir(parents=True, exist_ok=True)
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
-    DATABASES["default"]["OPTIONS"] = {
-        # WAL + a busy timeout so a few web processes and the worker can share the file;
-        # IMMEDIATE transactions so writers queue instead of failing with "database is locked".
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA secure_delete=ON;",
-        "transaction_mode": "IMMEDIATE",
-        "timeout": 20,
-    }
-elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+FANGTIAO_DB_POOL = env_bool("FANGTIAO_DB_POOL", False)
+FANGTIAO_DB_PGBOUNCER = env_bool("FANGTIAO_DB_PGBOUNCER", False)
+if FANGTIAO_DB_POOL and FANGTIAO_DB_PGBOUNCER:
+    raise ImproperlyConfigured(
+        "FANGTIAO_DB_POOL and FANGTIAO_DB_PGBOUNCER exclude each other: behind PgBouncer leave the pooling "
+        "to PgBouncer (FANGTIAO_DB_PGBOUNCER=1 only); without PgBouncer use FANGTIAO_DB_POOL=1 only."
+    )
+FANGTIAO_DB_CONN_MAX_AGE = env_int("FANGTIAO_DB_CONN_MAX_AGE", 0 if FANGTIAO_DB_POOL else 60, minimum=0)
+if FANGTIAO_DB_POOL and FANGTIAO_DB_CONN_MAX_AGE:
+    raise ImproperlyConfigured(
+        "FANGTIAO_DB_POOL=1 keeps connections in the pool, so persistent connections must be off: "
+        "leave FANGTIAO_DB_CONN_MAX_AGE unset or set it to 0."
+    )
+# Per process (each gunicorn worker and each background worker has its own pool).
+FANGTIAO_DB_POOL_MIN_SIZE = env_int("FANGTIAO_DB_POOL_MIN_SIZE", 2, minimum=0)
+FANGTIAO_DB_POOL_MAX_SIZE = env_int("FANGTIAO_DB_POOL_MAX_SIZE", 10, minimum=1)
+FANGTIAO_DB_POOL_TIMEOUT = env_int("FANGTIAO_DB_POOL_TIMEOUT", 10, minimum=1)
+if FANGTIAO_DB_POOL_MIN_SIZE > FANGTIAO_DB_POOL_MAX_SIZE:
+    raise ImproperlyConfigured("FANGTIAO_DB_POOL_MIN_SIZE must not exceed FANGTIAO_DB_POOL_MAX_SIZE")
+
+
+def _connection_settings(db: dict[str, Any], setting: str) -> dict[str, Any]:
+    """The connection options above applied to one alias (default, and each replica alike)."""
+    if db["ENGINE"] == "django.db.backends.sqlite3":
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
+        db["CONN_MAX_AGE"] = 0
+        db["OPTIONS"] = {
+            # WAL + a busy timeout so a few web processes and the worker can share the file;
+            # IMMEDIATE transactions so writers queue instead of failing with "database is locked".
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA secure_delete=ON;",
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+        }
+        return db
+    if db["ENGINE"] != "django.db.backends.postgresql":
+        return db
+    db["CONN_MAX_AGE"] = FANGTIAO_DB_CONN_MAX_AGE
+    db["CONN_HEALTH_CHECKS"] = True  # with the pool: each connection checked when taken from it
+    if FANGTIAO_DB_POOL:
+        db.setdefault("OPTIONS", {})["pool"] = {
+            "min_size": FANGTIAO_DB_POOL_MIN_SIZE, "max_size": FANGTIAO_DB_POOL_MAX_SIZE,
+            "timeout": FANGTIAO_DB_POOL_TIMEOUT, "name": setting.lower(),
+        }
+    if FANGTIAO_DB_PGBOUNCER:
+        db["DISABLE_SERVER_SIDE_CURSORS"] = True
+    return db
+
+
+try:
+    DATABASES = {"default": _connection_settings(
+        dj_database_url.parse(env_str("DATABASE_URL", _default_sqlite), conn_max_age=FANGTIAO_DB_CONN_MAX_AGE),
+        "DATABASE_URL")}
+except ValueError as exc:  # dj-database-url names an unknown scheme; say which setting held it
+    raise ImproperlyConfigured(f"DATABASE_URL: {exc}") from exc
+if (FANGTIAO_DB_POOL or FANGTIAO_DB_PGBOUNCER) and DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+    raise ImproperlyConfigured("FANGTIAO_DB_POOL and FANGTIAO_DB_PGBOUNCER need PostgreSQL (DATABASE_URL=postgres://…)")
 
 # Read replicas (docs/adr/0011-read-replicas.md): DATABASE_REPLICA_URL, one URL or several separated
 # by commas, adds the aliases `replica` (or `replica_1`, `replica_2`, …) with default's engine options.
@@ -126,14 +176,12 @@ FANGTIAO_READ_REPLICAS: list[str] = []
 for _n, _url in enumerate(_replica_urls, start=1):
     _alias = "replica" if len(_replica_urls) == 1 else f"replica_{_n}"
     try:
-        _replica = dj_database_url.parse(_url, conn_max_age=DATABASES["default"]["CONN_MAX_AGE"])
+        _replica = dj_database_url.parse(_url, conn_max_age=FANGTIAO_DB_CONN_MAX_AGE)
     except ValueError as exc:  # dj-database-url names an unknown scheme; say which setting held it
         raise ImproperlyConfigured(f"DATABASE_REPLICA_URL: {exc}") from exc
     if _replica["ENGINE"] != DATABASES["default"]["ENGINE"]:
         raise ImproperlyConfigured("DATABASE_REPLICA_URL must use the same database engine as DATABASE_URL")
-    for _key in ("CONN_HEALTH_CHECKS", "OPTIONS"):
-        if _key in DATABASES["default"]:
-            _replica[_key] = DATABASES["default"][_key]
+    _replica = _connection_settings(_replica, _alias)
     _replica["TEST"] = {"MIRROR": "default"}
     DATABASES[_alias] = _replica
     FANGTIAO_READ_REPLICAS.append(_alias)
