@@ -62,7 +62,6 @@ INSTALLED_APPS = [
     "fangtiao.assessment",
     "fangtiao.subsidies",
     "fangtiao.portal",
-    "fangtiao.tasks",
 ]
 
 MIDDLEWARE = [
@@ -168,7 +167,8 @@ if (FANGTIAO_DB_POOL or FANGTIAO_DB_PGBOUNCER) and DATABASES["default"]["ENGINE"
     raise ImproperlyConfigured("FANGTIAO_DB_POOL and FANGTIAO_DB_PGBOUNCER need PostgreSQL (DATABASE_URL=postgres://…)")
 
 # Read replicas (docs/adr/0011-read-replicas.md): DATABASE_REPLICA_URL, one URL or several separated
-# by commas, adds the aliases `replica` (or `replica_1`, `replica_2`, …) with default's engine options.
+# by commas, adds the aliases `replica` (or `replica_1`, `replica_2`, …) with default's engine options
+# (the same connection settings: a pool of their own, or PgBouncer's rules).
 # Only the dashboards and reports read there, inside fangtiao.core.dbrouter.reporting_reads(); every
 # write and everything else stays on default. TEST MIRROR: tests see the default test database.
 _replica_urls = env_list("DATABASE_REPLICA_URL")
@@ -231,6 +231,49 @@ with contextlib.suppress(OSError):  # read-only deployments collect static files
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 MEDIA_ROOT = Path(env_str("FANGTIAO_MEDIA_ROOT", str(VAR_DIR / "media")))
 
+# --- attachments (generated documents, signed scans, district templates, print files) -------------
+# FANGTIAO_STORAGE=local keeps them under MEDIA_ROOT (one server, or a shared mount); s3 puts them in
+# a bucket of any S3-compatible object store (MinIO, Ceph RGW, a cloud's OSS) so that every web and
+# worker process sees the same files. Private either way: objects get the private ACL and no URL of
+# the store is ever handed out — every file is read through the storage API by our own download
+# views, which check the jurisdiction and write the audit row (fangtiao.documents.storage).
+FANGTIAO_STORAGE = env_str("FANGTIAO_STORAGE", "local").strip().lower()
+if FANGTIAO_STORAGE == "s3":
+    _bucket = env_str("FANGTIAO_S3_BUCKET").strip()
+    if not _bucket:
+        raise ImproperlyConfigured("FANGTIAO_STORAGE=s3 needs FANGTIAO_S3_BUCKET (the bucket's name)")
+    _endpoint = env_str("FANGTIAO_S3_ENDPOINT_URL").strip()
+    if _endpoint and not _endpoint.startswith(("http://", "https://")):
+        raise ImproperlyConfigured(f"FANGTIAO_S3_ENDPOINT_URL must start with http:// or https://, got {_endpoint!r}")
+    _access, _secret_key = env_str("FANGTIAO_S3_ACCESS_KEY"), env_str("FANGTIAO_S3_SECRET_KEY")
+    if bool(_access) != bool(_secret_key):
+        raise ImproperlyConfigured("FANGTIAO_S3_ACCESS_KEY and FANGTIAO_S3_SECRET_KEY go together (or set neither "
+                                   "to use boto3's own credentials: environment, config file, instance role)")
+    # path: https://endpoint/bucket/key (MinIO, Ceph and most intranet stores); virtual:
+    # https://bucket.endpoint/key (Alibaba Cloud OSS requires it); auto: boto3 decides.
+    _addressing = env_str("FANGTIAO_S3_ADDRESSING_STYLE", "path").strip().lower()
+    if _addressing not in ("path", "virtual", "auto"):
+        raise ImproperlyConfigured("FANGTIAO_S3_ADDRESSING_STYLE must be path, virtual or auto")
+    STORAGES["default"] = {
+        "BACKEND": "fangtiao.documents.storage.PrivateS3Storage",
+        "OPTIONS": {
+            "bucket_name": _bucket,
+            "endpoint_url": _endpoint or None,
+            "region_name": env_str("FANGTIAO_S3_REGION").strip() or None,
+            "access_key": _access or None,
+            "secret_key": _secret_key or None,
+            "location": env_str("FANGTIAO_S3_PREFIX").strip().strip("/"),
+            "addressing_style": _addressing,
+            "signature_version": "s3v4",
+            "default_acl": "private",
+            "querystring_auth": True,
+            # as on local disk: a name already taken gets a suffix, nothing stored is ever overwritten
+            "file_overwrite": False,
+        },
+    }
+elif FANGTIAO_STORAGE != "local":
+    raise ImproperlyConfigured(f"FANGTIAO_STORAGE must be local or s3, got {FANGTIAO_STORAGE!r}")
+
 # --- security ------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = env_int("FANGTIAO_SESSION_AGE", 8 * 3600, minimum=60)
@@ -280,49 +323,6 @@ FANGTIAO_PRINT_MODE = env_str("FANGTIAO_PRINT_MODE", "inline" if TESTING else "t
 if FANGTIAO_PRINT_MODE not in ("thread", "worker", "inline"):
     raise ImproperlyConfigured("FANGTIAO_PRINT_MODE must be thread, worker or inline")
 # Screening and early warning (fangtiao.screening): where hot-spot runs go ("thread" beside the web
-# --- attachments (generated documents, signed scans, district templates, print files) -------------
-# FANGTIAO_STORAGE=local keeps them under MEDIA_ROOT (one server, or a shared mount); s3 puts them in
-# a bucket of any S3-compatible object store (MinIO, Ceph RGW, a cloud's OSS) so that every web and
-# worker process sees the same files. Private either way: objects get the private ACL and no URL of
-# the store is ever handed out — every file is read through the storage API by our own download
-# views, which check the jurisdiction and write the audit row (fangtiao.documents.storage).
-FANGTIAO_STORAGE = env_str("FANGTIAO_STORAGE", "local").strip().lower()
-if FANGTIAO_STORAGE == "s3":
-    _bucket = env_str("FANGTIAO_S3_BUCKET").strip()
-    if not _bucket:
-        raise ImproperlyConfigured("FANGTIAO_STORAGE=s3 needs FANGTIAO_S3_BUCKET (the bucket's name)")
-    _endpoint = env_str("FANGTIAO_S3_ENDPOINT_URL").strip()
-    if _endpoint and not _endpoint.startswith(("http://", "https://")):
-        raise ImproperlyConfigured(f"FANGTIAO_S3_ENDPOINT_URL must start with http:// or https://, got {_endpoint!r}")
-    _access, _secret_key = env_str("FANGTIAO_S3_ACCESS_KEY"), env_str("FANGTIAO_S3_SECRET_KEY")
-    if bool(_access) != bool(_secret_key):
-        raise ImproperlyConfigured("FANGTIAO_S3_ACCESS_KEY and FANGTIAO_S3_SECRET_KEY go together (or set neither "
-                                   "to use boto3's own credentials: environment, config file, instance role)")
-    # path: https://endpoint/bucket/key (MinIO, Ceph and most intranet stores); virtual:
-    # https://bucket.endpoint/key (Alibaba Cloud OSS requires it); auto: boto3 decides.
-    _addressing = env_str("FANGTIAO_S3_ADDRESSING_STYLE", "path").strip().lower()
-    if _addressing not in ("path", "virtual", "auto"):
-        raise ImproperlyConfigured("FANGTIAO_S3_ADDRESSING_STYLE must be path, virtual or auto")
-    STORAGES["default"] = {
-        "BACKEND": "fangtiao.documents.storage.PrivateS3Storage",
-        "OPTIONS": {
-            "bucket_name": _bucket,
-            "endpoint_url": _endpoint or None,
-            "region_name": env_str("FANGTIAO_S3_REGION").strip() or None,
-            "access_key": _access or None,
-            "secret_key": _secret_key or None,
-            "location": env_str("FANGTIAO_S3_PREFIX").strip().strip("/"),
-            "addressing_style": _addressing,
-            "signature_version": "s3v4",
-            "default_acl": "private",
-            "querystring_auth": True,
-            # as on local disk: a name already taken gets a suffix, nothing stored is ever overwritten
-            "file_overwrite": False,
-        },
-    }
-elif FANGTIAO_STORAGE != "local":
-    raise ImproperlyConfigured(f"FANGTIAO_STORAGE must be local or s3, got {FANGTIAO_STORAGE!r}")
-
 # process and picked up by the worker if it stops, "worker", "inline"), how often routing retrains.
 FANGTIAO_JOB_MODE = env_str("FANGTIAO_JOB_MODE", "inline" if TESTING else "thread")
 if FANGTIAO_JOB_MODE not in ("thread", "worker", "inline"):
