@@ -9,11 +9,22 @@ from __future__ import annotations
 
 from typing import Any
 
+from botocore.config import Config
 from storages.backends.s3 import S3Storage
 
 
 class PrivateS3Storage(S3Storage):
-    """S3Storage with the private ACL (set in settings) that never hands out a URL."""
+    """S3Storage with the private ACL (set in settings) that never hands out a URL, and that gives up
+    on a store that does not answer within seconds (boto3's default waits a minute per attempt, which
+    would hold a web process, and `fangtiao check-deploy`, that long)."""
+
+    connect_timeout = 5
+    attempts = 3
+
+    def __init__(self, **settings: Any) -> None:
+        super().__init__(**settings)
+        self.client_config = self.client_config.merge(
+            Config(connect_timeout=self.connect_timeout, retries={"max_attempts": self.attempts, "mode": "standard"}))
 
     def url(self, name: str, parameters: Any = None, expire: Any = None, http_method: Any = None) -> str:
         raise NotImplementedError(

@@ -98,7 +98,7 @@ def test_json_lists_every_check_with_its_status(production):
     _beat()
     code, results = _json()
     assert code == 0
-    assert {"django", "database", "migrations", "cache", "broker", "worker", "clock",
+    assert {"django", "database", "migrations", "cache", "storage", "broker", "worker", "clock",
             "settings.secret_key", "settings.debug", "settings.allowed_hosts", "settings.database",
             "settings.field_keys"} == set(results)
     assert all({"id", "name", "status", "ok", "message", "hint", "details"} <= set(r) for r in results.values())

@@ -8,6 +8,11 @@ Two of Django's deploy warnings are only warnings here when Fangtiao runs behind
 (FANGTIAO_BEHIND_PROXY=1): the HTTPS redirect (security.W008) and HSTS (security.W004) are then
 usually the proxy's job, which Django cannot see. HSTS subdomains/preload (W005/W021) are advice:
 preloading is hard to undo and a government domain's subdomains are not always ours.
+
+The attachment storage is written, read back and deleted (a small probe file; on object storage
+under FANGTIAO_S3_PREFIX, after a HEAD of the bucket). With FANGTIAO_TASK_BACKEND=celery the broker
+is connected to as Celery would (kombu: the protocol handshake and the login, not only a TCP port);
+with the database backend a configured broker URL only has to accept a TCP connection.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import json
 import os
 import socket
 import sys
+import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -65,7 +71,7 @@ class Result:
 
 
 class Command(BaseCommand):
-    help = "检查生产部署：Django 部署检查、配置、数据库连接与迁移、缓存、消息代理、后台进程和时限巡检；有失败项时退出码为 1"
+    help = "检查生产部署：Django 部署检查、配置、数据库连接与迁移、缓存、附件存储、消息代理、后台进程和时限巡检；有失败项时退出码为 1"
     # The system checks are one of the things reported, so they must not stop the command first.
     requires_system_checks: list[str] = []
     requires_migrations_checks = False
@@ -78,7 +84,7 @@ class Command(BaseCommand):
 
     @staticmethod
     def check_ids() -> list[str]:
-        return ["django", "settings", "database", "migrations", "cache", "broker", "worker", "clock"]
+        return ["django", "settings", "database", "migrations", "cache", "storage", "broker", "worker", "clock"]
 
     def handle(self, *args: Any, **opts: Any) -> None:
         skip = {s.strip() for s in opts["skip"].split(",") if s.strip()}
@@ -92,6 +98,7 @@ class Command(BaseCommand):
             ("database", "数据库连接", self._database),
             ("migrations", "数据库迁移", self._migrations),
             ("cache", "缓存（Redis）", self._cache),
+            ("storage", "附件存储", self._storage),
             ("broker", "消息代理", self._broker),
             ("worker", "后台进程", lambda: self._worker(interval)),
             ("clock", "时限巡检", self._clock),
@@ -238,12 +245,76 @@ class Command(BaseCommand):
             return Result("cache", "缓存（Redis）", FAIL, "写入后读不回", "检查 Redis 的内存上限和淘汰策略（maxmemory-policy）")
         return Result("cache", "缓存（Redis）", OK, "可读写")
 
+    def _storage(self) -> Result:
+        """Write, read back and delete a small probe file through the storage the documents use."""
+        from django.core.files.base import ContentFile
+        from django.core.files.storage import default_storage
+
+        s3 = getattr(settings, "FANGTIAO_STORAGE", "local") == "s3"
+        where = str(getattr(settings, "MEDIA_ROOT", ""))
+        if s3:
+            bucket = default_storage.bucket_name
+            endpoint = default_storage.endpoint_url or "AWS S3"
+            where = f"{endpoint} 的存储桶 {bucket}" + (f"，前缀 {default_storage.location}/" if default_storage.location else "")
+            problem = self._head_bucket(default_storage, bucket, endpoint)
+            if problem is not None:
+                return problem
+        data = f"fangtiao check-deploy {socket.gethostname()} {os.getpid()} {timezone.now().isoformat()}".encode()
+        hint = ("检查 FANGTIAO_S3_* 配置：访问密钥需有该前缀下的写、读、删权限" if s3
+                else "检查 FANGTIAO_MEDIA_ROOT 目录是否存在、运行用户能否写入、磁盘是否已满")
+        try:
+            name = default_storage.save(f".check-deploy-{uuid.uuid4().hex}.probe", ContentFile(data))
+        except Exception as exc:
+            return Result("storage", "附件存储", FAIL, f"无法写入（{where}）：{type(exc).__name__}: {exc}", hint)
+        try:
+            with default_storage.open(name, "rb") as fh:
+                got = fh.read()
+        except Exception as exc:
+            return Result("storage", "附件存储", FAIL, f"写入后无法读回（{where}）：{type(exc).__name__}: {exc}", hint)
+        finally:
+            try:
+                default_storage.delete(name)
+                left = default_storage.exists(name)
+            except Exception:
+                left = True
+        if got != data:
+            return Result("storage", "附件存储", FAIL, f"写入后读回的内容不一致（{where}）",
+                          "检查对象存储或共享目录是否被代理、缓存或同步程序改写")
+        if left:
+            return Result("storage", "附件存储", WARN, f"可读写，但探测文件 {name} 未能删除（{where}）",
+                          "为访问密钥加上删除权限，或手工删除该文件")
+        kind = "对象存储" if s3 else "本地磁盘"
+        return Result("storage", "附件存储", OK, f"{kind}可写入、读回和删除（{where}）")
+
+    @staticmethod
+    def _head_bucket(storage: Any, bucket: str, endpoint: str) -> Result | None:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            storage.connection.meta.client.head_bucket(Bucket=bucket)
+        except ClientError as exc:
+            status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+            if status == 404:
+                return Result("storage", "附件存储", FAIL, f"{endpoint} 上没有存储桶 {bucket}",
+                              "在对象存储上创建该存储桶（私有），或改正 FANGTIAO_S3_BUCKET")
+            if status == 403:
+                return Result("storage", "附件存储", FAIL, f"无权访问存储桶 {bucket}（403）",
+                              "检查 FANGTIAO_S3_ACCESS_KEY/FANGTIAO_S3_SECRET_KEY 和存储桶策略")
+            return Result("storage", "附件存储", FAIL, f"存储桶 {bucket} 检查失败：{exc}",
+                          "检查 FANGTIAO_S3_* 配置和对象存储服务的日志")
+        except BotoCoreError as exc:
+            return Result("storage", "附件存储", FAIL, f"无法连接对象存储 {endpoint}：{exc}",
+                          "检查 FANGTIAO_S3_ENDPOINT_URL、对象存储服务是否运行、网络和防火墙")
+        return None
+
     def _broker(self) -> Result:
         url = ""
         for name in ("FANGTIAO_BROKER_URL", "CELERY_BROKER_URL"):
             url = str(getattr(settings, name, "") or os.environ.get(name, ""))
             if url:
                 break
+        if getattr(settings, "FANGTIAO_TASK_BACKEND", "db") == "celery":
+            return self._celery_broker(url)
         if not url:
             return Result("broker", "消息代理", SKIPPED, "未配置 FANGTIAO_BROKER_URL：使用内置的数据库后台进程")
         parts = urlsplit(url)
@@ -262,6 +333,34 @@ class Command(BaseCommand):
             return Result("broker", "消息代理", FAIL, f"无法连接 {host}:{port}（{exc.strerror or exc}）",
                           "检查消息代理（Redis/RabbitMQ）是否运行、地址端口和防火墙")
         return Result("broker", "消息代理", OK, f"{host}:{port} 可连接")
+
+    def _celery_broker(self, url: str) -> Result:
+        """The broker Celery publishes the tasks to, connected to as Celery does (kombu): a Redis or
+        RabbitMQ that answers the port but refuses the login, or the virtual host, fails here."""
+        from kombu import Connection
+
+        if not url:
+            return Result("broker", "消息代理", FAIL, "FANGTIAO_TASK_BACKEND=celery，但未设置 FANGTIAO_BROKER_URL",
+                          "设置 FANGTIAO_BROKER_URL=redis://主机:6379/1 或 amqp://用户:口令@主机:5672/虚拟主机")
+        try:
+            conn = Connection(url, connect_timeout=BROKER_TIMEOUT)
+            shown = conn.as_uri()  # the password masked
+        except Exception as exc:
+            return Result("broker", "消息代理", FAIL, f"地址无法识别：{type(exc).__name__}: {exc}",
+                          "写成 redis://主机:6379/1 或 amqp://用户:口令@主机:5672/虚拟主机")
+        hint = "检查消息代理（Redis/RabbitMQ）是否运行、FANGTIAO_BROKER_URL 的地址端口、用户名口令和虚拟主机、防火墙"
+        try:
+            conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0, interval_max=0,
+                                   timeout=BROKER_TIMEOUT)
+        except Exception as exc:
+            text = str(exc)
+            if "ACCESS_REFUSED" in text or "WRONGPASS" in text or "NOAUTH" in text or "invalid password" in text:
+                return Result("broker", "消息代理", FAIL, f"{shown} 拒绝登录（{text}）",
+                              "检查 FANGTIAO_BROKER_URL 中的用户名和口令（RabbitMQ 还需该用户对虚拟主机有权限）")
+            return Result("broker", "消息代理", FAIL, f"无法连接 {shown}（{type(exc).__name__}: {text}）", hint)
+        finally:
+            conn.release()
+        return Result("broker", "消息代理", OK, f"{shown} 可连接（Celery 任务后端，{conn.transport_cls}）")
 
     def _worker(self, interval: int) -> Result:
         from fangtiao.clocks.selectors import workers_alive
