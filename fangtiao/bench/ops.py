@@ -17,6 +17,7 @@ clerk's work).
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import random
 from collections.abc import Callable, Sequence
@@ -30,6 +31,7 @@ from django.db.models import Count, Max, Min, Q
 from fangtiao.bench.generate import (
     BENCH_PASSWORD,
     BENCH_PATH_PREFIX,
+    BENCH_USERNAME,
     COUNTY_UNITS,
     PROVINCE_CODE,
     STAFF_USERNAME_PREFIX,
@@ -103,6 +105,25 @@ class Context:
         ids = [bench.filter(pk__gte=lo + (hi - lo) * k // 20).order_by("pk").values_list("pk", flat=True).first()
                for k in range(20)]
         return list(dict.fromkeys(i for i in ids if i is not None))
+
+    @cached_property
+    def top_category(self) -> str:
+        from fangtiao.cases.models import Case
+
+        row = (Case.objects.filter(pk__in=self.case_ids).exclude(category=None).values("category_id")
+               .annotate(n=Count("pk")).order_by("-n", "category_id").first())
+        return row["category_id"] if row else "neighbour"
+
+    @cached_property
+    def last_month(self) -> tuple[str, str]:
+        p = self.stats_periods
+        return p["last"].isoformat(), (p["last"].replace(day=28) + dt.timedelta(days=4)).replace(day=1).isoformat()
+
+    @cached_property
+    def top_holder_unit(self) -> int:
+        from fangtiao.cases.models import Case
+
+        return Case.objects.get(pk=self.case_ids[len(self.case_ids) // 2]).holder_unit_id
 
     # --- mediation (issue 4) ---------------------------------------------------------------
 
@@ -297,6 +318,11 @@ class Op:
     expect: int = 200
     bodies: Callable[[Context, int], list[bytes]] | None = None
     login: Callable[[Context], str] | None = None  # whose token (default: the bench administrator)
+    # Issue 8: this op's own concurrency (intake at 16 clients), and its raw-SQL floor — the
+    # statements a bare view runs for the same rows (fangtiao.bench.floors), or "intake" for the
+    # bare view doing an intake's INSERTs.
+    concurrency: int | None = None
+    floor: Callable[[Context], list[tuple[str, list[Any]]]] | str | None = None
 
 
 REGISTRY: dict[str, Op] = {}
@@ -304,7 +330,9 @@ REGISTRY: dict[str, Op] = {}
 
 def op(name: str, *, auth: Auth = "token", method: str = "GET", expect: int = 200,
        bodies: Callable[[Context, int], list[bytes]] | None = None,
-       login: Callable[[Context], str] | None = None) -> Callable[[Callable[[Context], Sequence[str]]], Callable[[Context], Sequence[str]]]:
+       login: Callable[[Context], str] | None = None, concurrency: int | None = None,
+       floor: Callable[[Context], list[tuple[str, list[Any]]]] | str | None = None,
+       ) -> Callable[[Callable[[Context], Sequence[str]]], Callable[[Context], Sequence[str]]]:
     """Register a measured operation (the decorated function returns its paths)."""
 
     def register(fn: Callable[[Context], Sequence[str]]) -> Callable[[Context], Sequence[str]]:
@@ -313,7 +341,7 @@ def op(name: str, *, auth: Auth = "token", method: str = "GET", expect: int = 20
         if method != "GET" and bodies is None:
             raise ValueError(f"benchmark operation {name!r}: a {method} needs bodies")
         REGISTRY[name] = Op(name=name, paths=fn, auth=auth, doc=(fn.__doc__ or "").strip(), method=method,
-                            expect=expect, bodies=bodies, login=login)
+                            expect=expect, bodies=bodies, login=login, concurrency=concurrency, floor=floor)
         return fn
 
     return register
@@ -390,49 +418,92 @@ def _ui_mediators_list(ctx: Context) -> list[str]:
     return ["/org/mediators/"]
 
 
-# --- cases (issue 3) ---------------------------------------------------------------------------
+# --- cases (issue 3; filters, floors and intake at 16 clients: issue 8) --------------------------
 
-CASE_SEARCH = "工资"  # a word of many generated titles; the search is a substring match on number and title
+CASE_SEARCH = "工资"  # a word of many generated titles (the bigram index on PostgreSQL, ADR 0012)
+
+
+def list_floor(path: str, username: str = BENCH_USERNAME) -> list[tuple[str, list[Any]]]:
+    """The list page's own SQL for the same rows — the selector's queryset for this query string and
+    user, sliced to the page — captured before the server starts, run raw by the floor view."""
+    from urllib.parse import parse_qsl, urlsplit
+
+    from fangtiao.cases import selectors
+    from fangtiao.cases.api import CaseFilter
+    from fangtiao.org.models import User
+
+    f = CaseFilter(**dict(parse_qsl(urlsplit(path).query)))
+    qs = selectors.case_list(user=User.objects.get(username=username), filters=f.dict())
+    start = (f.page - 1) * f.page_size
+    sql, params = qs[start : start + f.page_size].query.sql_with_params()
+    return [(sql, list(params))]
+
+
+def _list_op(name: str, doc: str, login: Callable[[Context], str] | None = None, **params: Any) -> None:
+    """Register a case-list operation with its page-query floor."""
+    def paths(ctx: Context) -> list[str]:
+        return [_q("/api/v1/cases", **{k: (v(ctx) if callable(v) else v) for k, v in params.items()}, page_size=50)]
+
+    paths.__doc__ = doc
+    op(name, login=login, floor=lambda ctx: list_floor(paths(ctx)[0], login(ctx) if login else BENCH_USERNAME))(paths)
+
+
+def _case_row_floor(ctx: Context) -> list[tuple[str, list[Any]]]:
+    """The case's row with its category, region and holding unit, by primary key."""
+    from fangtiao.cases.models import Case
+
+    out = []
+    for pk in ctx.case_ids:
+        sql, params = Case.objects.filter(pk=pk).select_related("category", "region", "holder_unit").query.sql_with_params()
+        out.append((sql, list(params)))
+    return out
 
 
 @op("api.cases.intake", method="POST", expect=201, bodies=lambda ctx, n: ctx.intake_bodies(n),
-    login=lambda ctx: ctx.intake_username)
+    login=lambda ctx: ctx.intake_username, floor="intake")
 def _cases_intake(ctx: Context) -> list[str]:
-    """Intake over HTTP by a county window clerk, a new valid body each time (POST /cases)."""
+    """Intake over HTTP by a county window clerk, a new valid body each time (POST /cases), 2 clients."""
     return ["/api/v1/cases"]
 
 
-@op("api.cases.list")
-def _cases_list(ctx: Context) -> list[str]:
-    """Every case in scope, newest first, first page of 50 (with the total count)."""
-    return [_q("/api/v1/cases", page_size=50)]
+@op("api.cases.intake_c16", method="POST", expect=201, bodies=lambda ctx, n: ctx.intake_bodies(n + 1)[1:],
+    login=lambda ctx: ctx.intake_username, concurrency=16, floor="intake")
+def _cases_intake_c16(ctx: Context) -> list[str]:
+    """The same intake from 16 concurrent clients (other bodies), against the floor at 16 clients."""
+    return ["/api/v1/cases"]
 
 
-@op("api.cases.filter_status")
-def _cases_filter_status(ctx: Context) -> list[str]:
-    """Cases being handled (status=handling)."""
-    return [_q("/api/v1/cases", status="handling", page_size=50)]
+for _name, _doc, _params in [
+    ("api.cases.list", "Every case in scope, newest first, first page of 50 (with the capped count).", {}),
+    ("api.cases.filter_status", "Cases being handled (status=handling).", {"status": "handling"}),
+    ("api.cases.filter_region", "The cases of one township (a region-path prefix).", {"region": lambda c: c.township_code}),
+    ("api.cases.filter_flag", "Overdue cases (flag=overdue, a partial index).", {"flag": "overdue"}),
+    ("api.cases.filter_repeat", "Repeat petitions (flag=repeat, a partial index).", {"flag": "repeat"}),
+    ("api.cases.filter_category", "One dispute category (the most frequent of the generated data).",
+     {"category": lambda c: c.top_category}),
+    ("api.cases.filter_channel", "Letters (channel=letter).", {"channel": "letter"}),
+    ("api.cases.filter_kind", "Petitions only (kind=petition).", {"kind": "petition"}),
+    ("api.cases.filter_dates", "Received in the last full month of the data (received_from / received_to).",
+     {"received_from": lambda c: c.last_month[0], "received_to": lambda c: c.last_month[1]}),
+    ("api.cases.filter_holder", "Held by one unit (holder_unit: the unit holding most cases).",
+     {"holder_unit": lambda c: c.top_holder_unit}),
+    ("api.cases.filter_combo", "A clerk's usual query: one township's cases being handled.",
+     {"status": "handling", "region": lambda c: c.township_code}),
+    ("api.cases.filter_mediation", "Cases whose mediation ended agreed (the statistics' filter, EXISTS on rounds).",
+     {"mediation_outcome": "agreed"}),
+    ("api.cases.filter_satisfied", "Cases the petitioner rated satisfied (evaluation=satisfied).", {"evaluation": "satisfied"}),
+    ("api.cases.filter_clock", "Replies overdue (handling=overdue: the latest handling clock is overdue).",
+     {"handling": "overdue"}),
+    ("api.cases.q", "Search by a word of the title (bigram full-text index, ADR 0012).", {"q": CASE_SEARCH}),
+    ("api.cases.page_20", "Page 20 of the whole list (OFFSET 950).", {"page": 20}),
+]:
+    _list_op(_name, _doc, **_params)
+
+_list_op("api.cases.list_county", "Every case a county centre's leader may see (jurisdiction as a region prefix OR held, "
+         "registered, transferred, co-handled by the unit), first page.", login=lambda ctx: ctx.county_leader_username)
 
 
-@op("api.cases.filter_region")
-def _cases_filter_region(ctx: Context) -> list[str]:
-    """The cases of one township (a region-path prefix)."""
-    return [_q("/api/v1/cases", region=ctx.township_code, page_size=50)]
-
-
-@op("api.cases.filter_flag")
-def _cases_filter_flag(ctx: Context) -> list[str]:
-    """Overdue cases (flag=overdue, a partial index)."""
-    return [_q("/api/v1/cases", flag="overdue", page_size=50)]
-
-
-@op("api.cases.q")
-def _cases_q(ctx: Context) -> list[str]:
-    """Search by a word of the title (substring of number or title)."""
-    return [_q("/api/v1/cases", q=CASE_SEARCH, page_size=50)]
-
-
-@op("api.cases.detail")
+@op("api.cases.detail", floor=_case_row_floor)
 def _cases_detail(ctx: Context) -> list[str]:
     """One case with parties, clocks, timeline, transfers, over 20 ids spread across the table."""
     return [f"/api/v1/cases/{pk}" for pk in ctx.case_ids]
@@ -456,7 +527,20 @@ def _mediation_suggestions_county(ctx: Context) -> list[str]:
 
 # --- screening (issue 6) -----------------------------------------------------------------------
 
-@op("api.cases.similar")
+def _similar_floor(ctx: Context) -> list[tuple[str, list[Any]]]:
+    """The candidate probe of the lookup: the cases sharing a band key with the case (its 32 keys,
+    the index screening_textkey.key), most shared first, 20 of them."""
+    from fangtiao.screening.models import TextKey
+
+    out = []
+    for pk in ctx.similar_case_ids:
+        keys = list(TextKey.objects.filter(case_id=pk).values_list("key", flat=True))
+        out.append(("SELECT case_id, count(*) AS n FROM screening_textkey WHERE key = ANY(%s) AND case_id <> %s "
+                    "GROUP BY case_id ORDER BY n DESC, case_id DESC LIMIT 20", [keys, pk]))
+    return out
+
+
+@op("api.cases.similar", floor=_similar_floor)
 def _cases_similar(ctx: Context) -> list[str]:
     """Similar earlier matters of a case (同人 by blind index, 同事 by MinHash band keys, scored), 50 random cases."""
     return [f"/api/v1/cases/{pk}/similar" for pk in ctx.similar_case_ids]
@@ -502,7 +586,16 @@ def _stats_months(ctx: Context) -> dict[str, str]:
     return {"from": p["first"].isoformat(), "to": p["last"].isoformat()}
 
 
-@op("stats.summary_year", login=stats_leader)
+def _summary_floor(ctx: Context) -> list[tuple[str, list[Any]]]:
+    """The hand-written single count of the summary's receipt figures of both years straight from
+    cases_case (fangtiao.bench.stats.hand_summary_sql)."""
+    from fangtiao.bench import stats
+
+    sql, params = stats.hand_summary_sql(ctx.stats_places["province"], ctx.stats_periods)
+    return [(sql, list(params))]
+
+
+@op("stats.summary_year", login=stats_leader, floor=_summary_floor)
 def _stats_summary_year(ctx: Context) -> list[str]:
     """Every summary figure of the whole province for the rolling year and the year before it (rollups)."""
     return [_q("/api/v1/stats/summary", region=PROVINCE_CODE, **_stats_period(ctx))]

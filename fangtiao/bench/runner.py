@@ -57,6 +57,8 @@ class RunConfig:
     # The documents part (fangtiao.bench.documents: issuing and rendering, in process, against its
     # own fpdf2 floor): `fangtiao bench --documents`.
     documents: bool = False
+    # Issue 8: the raw-SQL floors (fangtiao.bench.floors) measured after each op that has one.
+    sql_floors: bool = True
 
 
 @dataclass
@@ -76,6 +78,15 @@ class OpResult:
     first_error: str = ""
     truncated: bool = False
     path: str = ""
+    # The raw-SQL floor of the same op (issue 8; fangtiao.bench.floors), measured right after it at the
+    # same concurrency: p50/p95/p99 and throughput, ×sql = p50 ÷ its p50, share = rps ÷ its rps.
+    sql_p50_ms: float = 0.0
+    sql_p95_ms: float = 0.0
+    sql_p99_ms: float = 0.0
+    sql_rps: float = 0.0
+    sql_ratio: float = 0.0
+    sql_rps_share: float = 0.0
+    sql_floor: str = ""
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -295,11 +306,17 @@ def _healthy(port: int) -> bool:
 
 
 @contextlib.contextmanager
-def server(workers: int, start_timeout_s: float) -> Iterator[str]:
-    """`fangtiao serve` on a free local port; yields its base URL and always stops it."""
+def server(workers: int, start_timeout_s: float, *, floors: Path | None = None) -> Iterator[str]:
+    """`fangtiao serve` on a free local port; yields its base URL and always stops it. With `floors`
+    (the captured floor statements), the server runs fangtiao.bench.settings: the project plus the
+    floor views."""
     port = free_port()
     log = tempfile.NamedTemporaryFile(prefix="fangtiao-bench-", suffix=".log", delete=False)  # noqa: SIM115
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "fangtiao.settings")}
+    if floors is not None:
+        from fangtiao.bench.floors import FLOORS_ENV
+
+        env.update({"DJANGO_SETTINGS_MODULE": "fangtiao.bench.settings", FLOORS_ENV: str(floors)})
     cmd = [sys.executable, "-m", "fangtiao.cli", "serve", "--host", HOST, "--port", str(port), "--workers", str(workers),
            "--no-worker"]  # no background worker competing for the cores while we measure
     # Its own process group, so the gunicorn workers go with the master if it must be killed; and
@@ -358,6 +375,8 @@ def run(config: RunConfig, *, log: Callable[[str], None] = print) -> list[OpResu
     paths = {o.name: list(o.paths(ctx)) for o in ops}  # every database lookup before measuring
     bodies = {o.name: o.bodies(ctx, config.requests + config.warmup) for o in ops if o.bodies is not None}
     logins = {o.name: o.login(ctx) for o in ops if o.login is not None}
+    floors = {} if config.base_url or not config.sql_floors else {
+        o.name: o.floor(ctx) for o in ops if callable(o.floor)}
     db = database_vendor()
     connections.close_all()  # the bench process holds no connection (or SQLite lock) while measuring
 
@@ -366,7 +385,11 @@ def run(config: RunConfig, *, log: Callable[[str], None] = print) -> list[OpResu
             base_url = config.base_url.rstrip("/")
         else:
             log(f"正在启动服务（gunicorn，{config.workers} 个进程）……")
-            base_url = stack.enter_context(server(config.workers, config.start_timeout_s))
+            floor_file = tempfile.NamedTemporaryFile(prefix="fangtiao-floors-", suffix=".json", delete=False)  # noqa: SIM115
+            stack.callback(lambda: Path(floor_file.name).unlink(missing_ok=True))
+            floor_file.write(json.dumps(floors, default=str, ensure_ascii=False).encode())
+            floor_file.close()
+            base_url = stack.enter_context(server(config.workers, config.start_timeout_s, floors=Path(floor_file.name)))
         host, port = _parse_base_url(base_url)
         log(f"测量 {base_url}：数据库 {db}，规模 {config.n_cases} 件，每项 {config.requests} 次请求，并发 {config.concurrency}")
         auth: dict[str, dict[str, str]] = {"none": {}}
@@ -377,11 +400,16 @@ def run(config: RunConfig, *, log: Callable[[str], None] = print) -> list[OpResu
         for username in dict.fromkeys(logins.values()):
             auth[f"token:{username}"] = {"Authorization": f"Bearer {login_token(host, port, username)}",
                                          "Accept": "application/json"}
-        results = [
-            _measure_op(o, paths[o.name], auth[f"token:{logins[o.name]}" if o.name in logins else o.auth], host, port,
-                        config, db, bodies=bodies.get(o.name))
-            for o in ops
-        ]
+        results = []
+        for o in ops:
+            r = _measure_op(o, paths[o.name], auth[f"token:{logins[o.name]}" if o.name in logins else o.auth], host, port,
+                            config, db, bodies=bodies.get(o.name))
+            if o.name in floors or (o.floor == "intake" and not config.base_url and config.sql_floors
+                                    and db == "postgresql"):  # the intake floor's SQL is PostgreSQL's
+                _measure_floor(o, r, floors.get(o.name), host, port, config, bodies=bodies.get(o.name))
+            log(f"  {r.op:<32} p50 {r.p50_ms:>8} ms  p95 {r.p95_ms:>8}  p99 {r.p99_ms:>8}  {r.rps:>7} req/s"
+                + (f"  | sql floor p50 {r.sql_p50_ms} ms ({r.sql_rps} req/s)" if r.sql_floor else ""))
+            results.append(r)
 
     floor = results[0]
     for r in results:
@@ -396,27 +424,52 @@ def run(config: RunConfig, *, log: Callable[[str], None] = print) -> list[OpResu
     return results
 
 
+def _measure_floor(o: Op, r: OpResult, statements: list[Any] | None, host: str, port: int, config: RunConfig,
+                   *, bodies: Sequence[bytes] | None) -> None:
+    """The op's raw-SQL floor at the op's concurrency, into `r.sql_*`."""
+    concurrency = o.concurrency or config.concurrency
+    if o.floor == "intake":
+        s = measure(host, port, ["/bench-floor/intake"], {}, requests=config.requests, concurrency=concurrency,
+                    warmup=config.warmup, timeout_s=config.op_timeout_s, method="POST", bodies=bodies, expect=201)
+        r.sql_floor = "POST /bench-floor/intake"
+    else:
+        paths = [f"/bench-floor/sql/{o.name}/{i}" for i in range(len(statements or ()))]
+        s = measure(host, port, paths, {}, requests=config.requests, concurrency=concurrency,
+                    warmup=config.warmup, timeout_s=config.op_timeout_s)
+        r.sql_floor = str((statements or [["", []]])[0][0])[:400]
+    if s.errors:
+        r.errors += s.errors
+        r.first_error = r.first_error or f"floor: {s.first_error}"
+    n = len(s.latencies_ms)
+    r.sql_p50_ms, r.sql_p95_ms, r.sql_p99_ms = (round(percentile(s.latencies_ms, p), 2) for p in (50, 95, 99))
+    r.sql_rps = round(n / s.wall_s, 1) if s.wall_s > 0 else 0.0
+    r.sql_ratio = round(r.p50_ms / r.sql_p50_ms, 2) if r.sql_p50_ms else 0.0
+    r.sql_rps_share = round(r.rps / r.sql_rps, 3) if r.sql_rps else 0.0
+
+
 def _measure_op(o: Op, paths: list[str], headers: dict[str, str], host: str, port: int, config: RunConfig, db: str,
                 *, bodies: Sequence[bytes] | None = None) -> OpResult:
-    s = measure(host, port, paths, headers, requests=config.requests, concurrency=config.concurrency,
+    concurrency = o.concurrency or config.concurrency
+    s = measure(host, port, paths, headers, requests=config.requests, concurrency=concurrency,
                 warmup=config.warmup, timeout_s=config.op_timeout_s, method=o.method, bodies=bodies, expect=o.expect)
     n = len(s.latencies_ms)
     return OpResult(
         op=o.name, db=db, n_cases=config.n_cases,
         p50_ms=round(percentile(s.latencies_ms, 50), 2), p95_ms=round(percentile(s.latencies_ms, 95), 2),
         p99_ms=round(percentile(s.latencies_ms, 99), 2), rps=round(n / s.wall_s, 1) if s.wall_s > 0 else 0.0,
-        floor_ratio=0.0, requests=n, concurrency=min(config.concurrency, config.requests), errors=s.errors,
+        floor_ratio=0.0, requests=n, concurrency=min(concurrency, config.requests), errors=s.errors,
         first_error=s.first_error, truncated=s.truncated, path=paths[0] if o.method == "GET" else f"{o.method} {paths[0]}",
     )
 
 
 # --- output --------------------------------------------------------------------------------------
 
-COLUMNS = ("op", "db", "n_cases", "p50_ms", "p95_ms", "rps", "floor_ratio", "floor_rps_ratio", "errors")
+COLUMNS = ("op", "db", "n_cases", "concurrency", "p50_ms", "p95_ms", "p99_ms", "rps", "floor_ratio", "sql_p50_ms",
+           "sql_ratio", "sql_rps", "sql_rps_share", "errors")
 
 
 def table(results: Sequence[OpResult]) -> str:
-    rows = [[str(getattr(r, c)) for c in COLUMNS] for r in results]
+    rows = [[str(getattr(r, c, "")) for c in COLUMNS] for r in results]
     widths = [max(len(c), *(len(row[i]) for row in rows)) for i, c in enumerate(COLUMNS)]
     fmt = "  ".join(f"{{:<{w}}}" if i < 2 else f"{{:>{w}}}" for i, w in enumerate(widths))
     lines = [fmt.format(*COLUMNS), fmt.format(*("-" * w for w in widths))]

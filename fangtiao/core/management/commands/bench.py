@@ -5,6 +5,8 @@ the case API (intake over HTTP, list, filters, search, detail) against the floor
                    [--stats [--stats-bulk] [--stats-repeats R] [--stats-cold C] [--stats-hand-repeats H]
                             [--stats-rebuild auto|always|never]]
     fangtiao bench generate [--n-cases N]        (or --generate-only)
+    fangtiao bench --sizes 100000,1000000[,10000000] [same flags]   (PostgreSQL: a database per size,
+                   a child run per size, then the curve over N; fangtiao.bench.scale)
 """
 
 from __future__ import annotations
@@ -45,6 +47,14 @@ class Command(BaseCommand):
         parser.add_argument("--screening", action="store_true",
                             help="另测相似事项查询（与按一个 band key 查索引的基线对比）、热点计算（30 天、一年）和预警刷新（进程内，在 HTTP 测量之前）")
 
+        parser.add_argument("--sizes", default="",
+                            help="依次测量多个规模（逗号分隔，如 100000,1000000），每个规模一个 PostgreSQL 数据库"
+                                 "（DATABASE_URL 的库名加 _100k、_1m 等），最后输出随规模增长的曲线")
+        parser.add_argument("--assessment", action="store_true",
+                            help="另测考核计算（进程内同步计算一个区县一个月的乡镇分中心得分，与手写 SQL 计数对比）")
+        parser.add_argument("--assessment-repeats", type=int, default=5, help="--assessment 的测量次数（默认 5）")
+        parser.add_argument("--no-sql-floors", action="store_true",
+                            help="不测各项操作的原始 SQL 基线（只测 /healthz 基线）")
         parser.add_argument("--stats", action="store_true",
                             help="另测统计摘要和领导驾驶舱（进程内，冷/热，与 SELECT 1 和手写 SQL 计数对比，并核对两者相等）")
         parser.add_argument("--stats-bulk", action="store_true",
@@ -60,7 +70,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **opts: Any) -> None:
         from fangtiao.bench import generate as gen
         from fangtiao.bench import runner
-        from fangtiao.bench.ops import REGISTRY
+        from fangtiao.bench.ops import REGISTRY, select
 
         if opts["list_ops"]:
             for name, o in REGISTRY.items():
@@ -76,6 +86,9 @@ class Command(BaseCommand):
         if unknown:
             raise CommandError(f"未知的操作：{'、'.join(unknown)}（可用 --list-ops 查看）")
 
+        if opts["sizes"]:
+            self._sizes(opts)
+            return
         seed = gen.SEED if opts["seed"] is None else opts["seed"]
         bulk: dict[str, Any] = {}
         try:
@@ -131,10 +144,24 @@ class Command(BaseCommand):
             self.stdout.write(screening.table(screening_results))
             self.stdout.write("")
 
+        assessment_results: list[Any] = []
+        if opts["assessment"]:
+            from fangtiao.bench import assessment
+
+            try:
+                assessment_results = assessment.run(assessment.AssessmentConfig(
+                    n_cases=opts["n_cases"], repeats=max(1, min(opts["assessment_repeats"], 100))), log=self.stdout.write)
+            except gen.GenerationError as exc:
+                raise CommandError(str(exc)) from exc
+        if not opts["stats"] and any(o.name.startswith("stats.") for o in select(names or None)):
+            from fangtiao.bench import stats
+
+            stats.ensure_summary_rollups(log=self.stdout.write)
+
         config = runner.RunConfig(
             n_cases=opts["n_cases"], requests=opts["requests"], concurrency=opts["concurrency"], warmup=opts["warmup"],
             ops=names or None, base_url=opts["base_url"], workers=opts["workers"], op_timeout_s=opts["op_timeout"],
-            documents=opts["documents"],
+            documents=opts["documents"], sql_floors=not opts["no_sql_floors"],
         )
         try:
             with _sigterm_unwinds():
@@ -144,6 +171,7 @@ class Command(BaseCommand):
         except KeyboardInterrupt as exc:
             raise CommandError("已中断，服务已停止") from exc
         self.stdout.write("")
+        results += assessment_results
         self.stdout.write(runner.table(results))
         if opts["json"]:
             runner.write_json([*results, *screening_results, *stats_results], Path(opts["json"]))
@@ -153,6 +181,41 @@ class Command(BaseCommand):
             self.stderr.write(f"{r.op}：{r.errors} 个错误响应{'，测量超时被截断' if r.truncated else ''} {r.first_error}")
         if failed:
             raise CommandError(f"{len(failed)} 项操作未能完整测量")
+
+
+    def _sizes(self, opts: dict[str, Any]) -> None:
+        """One child run per size (its own database), then the curve (fangtiao.bench.scale)."""
+        from fangtiao.bench import scale
+
+        try:
+            sizes = scale.parse_sizes(opts["sizes"])
+        except scale.ScaleError as exc:
+            raise CommandError(str(exc)) from exc
+        child: list[str] = []
+        for key in ("requests", "concurrency", "warmup", "workers", "op_timeout", "assessment_repeats", "hotspot_days",
+                    "stats_repeats", "stats_cold", "stats_hand_repeats", "stats_rebuild"):
+            child += [f"--{key.replace('_', '-')}", str(opts[key])]
+        for key in ("documents", "screening", "stats", "assessment", "no_sql_floors", "no_warnings_refresh"):
+            if opts[key]:
+                child.append(f"--{key.replace('_', '-')}")
+        if opts["ops"]:
+            child += ["--ops", opts["ops"]]
+        if opts["seed"] is not None:
+            child += ["--seed", str(opts["seed"])]
+        try:
+            with _sigterm_unwinds():
+                report = scale.run(sizes, child, json_path=Path(opts["json"]) if opts["json"] else None,
+                                   log=self.stdout.write, err=self.stderr.write)
+        except scale.ScaleError as exc:
+            raise CommandError(str(exc)) from exc
+        except KeyboardInterrupt as exc:
+            raise CommandError("已中断") from exc
+        self.stdout.write("")
+        self.stdout.write(scale.table(report))
+        if opts["json"]:
+            self.stdout.write(f"\n结果已写入 {opts['json']}")
+        if report["failed"]:
+            raise CommandError(f"这些规模有操作未能完整测量：{'、'.join(report['failed'])}")
 
 
 @contextlib.contextmanager
