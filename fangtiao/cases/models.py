@@ -138,6 +138,9 @@ class Case(models.Model):
             models.Index(fields=["received_at"], name="cases_skip", condition=Q(is_skip_level=True)),
             models.Index(fields=["received_at"], name="cases_overdue", condition=Q(is_overdue=True)),
             models.Index(fields=["received_at"], name="cases_backlog", condition=Q(is_backlog=True)),
+            # issue 8 (migration 0009): the 本单位办理 list in its order; the few rated cases.
+            models.Index(fields=["holder_unit", "-received_at"], name="cases_holder_received"),
+            models.Index(fields=["-received_at"], name="cases_rated_received", condition=~Q(satisfaction="")),
         ]
 
     def __str__(self) -> str:

@@ -117,6 +117,45 @@ def _text_filter(qs: QuerySet[Case], q: str) -> QuerySet[Case]:
     return qs.filter(pk__in=ids)
 
 
+# The list counts at most this many matters exactly; beyond it the answer is "more than 10,000"
+# (ADR 0013): an exact COUNT(*) over a province's or a whole county's cases reads every one of them
+# (a parallel scan of ~365 ms at 1M cases), while nobody pages through ten thousand rows.
+COUNT_CAP = 10_000
+
+
+def capped_count(qs: QuerySet[Any], cap: int | None = None) -> tuple[int, bool]:
+    """(count, exact): the number of rows of `qs` if it is at most `cap`, else (`cap`, False).
+    One query, `SELECT COUNT(*) FROM (SELECT … LIMIT cap + 1)`, without the list's ordering, so the
+    database stops at the first cap + 1 rows its cheapest plan finds."""
+    cap = COUNT_CAP if cap is None else cap
+    n = qs.order_by()[: cap + 1].count()
+    return (n, True) if n <= cap else (cap, False)
+
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+class BadCursor(ValueError):
+    """A `cursor` that this list did not hand out."""
+
+
+def encode_cursor(case: Case) -> str:
+    """The keyset position after `case` in the list's order (received_at DESC, id DESC)."""
+    return f"{(case.received_at - _EPOCH) // dt.timedelta(microseconds=1)}_{case.pk}"
+
+
+def after_cursor(qs: QuerySet[Case], cursor: str) -> QuerySet[Case]:
+    """The rows after a cursor of `encode_cursor` (a keyset page: one index range, whatever the depth)."""
+    try:
+        micros, pk = (int(x) for x in cursor.split("_", 1))
+        at = _EPOCH + dt.timedelta(microseconds=micros)
+    except (ValueError, OverflowError, OSError) as exc:
+        raise BadCursor(cursor) from exc
+    if pk < 0:
+        raise BadCursor(cursor)
+    return qs.filter(Q(received_at__lt=at) | Q(received_at=at, pk__lt=pk))
+
+
 def case_list(*, user: Any, filters: Mapping[str, Any] | None = None) -> QuerySet[Case]:
     f = filters or {}
     qs = Case.objects.visible_to(user).select_related("category", "region", "holder_unit")

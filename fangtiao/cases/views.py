@@ -8,10 +8,12 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_POST
 
@@ -219,6 +221,22 @@ def reissue_code(request: HttpRequest, pk: int) -> HttpResponse:
 
 # --- list ------------------------------------------------------------------------------------
 
+class CappedPaginator(Paginator):
+    """Counts at most `selectors.COUNT_CAP` matters (one LIMIT subquery, not a COUNT over the whole
+    jurisdiction); beyond it the page says 超过 10,000 件 and pages up to the cap."""
+
+    count_is_exact = True
+
+    @cached_property
+    def count(self) -> int:
+        n, self.count_is_exact = selectors.capped_count(self.object_list)
+        return n
+
+    @property
+    def cap_display(self) -> str:
+        return f"{selectors.COUNT_CAP:,}"
+
+
 class CaseList(ListPage):
     title = "事项列表"
     export_name = "事项"
@@ -227,6 +245,7 @@ class CaseList(ListPage):
     template_name = "cases/list.html"
     create_url_name = "cases:intake"
     create_capability = "case.register"
+    paginator_class = CappedPaginator
     columns = [
         Col("编号", lambda c: c.number, link=lambda c: reverse("cases:detail", args=[c.pk])),
         Col("标题", lambda c: c.title if len(c.title) <= 30 else c.title[:30] + "…", export=lambda c: c.title, css="wrap"),

@@ -73,6 +73,8 @@ class ListPage(LoginRequiredMixin, View):
     create_url_name: ClassVar[str | None] = None
     create_capability: ClassVar[str | None] = None
     page_size: ClassVar[int] = 30
+    # A list over a table of millions gives a paginator with a capped count (cases.views.CappedPaginator).
+    paginator_class: ClassVar[type[Paginator]] = Paginator
 
     def select(self, user: Any, filters: dict[str, Any]) -> QuerySet:
         raise PermissionDenied  # a ListPage without a selector shows nothing
@@ -98,7 +100,7 @@ class ListPage(LoginRequiredMixin, View):
             if not has_capability(request.user, "export.xlsx"):
                 raise PermissionDenied
             return self.export(request, qs, filters)
-        paginator = Paginator(qs, self.page_size)
+        paginator = self.paginator_class(qs, self.page_size)
         page = paginator.get_page(request.GET.get("page"))
         query = request.GET.copy()
         query.pop("page", None)
