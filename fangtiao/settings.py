@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "fangtiao.assessment",
     "fangtiao.subsidies",
     "fangtiao.portal",
+    "fangtiao.tasks",
 ]
 
 MIDDLEWARE = [
@@ -341,8 +342,10 @@ FANGTIAO_BROKER_URL = env_str("FANGTIAO_BROKER_URL", REDIS_URL)
 if FANGTIAO_TASK_BACKEND == "celery" and not FANGTIAO_BROKER_URL:
     raise ImproperlyConfigured("FANGTIAO_TASK_BACKEND=celery needs FANGTIAO_BROKER_URL (redis:// or amqp://)")
 # A claimed task whose worker stopped heartbeating for this long is handed to another worker.
-FANGTIAO_TASK_LEASE_SECONDS = env_int("FANGTIAO_TASK_LEASE_SECONDS", 300, minimum=10)
+FANGTIAO_TASK_LEASE_SECONDS = env_int("FANGTIAO_TASK_LEASE_SECONDS", 300, minimum=5)
 FANGTIAO_TASK_MAX_ATTEMPTS = env_int("FANGTIAO_TASK_MAX_ATTEMPTS", 5, minimum=1)
+# The Celery queue: one per installation, so several districts (or a test run) may share one broker.
+FANGTIAO_TASK_QUEUE = env_str("FANGTIAO_TASK_QUEUE", "fangtiao")
 FANGTIAO_HOTSPOT_WINDOW_DAYS = env_int("FANGTIAO_HOTSPOT_WINDOW_DAYS", 30, minimum=1)
 FANGTIAO_RETRAIN_DAYS = env_int("FANGTIAO_RETRAIN_DAYS", 7, minimum=1)
 FANGTIAO_RETRAIN_MIN_NEW = env_int("FANGTIAO_RETRAIN_MIN_NEW", 200, minimum=1)

@@ -16,12 +16,11 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import threading
 import time
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, close_old_connections, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -59,19 +58,13 @@ def compute_request(*, actor: Any, period: Period, level: str) -> ComputeRun:
 
 
 def _dispatch(run: ComputeRun) -> ComputeRun:
-    mode = settings.FANGTIAO_JOB_MODE
-    if mode == "inline":
-        run_one(run.pk)
-        run.refresh_from_db()
-    elif mode == "thread":
-        def work() -> None:
-            try:
-                run_one(run.pk)
-            finally:
-                close_old_connections()
+    """Through the task interface (fangtiao.tasks): an outbox row in this transaction; "inline" runs
+    it now, "thread" also starts it beside this process after commit, "worker" leaves it to the backend."""
+    from fangtiao.tasks.services import enqueue
 
-        transaction.on_commit(lambda: threading.Thread(target=work, daemon=True,
-                                                       name=f"assessment-run-{run.pk}").start())
+    enqueue("assessment.run", run_id=run.pk, mode=settings.FANGTIAO_JOB_MODE)
+    if settings.FANGTIAO_JOB_MODE == "inline":
+        run.refresh_from_db()
     return run
 
 

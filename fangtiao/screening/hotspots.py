@@ -13,11 +13,10 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import threading
 from typing import Any
 
 from django.conf import settings
-from django.db import close_old_connections, transaction
+from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
@@ -59,17 +58,15 @@ def run_request(*, actor: Any, start: dt.date, end: dt.date) -> HotspotRun:
 
 
 def _dispatch(run: HotspotRun) -> None:
-    mode = settings.FANGTIAO_JOB_MODE
-    if mode == "inline":
-        transaction.on_commit(lambda: run_one(run.pk))
-    elif mode == "thread":
-        def work() -> None:
-            try:
-                run_one(run.pk)
-            finally:
-                close_old_connections()
+    """Through the task interface (fangtiao.tasks): an outbox row in the request's transaction;
+    "inline" runs it once the transaction commits, "thread" starts it beside this process then,
+    "worker" leaves it to the backend."""
+    from fangtiao.tasks.services import enqueue, run_task
 
-        transaction.on_commit(lambda: threading.Thread(target=work, daemon=True, name=f"hotspots-{run.pk}").start())
+    mode = settings.FANGTIAO_JOB_MODE
+    task = enqueue("screening.hotspot_run", run_id=run.pk, mode="worker" if mode == "inline" else mode)
+    if mode == "inline":
+        transaction.on_commit(lambda: run_task(task.pk))
 
 
 def _claim(run_id: int) -> bool:

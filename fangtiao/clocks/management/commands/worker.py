@@ -1,60 +1,33 @@
-"""`fangtiao worker`: the embedded background worker (no broker needed).
+"""`fangtiao worker`: the database-backed worker, the embedded default of the task interface
+(fangtiao.tasks, docs/adr/0013-task-interface.md). No broker needed.
 
-Every interval it runs the clock tick (marks overdue clocks and warns of those due soon) and the
-mediation tick (session reminders, obligations due soon or overdue, the daily backlog rule), each
-notice exactly once, and runs batch print jobs no web process took (documents.services.run_queued_prints) (compare-and-set claims, so several workers may run). Stops cleanly on SIGTERM.
-Each round it writes its heartbeat (clocks.WorkerHeartbeat), which `fangtiao check-deploy` reads."""
+Every interval it runs the periodic schedule (fangtiao.tasks.registry.PERIODIC: the clock tick —
+overdue marks and due-soon warnings —, the mediation tick — session reminders, obligations, the
+daily backlog rule —, print jobs, screening and early warning, score runs, the statistics queue),
+each slot taken by exactly one worker, each notice sent exactly once; then it drains the outbox
+(claims due rows FOR UPDATE SKIP LOCKED) and hands rows of dead workers back. Several workers may
+run. Each round it writes its heartbeat (clocks.WorkerHeartbeat), which `fangtiao check-deploy`
+reads. Stops cleanly on SIGTERM (the current task finishes first)."""
 
 from __future__ import annotations
 
-import functools
-import logging
-import os
 import signal
-import socket
 import time
-from importlib import metadata
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import close_old_connections
-from django.utils import timezone
-
-log = logging.getLogger("fangtiao.worker")
-
-
-def _guarded(name: str, fn: Any, default: Any) -> Any:
-    """Derived work (rollups, score runs) must not stop the statutory clocks: a failure is logged
-    and retried at the next interval (its queue rows and runs stay as they were)."""
-    try:
-        return fn()
-    except Exception:
-        log.exception("后台任务失败：%s（下一轮重试）", name)
-        return default
-
-
-def _version() -> str:
-    try:
-        return metadata.version("fangtiao")
-    except metadata.PackageNotFoundError:
-        return "unknown"
 
 
 class Command(BaseCommand):
-    help = "后台任务：定期巡检法定时限（临期提醒、超期标记）和调解事务（会前提醒、履行督促、积案认定），每项只通知一次"
+    help = "后台任务：定期巡检法定时限（临期提醒、超期标记）和调解事务（会前提醒、履行督促、积案认定），执行排队的后台任务，每项只执行一次"
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--interval", type=int, default=60, help="巡检间隔（秒），默认60")
-        parser.add_argument("--once", action="store_true", help="只巡检一次后退出")
+        parser.add_argument("--once", action="store_true", help="立即把每项周期任务执行一次，处理完排队任务后退出")
 
     def handle(self, *args: Any, **opts: Any) -> None:
-        from fangtiao.assessment.runs import run_pending as assessment_runs
-        from fangtiao.clocks.services import clock_tick, worker_heartbeat_touch
-        from fangtiao.core.idempotency import purge_expired
-        from fangtiao.documents.services import run_queued_prints
-        from fangtiao.mediation.services import tick as mediation_tick
-        from fangtiao.screening.tasks import tick as screening_tick
-        from fangtiao.stats.services import refresh as stats_refresh
+        from fangtiao.tasks import services as tasks
 
         stop = {"flag": False}
 
@@ -64,32 +37,18 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, _stop)
         signal.signal(signal.SIGINT, _stop)
         interval = max(1, opts["interval"])
-        me = {"host": socket.gethostname(), "pid": os.getpid(), "started_at": timezone.now(), "version": _version()}
+        me = tasks.worker_id()
         while True:
             close_old_connections()
-            counts = clock_tick()
-            # After the tick, so check-deploy sees both that this process lives and when clocks last ran.
-            _guarded("心跳记录", functools.partial(worker_heartbeat_touch, **me, clock_ticked_at=timezone.now()), None)
-            m = mediation_tick()
-            purge_expired()
-            printed = run_queued_prints()
-            sc = _guarded("排查预警", screening_tick, {"hotspot_runs": 0, "indexed": 0})
-            _guarded("考核计算", assessment_runs, None)  # background score runs (assessment.runs), stale ones taken over
-            refreshed = _guarded("统计汇总", stats_refresh, 0)
-            if refreshed or opts["once"]:
-                self.stdout.write(f"统计汇总：更新 {refreshed} 条变更")
-            if opts["once"] or sc.get("rounds_missed") or sc.get("hotspot_runs"):
-                w = sc.get("warnings") or {}
-                self.stdout.write(f"排查预警：新排期 {sc.get('rounds_scheduled', 0)} 轮，逾期未报 {sc.get('rounds_missed', 0)} 轮，"
-                                  f"超期预警 {w.get('overdue', 0)} 项，积案预警 {w.get('backlog', 0)} 项，"
-                                  f"热点计算 {sc['hotspot_runs']} 次，补建文本索引 {sc['indexed']} 件")
-            if printed:
-                self.stdout.write(f"批量打印：完成 {printed} 项")
-            if counts["overdue"] or counts["due_soon"] or opts["once"]:
-                self.stdout.write(f"时限巡检：超期 {counts['overdue']} 项，临期 {counts['due_soon']} 项")
-            if any(m.values()) or opts["once"]:
-                self.stdout.write(f"调解巡检：会前提醒 {m['session_reminders']} 项，履行临期 {m['obligations_due']} 项，"
-                                  f"逾期未履行 {m['obligations_overdue']} 项，新认定积案 {m['backlog_marked']} 项")
+            ran = tasks.run_schedule(tick=interval, worker=me, force=opts["once"])
+            tasks.heartbeat(worker=me)
+            try:
+                done = tasks.drain(worker=me, budget_seconds=max(5.0, interval / 2))
+                tasks.requeue_stale()
+            except Exception:  # the database went away mid-round: report, sleep, try again
+                tasks.log.exception("执行排队任务失败（下一轮重试）")
+                done = 0
+            self._report(ran, done, once=opts["once"])
             if opts["once"] or stop["flag"]:
                 break
             deadline = time.monotonic() + interval
@@ -97,3 +56,33 @@ class Command(BaseCommand):
                 time.sleep(0.5)
             if stop["flag"]:
                 break
+
+    def _report(self, ran: dict[str, Any], done: int, *, once: bool) -> None:
+        def ok(name: str) -> Any:
+            value = ran.get(name)
+            return None if isinstance(value, Exception) else value
+
+        for name, value in ran.items():
+            if isinstance(value, Exception):
+                self.stderr.write(f"周期任务失败：{name}（{value.__class__.__name__}），下一轮重试")
+        refreshed = ok("stats.refresh") or 0
+        if refreshed or (once and "stats.refresh" in ran):
+            self.stdout.write(f"统计汇总：更新 {refreshed} 条变更")
+        sc = ok("screening.tick") or {}
+        if sc and (once or sc.get("rounds_missed") or sc.get("hotspot_runs")):
+            w = sc.get("warnings") or {}
+            self.stdout.write(f"排查预警：新排期 {sc.get('rounds_scheduled', 0)} 轮，逾期未报 {sc.get('rounds_missed', 0)} 轮，"
+                              f"超期预警 {w.get('overdue', 0)} 项，积案预警 {w.get('backlog', 0)} 项，"
+                              f"热点计算 {sc.get('hotspot_runs', 0)} 次，补建文本索引 {sc.get('indexed', 0)} 件")
+        printed = ok("documents.prints_sweep") or 0
+        if printed:
+            self.stdout.write(f"批量打印：完成 {printed} 项")
+        counts = ok("clocks.tick")
+        if counts and (counts["overdue"] or counts["due_soon"] or once):
+            self.stdout.write(f"时限巡检：超期 {counts['overdue']} 项，临期 {counts['due_soon']} 项")
+        m = ok("mediation.tick")
+        if m and (any(m.values()) or once):
+            self.stdout.write(f"调解巡检：会前提醒 {m['session_reminders']} 项，履行临期 {m['obligations_due']} 项，"
+                              f"逾期未履行 {m['obligations_overdue']} 项，新认定积案 {m['backlog_marked']} 项")
+        if done:
+            self.stdout.write(f"排队任务：执行 {done} 项")
