@@ -18,8 +18,6 @@ TASKS: dict[str, str] = {
     "assessment.run": "fangtiao.assessment.runs:run_one",            # a leader's score computation
     "screening.hotspot_run": "fangtiao.screening.hotspots:run_one",  # a hot-spot run over a window
     "documents.print": "fangtiao.documents.services:print_run",      # a batch print (rendering)
-    "screening.retrain": "fangtiao.screening.routing:retrain",       # retrain the routing suggestion now
-    "stats.refresh": "fangtiao.stats.services:refresh",              # apply the statistics queue now
 }
 
 

@@ -7,8 +7,8 @@ does, every acknowledged action took effect, every reminder that fell due was po
 
 PostgreSQL only (skipped on SQLite); needs Redis; under CI a missing service fails the test. Its own
 database, Redis database number, var directory and ports, so it runs beside other tests (xdist).
-The worker is a black box given by its command line (WORKERS), so a Celery variant is one more
-parameter. `pytest -s` prints a summary of the day."""
+The worker is a black box given by its command line (WORKERS): the database worker, and Celery on
+Redis with beat. `pytest -s` prints a summary of the day."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ import contextlib
 import datetime as dt
 import json
 import re
+import sys
 import threading
 import time
 import zoneinfo
@@ -54,11 +55,22 @@ PHASES = {"morning": 5.0, "outage": 4.0, "afternoon": 4.0}
 REQUEST_DEADLINE = 60.0  # one request may keep being retried this long before the test fails
 SETTLE_TIMEOUT = 30.0
 
-# The worker under test: (command line, extra environment). A Celery variant is one more entry, e.g.
-# (["celery", "-A", "fangtiao.tasks.celery_app", "worker", "--beat"], {"FANGTIAO_TASK_BACKEND": "celery"}).
-WORKERS = {
-    "db-worker": ([*FANGTIAO, "worker", "--interval", "1"], {}),
-}  # the extra environment is given to the web processes too (they choose where tasks go)
+# The worker under test, given the Redis URL and the test's directory: (command line, extra
+# environment). The extra environment is given to the web processes too (they choose where tasks go).
+def _db_worker(redis_url: str, tmp: Path) -> tuple[list[str], dict[str, str]]:
+    return [*FANGTIAO, "worker", "--interval", "1"], {}
+
+
+def _celery_worker(redis_url: str, tmp: Path) -> tuple[list[str], dict[str, str]]:
+    """Celery on Redis (its own database number), beat in the same process, a one-second tick."""
+    return ([sys.executable, "-m", "celery", "-A", "fangtiao.tasks.celery_app", "worker", "--beat",
+             "-s", str(tmp / "celerybeat-schedule"), "-P", "threads", "-c", "4", "-l", "warning",
+             "--without-heartbeat", "--without-mingle", "--without-gossip"],
+            {"FANGTIAO_TASK_BACKEND": "celery", "FANGTIAO_BROKER_URL": redis_url, "FANGTIAO_TICK_SECONDS": "1",
+             "FANGTIAO_JOB_MODE": "worker", "FANGTIAO_PRINT_MODE": "worker"})
+
+
+WORKERS = {"db-worker": _db_worker, "celery-redis": _celery_worker}
 
 PERSONAS = ("clerk_t01", "clerk_t02", "officer_t01", "officer_t02", "head_t01")
 
@@ -277,10 +289,11 @@ def due_notices(db: Db) -> list[tuple[Any, ...]]:
 @pytest.mark.parametrize("variant", list(WORKERS), ids=list(WORKERS))
 def test_a_day_on_the_production_topology(variant: str, tmp_path: Path) -> None:
     server = require_services()
-    worker_argv, worker_env = WORKERS[variant]
     t0 = time.monotonic()
     with fresh_database(server) as dbname, redis_slot() as redis_db, contextlib.ExitStack() as cleanup:
-        env = production_env(database_url=server.url(dbname), redis_url=f"redis://{REDIS_HOST}:{REDIS_PORT}/{redis_db}",
+        redis_url = f"redis://{REDIS_HOST}:{REDIS_PORT}/{redis_db}"
+        worker_argv, worker_env = WORKERS[variant](redis_url, tmp_path)
+        env = production_env(database_url=server.url(dbname), redis_url=redis_url,
                              var_dir=tmp_path / "var", extra=worker_env)
         day = Day(run=f"{int(time.time()) % 100000}")
 
