@@ -12,7 +12,6 @@ import io
 import json
 import logging
 import re
-import threading
 from dataclasses import replace
 from typing import Any
 
@@ -36,6 +35,7 @@ from fangtiao.documents.models import Document, DocumentNumber, DocumentTemplate
 from fangtiao.documents.render_docx import render_docx
 from fangtiao.documents.render_pdf import render_many, render_pdf
 from fangtiao.org.permissions import has_capability
+from fangtiao.tasks.services import enqueue, run_task
 
 log = logging.getLogger(__name__)
 
@@ -510,22 +510,14 @@ def print_request(*, actor: Any, kind: str, unit: Any = None, day: dt.date | Non
         job = PrintJob.objects.create(kind=kind, unit=unit, case=case, day=day, created_by=actor)
         record(actor=actor, action="document.print_requested", subject=job,
                extra={"kind": kind, "unit": unit.pk, "case": case.pk if case else None, "day": day})
+        # through the task interface (fangtiao.tasks): an outbox row in this transaction; "thread"
+        # also starts it beside this process after commit, "worker" leaves it to the backend
         mode = settings.FANGTIAO_PRINT_MODE
-        if mode == "thread":
-            transaction.on_commit(lambda: threading.Thread(target=_run_in_thread, args=(job.pk,), daemon=True).start())
+        task = enqueue("documents.print", job_id=job.pk, mode="worker" if mode == "inline" else mode)
     if mode == "inline":
-        print_run(job_id=job.pk)
+        run_task(task.pk)
         job.refresh_from_db()
     return job
-
-
-def _run_in_thread(job_id: int) -> None:
-    from django.db import connection
-
-    try:
-        print_run(job_id=job_id)
-    finally:
-        connection.close()  # this thread's own connection: nothing else will close it
 
 
 def print_items(job: PrintJob) -> list[tuple[str, str, Case]]:
