@@ -64,9 +64,19 @@ serve: install
 	FANGTIAO_DEMO=1 $(BIN)/fangtiao serve --host 127.0.0.1 --port $(PORT)
 
 # Benchmarks: ratios to a floor measured in the same run (see docs/benchmarks.md).
+# Issue 8: on PostgreSQL (DATABASE_URL=postgres://…/ft_bench) one run over BENCH_SIZES, a database
+# per size (ft_bench_100k, ft_bench_1m; BENCH_SIZES=100000,1000000,10000000 adds 10M), the curve at
+# the end; BENCH_FLAGS adds parts (--screening, --stats, --ops a,b …). Without a PostgreSQL
+# DATABASE_URL: the single-size run of N_CASES on SQLite under var/.
+BENCH_SIZES ?= 100000,1000000
+BENCH_OPS ?= api.cases.intake,api.cases.intake_c16,api.cases.list,api.cases.list_county,api.cases.filter_status,api.cases.filter_region,api.cases.filter_flag,api.cases.filter_repeat,api.cases.filter_category,api.cases.filter_channel,api.cases.filter_kind,api.cases.filter_dates,api.cases.filter_holder,api.cases.filter_combo,api.cases.filter_mediation,api.cases.filter_satisfied,api.cases.filter_clock,api.cases.q,api.cases.page_20,api.cases.detail,api.cases.similar,stats.summary_year,stats.summary_township
 bench: install
-	FANGTIAO_DEMO=1 $(BIN)/fangtiao migrate --noinput -v 0
-	FANGTIAO_DEMO=1 $(BIN)/fangtiao bench --documents --screening --stats --n-cases $${N_CASES:-100000} --json $${BENCH_JSON:-var/bench.json}
+	@case "$${DATABASE_URL:-}" in \
+	  postgres*) FANGTIAO_DEMO=1 $(BIN)/fangtiao bench --sizes $(BENCH_SIZES) --ops $(BENCH_OPS) --documents --assessment \
+	      --requests $${BENCH_REQUESTS:-100} --warmup 10 $(BENCH_FLAGS) --json $${BENCH_JSON:-var/bench-scale.json} ;; \
+	  *) FANGTIAO_DEMO=1 $(BIN)/fangtiao migrate --noinput -v 0 && \
+	     FANGTIAO_DEMO=1 $(BIN)/fangtiao bench --documents --screening --stats --n-cases $${N_CASES:-100000} --json $${BENCH_JSON:-var/bench.json} ;; \
+	esac
 
 lint: install-test
 	$(BIN)/ruff check .

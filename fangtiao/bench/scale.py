@@ -82,17 +82,21 @@ def machine() -> dict[str, Any]:
 
 
 def run(sizes: Sequence[int], child_args: Sequence[str], *, json_path: Path | None,
-        log: Callable[[str], None], err: Callable[[str], None]) -> dict[str, Any]:
+        log: Callable[[str], None], reuse: bool = False) -> dict[str, Any]:
     base = os.environ.get("DATABASE_URL", "")
     runs: dict[str, list[dict[str, Any]]] = {}
     failed: list[str] = []
     for n in sizes:
         url = database_url(base, n)
         env = {**os.environ, "DATABASE_URL": url}
+        out = Path(f"{json_path or 'var/bench.json'}.{label(n)}.json")
+        if reuse and out.exists():  # --sizes-reuse: a size measured by an earlier run of the same command
+            log(f"== {label(n)}：沿用 {out}")
+            runs[label(n)] = json.loads(out.read_text(encoding="utf-8"))
+            continue
         ensure_database(url, log=log)
         log(f"== {label(n)}：{urlsplit(url).path.lstrip('/')}，迁移……")
         subprocess.run([sys.executable, "-m", "fangtiao.cli", "migrate", "--noinput", "-v", "0"], env=env, check=True)
-        out = Path(f"{json_path or 'var/bench.json'}.{label(n)}.json")
         cmd = [sys.executable, "-m", "fangtiao.cli", "bench", "--n-cases", str(n), "--json", str(out), *child_args]
         log(f"== {label(n)}：{' '.join(cmd[2:])}")
         rc = subprocess.run(cmd, env=env, check=False).returncode
@@ -158,4 +162,34 @@ def table(report: dict[str, Any]) -> str:
     lines = ["  ".join(h.ljust(w) for h, w in zip(head, widths, strict=True)),
              "  ".join("-" * w for w in widths)]
     lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
+    return "\n".join(lines)
+
+
+def markdown(report: dict[str, Any]) -> str:
+    """The docs/benchmarks.md table of a `--sizes` report: per op and size p50 / p95 / p99 ms, ×floor
+    (÷ /healthz p50), ×sql (÷ its raw-SQL floor p50), throughput where it is the point, and the
+    growth of p50 from size to size (lookups: sublinear or not)."""
+    labels = [label(n) for n in report["sizes"]]
+    by = {lab: {r["op"]: r for r in report["runs"].get(lab, [])} for lab in labels}
+    head = ["op", *(f"{lab}: p50 / p95 / p99 ms (×floor, ×sql)" for lab in labels), "growth p50", "sublinear"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for c in report["curve"]:
+        cells = [f"`{c['op']}`"]
+        for lab in labels:
+            r = by[lab].get(c["op"])
+            if not r:
+                cells.append("—")
+                continue
+            cell = f"{r['p50_ms']} / {r['p95_ms']} / {r.get('p99_ms', 0)}"
+            extra = []
+            if r.get("floor_ratio"):
+                extra.append(f"{r['floor_ratio']}×")
+            if r.get("sql_ratio"):
+                extra.append(f"sql {r['sql_ratio']}×")
+            if c["op"].startswith("api.cases.intake"):
+                extra.append(f"{r['rps']} req/s, floor {r.get('sql_rps', 0)} req/s = **{round(100 * r.get('sql_rps_share', 0))} %**")
+            cells.append(cell + (f" ({', '.join(extra)})" if extra else ""))
+        cells.append(" → ".join(f"{s['growth_p50']}×" for s in c["steps"]) or "—")
+        cells.append("—" if not c["lookup"] or c["sublinear"] is None else ("yes" if c["sublinear"] else "**no**"))
+        lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)

@@ -5,6 +5,8 @@ the list's query count the same for every page size and page."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -23,7 +25,7 @@ def _clone(case: Case, n: int) -> None:
     for i in range(n):
         row = Case(**base)
         row.number, row.number_seq = f"BENCH-CAP-{i:06d}", 900_000 + i
-        row.received_at = case.received_at.replace(microsecond=0) - __import__("datetime").timedelta(minutes=i + 1)
+        row.received_at = case.received_at.replace(microsecond=0) - dt.timedelta(minutes=i + 1)
         rows.append(row)
     Case.objects.bulk_create(rows, batch_size=2000)
 

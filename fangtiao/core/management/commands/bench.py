@@ -50,6 +50,8 @@ class Command(BaseCommand):
         parser.add_argument("--sizes", default="",
                             help="依次测量多个规模（逗号分隔，如 100000,1000000），每个规模一个 PostgreSQL 数据库"
                                  "（DATABASE_URL 的库名加 _100k、_1m 等），最后输出随规模增长的曲线")
+        parser.add_argument("--sizes-reuse", action="store_true",
+                            help="--sizes 时沿用已有的某规模结果文件（<json>.<规模>.json），只测量缺少的规模")
         parser.add_argument("--assessment", action="store_true",
                             help="另测考核计算（进程内同步计算一个区县一个月的乡镇分中心得分，与手写 SQL 计数对比）")
         parser.add_argument("--assessment-repeats", type=int, default=5, help="--assessment 的测量次数（默认 5）")
@@ -205,7 +207,7 @@ class Command(BaseCommand):
         try:
             with _sigterm_unwinds():
                 report = scale.run(sizes, child, json_path=Path(opts["json"]) if opts["json"] else None,
-                                   log=self.stdout.write, err=self.stderr.write)
+                                   log=self.stdout.write, reuse=opts["sizes_reuse"])
         except scale.ScaleError as exc:
             raise CommandError(str(exc)) from exc
         except KeyboardInterrupt as exc:
