@@ -14,7 +14,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from fangtiao.core import crypto
-from fangtiao.core.errors import ValidationFailed
+from fangtiao.core.errors import DomainError, ValidationFailed
 from fangtiao.core.models import IdempotencyRecord
 
 
@@ -69,8 +69,11 @@ def run_idempotent(*, key: str | None, user_id: int, endpoint: str, fn: Callable
                 IdempotencyRecord.objects.create(user_id=user_id, key=key, endpoint=endpoint, status_code=status,
                                                  response=_seal(body, secret_fields), request_hash=request_hash)
             return status, body
-    except IntegrityError:
+    except (IntegrityError, DomainError):
         # A concurrent request with the same key committed first: ours is rolled back, theirs stands.
+        # It may end on the record's unique key (IntegrityError) or earlier, on the row the first one
+        # changed — a retry of an action that waited for the first one's row lock and then found the
+        # version moved on (Conflict): either way the retry answers what the first one answered.
         existing = IdempotencyRecord.objects.filter(user_id=user_id, key=key).first()
         if existing is None:
             raise

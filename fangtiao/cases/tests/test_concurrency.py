@@ -8,6 +8,7 @@ skipped; the lost-update rule is also checked without threads on every database.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -108,6 +109,36 @@ def test_idempotent_intake_under_concurrent_retries(world):
     # the retries that lost the race gave their numbers back: the next case is number 2
     nxt, _ = services.case_register(actor=User.objects.get(pk=clerk.pk), data=intake())
     assert nxt.number_seq == 2
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_an_action_retried_while_the_first_is_running_replays_the_first_answer(world):
+    """Six retries of one accept with one Idempotency-Key, all at once: the first takes the row lock,
+    the others wait, find the version moved on — and answer the first one's 200, not a 409."""
+    from fangtiao.cases.tests.factories import actor_for
+
+    xw = extend_world(world)
+    case = make_case(xw)
+    officer = actor_for(xw, case, "accept")
+    token_client = ApiClient(officer)
+    assert token_client.get("/api/v1/me").status_code == 200  # load the URL conf before the race
+    auth = token_client.headers["HTTP_AUTHORIZATION"]
+
+    def post(i: int) -> tuple[int, Any]:
+        from django.test import Client
+
+        r = Client().post(f"/api/v1/cases/{case.pk}/actions/accept", data={"version": case.version},
+                          content_type="application/json", HTTP_AUTHORIZATION=auth,
+                          HTTP_IDEMPOTENCY_KEY="accept-double-click")
+        return r.status_code, r.json()
+
+    results, errors = run_threads(6, post)
+    assert errors == []
+    assert [status for status, _ in results] == [200] * 6, results
+    assert len({json.dumps(body, sort_keys=True) for _, body in results}) == 1  # jsonb keeps no key order
+    assert Case.objects.get(pk=case.pk).version == case.version + 1
+    assert IdempotencyRecord.objects.filter(key="accept-double-click").count() == 1
 
 
 def test_lost_update_second_writer_gets_409(world):
