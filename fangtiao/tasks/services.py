@@ -220,6 +220,7 @@ def run_periodic(name: str, *, tick: int, worker: str | None = None, force: bool
         ScheduleSlot.objects.filter(name=name).update(last_error=f"{exc.__class__.__name__}: {exc}"[:2000],
                                                       last_error_at=timezone.now())
         return True, exc
+    ScheduleSlot.objects.filter(name=name).exclude(last_error="").update(last_error="")  # recovered
     if name == "clocks.tick":
         _heartbeat(worker, clock_ticked=True)
     return True, result

@@ -98,7 +98,7 @@ def test_json_lists_every_check_with_its_status(production):
     _beat()
     code, results = _json()
     assert code == 0
-    assert {"django", "database", "migrations", "cache", "storage", "broker", "worker", "clock",
+    assert {"django", "database", "migrations", "cache", "storage", "broker", "worker", "clock", "tasks",
             "settings.secret_key", "settings.debug", "settings.allowed_hosts", "settings.database",
             "settings.field_keys"} == set(results)
     assert all({"id", "name", "status", "ok", "message", "hint", "details"} <= set(r) for r in results.values())
@@ -278,3 +278,26 @@ def test_a_clock_tick_older_than_ten_minutes_fails(production):
 def test_a_clock_tick_never_run_fails(production):
     code, results = _json("--skip", "worker")
     assert code == 1 and results["clock"]["status"] == "fail" and "从未运行" in results["clock"]["message"]
+
+
+# --- the task queue (ADR 0014) -------------------------------------------------------------------
+
+def test_tasks_waiting_too_long_fail_and_failures_warn(production, monkeypatch):
+    from fangtiao.tasks import registry
+    from fangtiao.tasks.models import ScheduleSlot, Task, TaskStatus
+
+    monkeypatch.setitem(registry.TASKS, "test.record", "fangtiao.tasks.tests.targets:record")
+    _beat()
+    code, results = _json()
+    assert results["tasks"]["status"] == "ok" and "待执行 0 项" in results["tasks"]["message"]
+
+    Task.objects.create(name="test.record", status=TaskStatus.FAILED, finished_at=timezone.now())
+    ScheduleSlot.objects.create(name="stats.refresh", last_error="RuntimeError: boom", last_error_at=timezone.now())
+    code, results = _json()
+    assert code == 0 and results["tasks"]["status"] == "warn"
+    assert "1 项任务多次重试后失败" in results["tasks"]["message"] and "stats.refresh" in results["tasks"]["message"]
+
+    Task.objects.create(name="test.record", run_after=timezone.now() - dt.timedelta(minutes=11))
+    code, results = _json()
+    assert code == 1 and results["tasks"]["status"] == "fail"
+    assert "1 项任务待执行" in results["tasks"]["message"] and "fangtiao worker" in results["tasks"]["hint"]

@@ -70,6 +70,10 @@ class Result:
     details: list[dict[str, str]] = field(default_factory=list)
 
 
+# Due outbox rows older than this mean no backend is taking them (a round takes one worker interval).
+TASK_WAIT_WITHIN = dt.timedelta(minutes=10)
+
+
 class Command(BaseCommand):
     help = "检查生产部署：Django 部署检查、配置、数据库连接与迁移、缓存、附件存储、消息代理、后台进程和时限巡检；有失败项时退出码为 1"
     # The system checks are one of the things reported, so they must not stop the command first.
@@ -84,7 +88,7 @@ class Command(BaseCommand):
 
     @staticmethod
     def check_ids() -> list[str]:
-        return ["django", "settings", "database", "migrations", "cache", "storage", "broker", "worker", "clock"]
+        return ["django", "settings", "database", "migrations", "cache", "storage", "broker", "worker", "clock", "tasks"]
 
     def handle(self, *args: Any, **opts: Any) -> None:
         skip = {s.strip() for s in opts["skip"].split(",") if s.strip()}
@@ -102,6 +106,7 @@ class Command(BaseCommand):
             ("broker", "消息代理", self._broker),
             ("worker", "后台进程", lambda: self._worker(interval)),
             ("clock", "时限巡检", self._clock),
+            ("tasks", "后台任务队列", self._tasks),
         ]
         results: list[Result] = []
         for cid, name, fn in checks:
@@ -371,6 +376,30 @@ class Command(BaseCommand):
             return Result("worker", "后台进程", FAIL, f"{3 * interval} 秒内没有后台进程报到",
                           "启动 fangtiao worker（或不带 --no-worker 运行 fangtiao serve），并查看其日志")
         return Result("worker", "后台进程", OK, f"{len(alive)} 个在运行（{'，'.join(f'{w.host}:{w.pid}' for w in alive[:5])}）")
+
+    def _tasks(self) -> Result:
+        """The outbox and the schedule (ADR 0014): work waiting too long means no backend is taking it."""
+        from fangtiao.tasks.selectors import queue_health
+
+        h = queue_health()
+        name = "后台任务队列"
+        if h.oldest_due_at is not None and timezone.now() - h.oldest_due_at > TASK_WAIT_WITHIN:
+            when = timezone.localtime(h.oldest_due_at).strftime("%Y-%m-%d %H:%M:%S")
+            backend = ("celery worker（FANGTIAO_TASK_BACKEND=celery）" if settings.FANGTIAO_TASK_BACKEND == "celery"
+                       else "fangtiao worker")
+            return Result("tasks", name, FAIL, f"{h.due} 项任务待执行，最早的自 {when} 起等待",
+                          f"检查 {backend} 是否在运行、能否连接数据库{'和消息代理' if settings.FANGTIAO_TASK_BACKEND == 'celery' else ''}")
+        problems = []
+        if h.failed_recent:
+            problems.append(f"近 24 小时 {h.failed_recent} 项任务多次重试后失败")
+        if h.expired_leases:
+            problems.append(f"{h.expired_leases} 项任务的执行进程已失联（将交给其他进程重试）")
+        if h.failing_jobs:
+            problems.append(f"周期任务最近一次失败：{'，'.join(h.failing_jobs)}")
+        if problems:
+            return Result("tasks", name, WARN, "；".join(problems),
+                          "在管理后台“后台任务”“周期任务”中查看错误信息，并查看后台进程日志")
+        return Result("tasks", name, OK, f"待执行 {h.due} 项，执行中 {h.running} 项")
 
     def _clock(self) -> Result:
         from fangtiao.clocks.selectors import last_clock_tick_at
