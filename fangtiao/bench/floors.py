@@ -29,6 +29,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
+from fangtiao.bench.generate import BENCH_USERNAME
+
 FLOORS_ENV = "FANGTIAO_BENCH_FLOORS"
 
 
@@ -90,10 +92,13 @@ def _refs(region_code: str) -> dict[str, Any]:
         region_id, path = cur.fetchone()
         cur.execute("SELECT id FROM org_unit ORDER BY id LIMIT 1")
         unit_id = cur.fetchone()[0]
+        # registered_by set: the generator counts cases without one as its own (a rerun must find its N).
+        cur.execute("SELECT id FROM org_user WHERE username = %s", [BENCH_USERNAME])
+        user_id = cur.fetchone()[0]
         cur.execute("SELECT id FROM clocks_clockrule ORDER BY id LIMIT 2")
         rules = [r[0] for r in cur.fetchall()]
         cur.execute("CREATE SEQUENCE IF NOT EXISTS bench_floor_seq START 1000000000")
-    return {"region_id": region_id, "path": path, "unit_id": unit_id, "rules": rules}
+    return {"region_id": region_id, "path": path, "unit_id": unit_id, "rules": rules, "user_id": user_id}
 
 
 @csrf_exempt
@@ -111,7 +116,7 @@ def intake_floor(request: HttpRequest) -> HttpResponse:
             "status": "registered", "title": body["title"], "description": body["description"],
             "demands": body.get("demands", ""), "oral_record": body.get("oral_record", ""),
             "region_id": refs["region_id"], "region_path": refs["path"], "headcount": 1,
-            "holder_unit_id": refs["unit_id"], "registered_unit_id": refs["unit_id"],
+            "holder_unit_id": refs["unit_id"], "registered_unit_id": refs["unit_id"], "registered_by_id": refs["user_id"],
             "category_id": body.get("category"), "search_text": body["title"] + body["description"],
         }, now)
         for k, p in enumerate(body.get("parties", [])):
