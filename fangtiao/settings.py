@@ -328,7 +328,7 @@ if FANGTIAO_PRINT_MODE not in ("thread", "worker", "inline"):
 FANGTIAO_JOB_MODE = env_str("FANGTIAO_JOB_MODE", "inline" if TESTING else "thread")
 if FANGTIAO_JOB_MODE not in ("thread", "worker", "inline"):
     raise ImproperlyConfigured("FANGTIAO_JOB_MODE must be thread, worker or inline")
-# Background tasks (fangtiao.tasks, docs/adr/0013-task-interface.md). Every task is a row of the
+# Background tasks (fangtiao.tasks, docs/adr/0014-task-interface.md). Every task is a row of the
 # transactional outbox written in the caller's transaction; the backend carries it out:
 #   "db"     — `fangtiao worker` claims due rows (FOR UPDATE SKIP LOCKED on PostgreSQL, compare-and-set
 #              on SQLite) and runs the periodic schedule; nothing else is needed (the default);

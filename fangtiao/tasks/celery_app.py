@@ -38,7 +38,11 @@ app.conf.update(
     worker_prefetch_multiplier=1,
     task_ignore_result=True,
     task_default_queue=settings.FANGTIAO_TASK_QUEUE,
-    broker_transport_options={"visibility_timeout": settings.FANGTIAO_TASK_LEASE_SECONDS},
+    # Redis: an unacked message returns after the lease; every key carries the queue's name, so
+    # installations (and test runs) sharing one Redis database never touch each other's messages
+    broker_transport_options={"visibility_timeout": settings.FANGTIAO_TASK_LEASE_SECONDS,
+                              "global_keyprefix": f"{settings.FANGTIAO_TASK_QUEUE}:"},
+    broker_connection_timeout=2,
     timezone=settings.TIME_ZONE,
     enable_utc=True,
     worker_hijack_root_logger=False,
@@ -56,14 +60,20 @@ app.conf.update(
 def run(task_id: int) -> bool:
     from fangtiao.tasks import services
 
-    return services.run_task(int(task_id))
+    if services.run_task(int(task_id)):
+        return True
+    wait = services.not_yet_due(int(task_id))  # early (a retry's backoff, this host's clock behind)
+    if wait is not None:
+        services.publish(int(task_id), countdown=wait)
+    return False
 
 
 @app.task(name="fangtiao.periodic", acks_late=True)
 def periodic(name: str) -> bool:
     from fangtiao.tasks import services
 
-    ran, _ = services.run_periodic(name, tick=TICK_SECONDS)
+    # half a period of slack: beat's messages reach a busy worker late and an idle one early
+    ran, _ = services.run_periodic(name, tick=TICK_SECONDS, slack=0.5)
     services.heartbeat()
     return ran
 

@@ -1,4 +1,4 @@
-"""The transactional outbox of background work (docs/adr/0013-task-interface.md).
+"""The transactional outbox of background work (docs/adr/0014-task-interface.md).
 
 A `Task` row is written in the same transaction as the change that asks for the work, so the work
 exists iff the change does. A backend carries it out: the database worker claims due rows; the

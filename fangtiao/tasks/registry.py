@@ -1,4 +1,4 @@
-"""Every background job by name: the one list both backends read (docs/adr/0013-task-interface.md).
+"""Every background job by name: the one list both backends read (docs/adr/0014-task-interface.md).
 
 `TASKS` are run on request through the outbox (`services.enqueue`), with keyword arguments that are
 plain JSON. `PERIODIC` are run by the schedule: "tick" jobs every worker interval (`fangtiao worker

@@ -1,4 +1,4 @@
-"""The task interface (docs/adr/0013-task-interface.md): enqueue into the transactional outbox,
+"""The task interface (docs/adr/0014-task-interface.md): enqueue into the transactional outbox,
 claim and run outbox rows, run the periodic schedule. Both backends call these functions; the
 database worker (`fangtiao worker`) and Celery differ only in who calls them and when."""
 
@@ -9,10 +9,11 @@ import logging
 import os
 import socket
 import threading
+import uuid
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, close_old_connections, transaction
+from django.db import IntegrityError, connections, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -27,7 +28,13 @@ BACKOFF_MAX = dt.timedelta(hours=1)
 
 
 def worker_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"[:120]
+    return f"{socket.gethostname()}:{os.getpid()}"[:100]
+
+
+def _claim_token(worker: str) -> str:
+    """One claim's identity: the process, and a nonce — threads of one process (Celery's thread
+    pool, thread mode) must not take each other's claims for their own."""
+    return f"{worker[:100]}/{uuid.uuid4().hex[:12]}"
 
 
 def _lease() -> dt.timedelta:
@@ -62,9 +69,10 @@ def enqueue(name: str, *, key: str | None = None, run_after: dt.datetime | None 
         return task
     if mode == "thread":
         transaction.on_commit(lambda: threading.Thread(target=_run_in_thread, args=(task.pk,), daemon=True,
-                                                       name=f"task-{task.pk}").start())
+                                                       name=f"task-{task.pk}").start(), robust=True)
     if settings.FANGTIAO_TASK_BACKEND == "celery":
-        transaction.on_commit(lambda: publish(task.pk))
+        # robust: the caller's change is committed whatever the broker does (the relay catches up)
+        transaction.on_commit(lambda: publish(task.pk), robust=True)
     return task
 
 
@@ -72,21 +80,21 @@ def _run_in_thread(task_id: int) -> None:
     try:
         run_task(task_id)
     finally:
-        close_old_connections()
+        connections.close_all()  # this thread's own connections: nothing else will close them
 
 
-def publish(task_id: int) -> bool:
+def publish(task_id: int, *, countdown: float | None = None) -> bool:
     """Hand a committed row to Celery. A failure is logged, not raised: the row stays pending and
     unpublished, and the relay (`relay()`, on the beat schedule) hands it over again."""
     from fangtiao.tasks.celery_app import app
 
     try:
-        app.send_task("fangtiao.run", args=[task_id], queue=settings.FANGTIAO_TASK_QUEUE, retry=True,
-                      retry_policy={"max_retries": 2, "interval_start": 0, "interval_step": 0.5})
+        app.send_task("fangtiao.run", args=[task_id], queue=settings.FANGTIAO_TASK_QUEUE, countdown=countdown,
+                      retry=True, retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.2})
+        Task.objects.filter(pk=task_id, status=TaskStatus.PENDING).update(published_at=timezone.now())
     except Exception:
         log.warning("任务 %s 未能投递到消息队列，稍后由补投重试", task_id, exc_info=True)
         return False
-    Task.objects.filter(pk=task_id, status=TaskStatus.PENDING).update(published_at=timezone.now())
     return True
 
 
@@ -104,43 +112,92 @@ def relay(*, limit: int = 500) -> int:
 
 # --- claim and run ----------------------------------------------------------------------------
 
-def claim_due(*, worker: str | None = None, limit: int = 20, now: dt.datetime | None = None) -> list[int]:
-    """Claim up to `limit` due pending rows for this worker. On PostgreSQL the candidates are read
-    FOR UPDATE SKIP LOCKED, so concurrent workers take disjoint rows without waiting; on SQLite the
-    transaction holds the write lock (IMMEDIATE), which serialises claims."""
+def claim_due(*, worker: str | None = None, limit: int = 1, now: dt.datetime | None = None) -> list[tuple[int, str]]:
+    """Claim up to `limit` due pending rows: [(id, claim token)]. On PostgreSQL the candidates are
+    read FOR UPDATE SKIP LOCKED, so concurrent workers take disjoint rows without waiting; on SQLite
+    the transaction holds the write lock (IMMEDIATE), which serialises claims."""
     now = now or timezone.now()
-    worker = worker or worker_id()
+    token = _claim_token(worker or worker_id())
     with transaction.atomic():
         ids = list(Task.objects.select_for_update(skip_locked=True)
                    .filter(status=TaskStatus.PENDING, run_after__lte=now)
                    .order_by("run_after", "id").values_list("pk", flat=True)[:limit])
         if ids:
             Task.objects.filter(pk__in=ids, status=TaskStatus.PENDING).update(
-                status=TaskStatus.RUNNING, claimed_by=worker, lease_until=now + _lease(),
+                status=TaskStatus.RUNNING, claimed_by=token, lease_until=now + _lease(),
                 attempts=F("attempts") + 1)
-    return ids
+    return [(pk, token) for pk in ids]
 
 
 def run_task(task_id: int, *, worker: str | None = None) -> bool:
-    """Claim one row (compare-and-set: pending and due → running) and run it. False when the row
-    is not there to claim: done, failed, not yet due, or running under another worker's lease —
+    """Claim one row (compare-and-set: pending and due → running, with a lease) and run it. False when
+    the row is not there to claim: done, failed, not yet due, or running under another claim —
     which is how a message delivered twice runs its task once."""
     now = timezone.now()
-    worker = worker or worker_id()
+    token = _claim_token(worker or worker_id())
     claimed = Task.objects.filter(pk=task_id, status=TaskStatus.PENDING, run_after__lte=now).update(
-        status=TaskStatus.RUNNING, claimed_by=worker, lease_until=now + _lease(), attempts=F("attempts") + 1)
+        status=TaskStatus.RUNNING, claimed_by=token, lease_until=now + _lease(), attempts=F("attempts") + 1)
     if not claimed:
         return False
-    return execute(task_id, worker=worker)
+    return execute(task_id, claim=token)
 
 
-def execute(task_id: int, *, worker: str) -> bool:
-    """Run a row this worker has claimed; mark it done, or pending again with a backoff, or failed
-    after FANGTIAO_TASK_MAX_ATTEMPTS. The marks are conditional on still holding the claim."""
+def not_yet_due(task_id: int) -> float | None:
+    """Seconds until a pending row is due, if it is pending and not yet due (a message that arrived
+    early, or a worker whose clock is behind): the Celery task sends itself again for then."""
+    row = Task.objects.filter(pk=task_id, status=TaskStatus.PENDING).values_list("run_after", flat=True).first()
+    if row is None:
+        return None
+    wait = (row - timezone.now()).total_seconds()
+    return wait if wait > 0 else None
+
+
+class _LeaseKeeper:
+    """Renews a running claim's lease every third of it while the task runs, from a thread with its
+    own connection, so a long task is not taken for a dead worker's; a task whose process dies stops
+    renewing and is handed on after one lease."""
+
+    def __init__(self, task_id: int, claim: str) -> None:
+        self.task_id, self.claim = task_id, claim
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True, name=f"lease-{task_id}")
+
+    def _run(self) -> None:
+        every = max(1.0, settings.FANGTIAO_TASK_LEASE_SECONDS / 3)
+        used = False
+        try:
+            while not self.stop.wait(every):
+                used = True
+                try:
+                    Task.objects.filter(pk=self.task_id, status=TaskStatus.RUNNING, claimed_by=self.claim).update(
+                        lease_until=timezone.now() + _lease())
+                except Exception:
+                    log.warning("任务 %s 续租失败", self.task_id, exc_info=True)
+        finally:
+            if used:
+                connections.close_all()
+
+    def __enter__(self) -> _LeaseKeeper:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.thread.join(10)
+
+
+def execute(task_id: int, *, claim: str) -> bool:
+    """Run a row under `claim`; mark it done, or pending again with a backoff, or failed after
+    FANGTIAO_TASK_MAX_ATTEMPTS. Nothing runs unless the claim still holds (its lease is renewed first
+    and kept renewed), and every mark is conditional on the claim: a worker whose lease ran out and
+    whose row another worker took neither runs it again nor marks it."""
+    mine = Task.objects.filter(pk=task_id, status=TaskStatus.RUNNING, claimed_by=claim)
+    if not mine.update(lease_until=timezone.now() + _lease()):
+        return False
     task = Task.objects.get(pk=task_id)
-    mine = Task.objects.filter(pk=task_id, status=TaskStatus.RUNNING, claimed_by=worker)
     try:
-        registry.task_target(task.name)(**task.args)
+        with _LeaseKeeper(task_id, claim):
+            registry.task_target(task.name)(**task.args)
     except Exception as exc:
         log.exception("后台任务失败：%s", task)
         now = timezone.now()
@@ -152,24 +209,24 @@ def execute(task_id: int, *, worker: str) -> bool:
             mine.update(status=TaskStatus.PENDING, run_after=now + delay, lease_until=None, claimed_by="",
                         published_at=None, last_error=error)
         return False
-    mine.update(status=TaskStatus.DONE, finished_at=timezone.now(), lease_until=None)
-    return True
+    return bool(mine.update(status=TaskStatus.DONE, finished_at=timezone.now(), lease_until=None))
 
 
-def drain(*, worker: str | None = None, limit: int = 20, budget_seconds: float = 30.0) -> int:
-    """The database worker's share of the outbox: claim and run due rows until none is left or the
-    time budget is spent (the schedule must not wait behind a long queue)."""
+def drain(*, worker: str | None = None, budget_seconds: float = 30.0, stop: Any = None) -> int:
+    """The database worker's share of the outbox: claim and run one due row at a time until none is
+    left, the time budget is spent (the schedule must not wait behind a long queue; a long task
+    still runs to its end) or `stop()` says the process is stopping."""
     import time
 
     worker = worker or worker_id()
     deadline = time.monotonic() + budget_seconds
     done = 0
-    while time.monotonic() < deadline:
-        ids = claim_due(worker=worker, limit=limit)
-        if not ids:
+    while time.monotonic() < deadline and not (stop and stop()):
+        claimed = claim_due(worker=worker, limit=1)
+        if not claimed:
             break
-        for pk in ids:
-            execute(pk, worker=worker)
+        for pk, token in claimed:
+            execute(pk, claim=token)
             done += 1
     return done
 
@@ -181,7 +238,7 @@ def requeue_stale(*, now: dt.datetime | None = None) -> int:
     stale = Task.objects.filter(status=TaskStatus.RUNNING, lease_until__lt=now)
     dead = stale.filter(attempts__gte=settings.FANGTIAO_TASK_MAX_ATTEMPTS).update(
         status=TaskStatus.FAILED, finished_at=now, lease_until=None, last_error="执行进程中断次数过多，已停止重试")
-    back = stale.update(status=TaskStatus.PENDING, lease_until=None, claimed_by="", published_at=None)
+    back = stale.update(status=TaskStatus.PENDING, lease_until=None, claimed_by="", published_at=None, run_after=now)
     return dead + back
 
 
@@ -193,32 +250,41 @@ def purge_finished(*, now: dt.datetime | None = None) -> int:
 # --- the periodic schedule --------------------------------------------------------------------
 
 def claim_slot(name: str, *, every: int, worker: str | None = None, now: dt.datetime | None = None,
-               force: bool = False) -> bool:
+               force: bool = False, slack: float = 0.2) -> bool:
     """Take this period's run of a periodic job: move its next due time forward with a
-    compare-and-set update. Exactly one of several workers (or beat processes) wins each slot."""
+    compare-and-set update. Exactly one of several workers (or beat processes) wins each slot.
+    `slack` (a share of the period) lets a run start that much early: a fifth for the database
+    worker, whose rounds are an interval apart anyway; half a period under Celery beat, whose
+    messages reach a busy worker late and an idle one early — duplicates of one beat arrive within
+    moments of each other, so they still meet a taken slot."""
     now = now or timezone.now()
     slot, _ = ScheduleSlot.objects.get_or_create(name=name, defaults={"next_run_at": now})
-    # a little slack: beat's message for a slot may arrive a moment before the slot is due
-    slack = dt.timedelta(seconds=min(every * 0.2, 5.0))
-    if slot.next_run_at > now + slack and not force:
+    if slot.next_run_at > now + dt.timedelta(seconds=every * slack) and not force:
         return False
-    return bool(ScheduleSlot.objects.filter(pk=slot.pk, next_run_at=slot.next_run_at).update(
-        next_run_at=now + dt.timedelta(seconds=every), last_run_at=now, last_run_by=(worker or worker_id())[:120]))
+    mine = ScheduleSlot.objects.filter(pk=slot.pk) if force else ScheduleSlot.objects.filter(
+        pk=slot.pk, next_run_at=slot.next_run_at)
+    return bool(mine.update(next_run_at=now + dt.timedelta(seconds=every), last_run_at=now,
+                            last_run_by=(worker or worker_id())[:120]))
 
 
-def run_periodic(name: str, *, tick: int, worker: str | None = None, force: bool = False) -> tuple[bool, Any]:
-    """Run one periodic job if this worker wins its slot. Returns (ran, result); a failure is logged,
-    kept on the slot and returned as the exception (the next slot retries: every job is idempotent)."""
+def run_periodic(name: str, *, tick: int, worker: str | None = None, force: bool = False,
+                 slack: float = 0.2) -> tuple[bool, Any]:
+    """Run one periodic job if this worker wins its slot. Returns (ran, result); a failure of the job
+    is logged, kept on the slot and returned as the exception (the next slot retries: every job is
+    idempotent). A database that does not answer raises (the caller's round is retried)."""
     job = registry.periodic(name)
     worker = worker or worker_id()
-    if not claim_slot(name, every=job.every or tick, worker=worker, force=force):
+    if not claim_slot(name, every=job.every or tick, worker=worker, force=force, slack=slack):
         return False, None
     try:
         result = registry.resolve(job.target)(**job.kwargs)
     except Exception as exc:
         log.exception("周期任务失败：%s（下一轮重试）", name)
-        ScheduleSlot.objects.filter(name=name).update(last_error=f"{exc.__class__.__name__}: {exc}"[:2000],
-                                                      last_error_at=timezone.now())
+        try:
+            ScheduleSlot.objects.filter(name=name).update(last_error=f"{exc.__class__.__name__}: {exc}"[:2000],
+                                                          last_error_at=timezone.now())
+        except Exception:
+            log.warning("周期任务 %s 的错误未能记录", name, exc_info=True)
         return True, exc
     ScheduleSlot.objects.filter(name=name).exclude(last_error="").update(last_error="")  # recovered
     if name == "clocks.tick":

@@ -54,6 +54,13 @@ def _wait(predicate: Any, timeout: float = 45.0) -> bool:
     return bool(predicate())
 
 
+def _database_url(db: dict[str, Any]) -> str:
+    from urllib.parse import quote
+
+    auth = quote(db["USER"] or "", safe="") + (f":{quote(db['PASSWORD'], safe='')}" if db.get("PASSWORD") else "")
+    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
 class Broker:
     """One test's broker, queue, runs file and worker processes."""
 
@@ -65,7 +72,7 @@ class Broker:
     def env(self, **extra: str) -> dict[str, str]:
         db = connection.settings_dict
         return {**os.environ, "FANGTIAO_DEMO": "1", "FANGTIAO_VAR_DIR": str(self.tmp),
-                "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+                "DATABASE_URL": _database_url(db),
                 "FANGTIAO_TASK_BACKEND": "celery", "FANGTIAO_BROKER_URL": self.url, "FANGTIAO_TASK_QUEUE": self.queue,
                 "FANGTIAO_TASK_LEASE_SECONDS": str(LEASE_SECONDS), "FANGTIAO_TICK_SECONDS": "1",
                 "FANGTIAO_TEST_RUNS_FILE": str(self.runs_file), **extra}
@@ -121,8 +128,8 @@ def broker(request: pytest.FixtureRequest, settings: Any, monkeypatch: pytest.Mo
     settings.FANGTIAO_BROKER_URL = url
     settings.FANGTIAO_TASK_QUEUE = queue
     settings.FANGTIAO_TASK_LEASE_SECONDS = LEASE_SECONDS
-    old_url = app.conf.broker_url
-    _switch(app, url)
+    old_url, old_options = app.conf.broker_url, dict(app.conf.broker_transport_options)
+    _switch(app, url, {**old_options, "visibility_timeout": LEASE_SECONDS, "global_keyprefix": f"{queue}:"})
     b = Broker(request.param, url, queue, tmp_path)
     try:
         yield b
@@ -135,18 +142,19 @@ def broker(request: pytest.FixtureRequest, settings: Any, monkeypatch: pytest.Mo
                 import redis
 
                 r = redis.Redis.from_url(url)
-                for key in r.scan_iter(f"*{queue}*"):
+                for key in r.scan_iter(f"*{queue}*"):  # global_keyprefix: every key names the queue
                     r.delete(key)
         finally:
-            _switch(app, old_url)
+            _switch(app, old_url, old_options)
 
 
-def _switch(app: Any, url: str | None) -> None:
-    """Point this process's publisher at another broker: the producer pool and the amqp helper
-    (which caches its producer pool) are dropped with the old connection."""
+def _switch(app: Any, url: str | None, options: dict[str, Any]) -> None:
+    """Point this process's publisher at another broker and queue (the key prefix is the queue's, as
+    in the worker processes): the producer pool and the amqp helper, which caches its producer pool,
+    are dropped with the old connection."""
     app.close()
     app.__dict__.pop("amqp", None)
-    app.conf.update(broker_url=url)
+    app.conf.update(broker_url=url, broker_transport_options=options)
 
 
 def _done(n: int) -> bool:
@@ -209,3 +217,18 @@ def test_a_worker_killed_mid_task_leaves_it_to_another_which_runs_it_to_the_end_
     assert [r["at"] for r in runs] == ["start", "start", "end"], runs  # killed once, finished once
     task.refresh_from_db()
     assert task.attempts == 2
+
+
+def test_a_message_that_arrives_before_its_task_is_due_waits_for_it(broker: Broker) -> None:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    broker.start_worker()
+    assert _wait(lambda: _reachable(broker.url))
+    due = timezone.now() + dt.timedelta(seconds=3)
+    task = services.enqueue("test.record", n=5, run_after=due)  # published at commit, 3 s early
+    assert _wait(lambda: _done(1), timeout=30), broker.logs()
+    task.refresh_from_db()
+    assert task.finished_at >= due and (task.finished_at - due).total_seconds() < LEASE_SECONDS
+    assert broker.runs() == [{"n": 5}]

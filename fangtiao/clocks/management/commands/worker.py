@@ -1,5 +1,5 @@
 """`fangtiao worker`: the database-backed worker, the embedded default of the task interface
-(fangtiao.tasks, docs/adr/0013-task-interface.md). No broker needed.
+(fangtiao.tasks, docs/adr/0014-task-interface.md). No broker needed.
 
 Every interval it runs the periodic schedule (fangtiao.tasks.registry.PERIODIC: the clock tick —
 overdue marks and due-soon warnings —, the mediation tick — session reminders, obligations, the
@@ -7,7 +7,9 @@ daily backlog rule —, print jobs, screening and early warning, score runs, the
 each slot taken by exactly one worker, each notice sent exactly once; then it drains the outbox
 (claims due rows FOR UPDATE SKIP LOCKED) and hands rows of dead workers back. Several workers may
 run. Each round it writes its heartbeat (clocks.WorkerHeartbeat), which `fangtiao check-deploy`
-reads. Stops cleanly on SIGTERM (the current task finishes first)."""
+reads. A round the database breaks off is retried at the next interval. Stops cleanly on SIGTERM
+(the running task finishes first; no new one starts). `--once` exits non-zero when the clock or
+mediation tick failed."""
 
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ import signal
 import time
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import close_old_connections
 
 
@@ -27,6 +29,7 @@ class Command(BaseCommand):
         parser.add_argument("--once", action="store_true", help="立即把每项周期任务执行一次，处理完排队任务后退出")
 
     def handle(self, *args: Any, **opts: Any) -> None:
+        from fangtiao.tasks import registry
         from fangtiao.tasks import services as tasks
 
         stop = {"flag": False}
@@ -40,15 +43,22 @@ class Command(BaseCommand):
         me = tasks.worker_id()
         while True:
             close_old_connections()
-            ran = tasks.run_schedule(tick=interval, worker=me, force=opts["once"])
-            tasks.heartbeat(worker=me)
+            ran: dict[str, Any] = {}
+            done = 0
             try:
-                done = tasks.drain(worker=me, budget_seconds=max(5.0, interval / 2))
+                ran = tasks.run_schedule(tick=interval, worker=me, force=opts["once"])
+                tasks.heartbeat(worker=me)
+                done = tasks.drain(worker=me, budget_seconds=max(5.0, interval / 2), stop=lambda: stop["flag"])
                 tasks.requeue_stale()
-            except Exception:  # the database went away mid-round: report, sleep, try again
-                tasks.log.exception("执行排队任务失败（下一轮重试）")
-                done = 0
+            except Exception as exc:  # the database went away mid-round: report, wait, try again
+                tasks.log.exception("本轮后台任务中断（下一轮重试）")
+                if opts["once"]:
+                    raise CommandError(f"后台任务中断：{exc.__class__.__name__}: {exc}") from exc
+                close_old_connections()
             self._report(ran, done, once=opts["once"])
+            failed = sorted(n for n, v in ran.items() if isinstance(v, Exception) and n in registry.CRITICAL)
+            if opts["once"] and failed:
+                raise CommandError(f"法定时限相关的周期任务失败：{'，'.join(failed)}")
             if opts["once"] or stop["flag"]:
                 break
             deadline = time.monotonic() + interval
