@@ -424,10 +424,17 @@ def run(config: RunConfig, *, log: Callable[[str], None] = print) -> list[OpResu
     return results
 
 
+def op_concurrency(o: Op, config: RunConfig, db: str) -> int:
+    """An op's own concurrency (intake at 16 clients) on PostgreSQL; SQLite has one writer at a time
+    (16 concurrent intakes would measure its lock, and fail on an in-memory test database), so there
+    every op runs at the run's concurrency."""
+    return o.concurrency if o.concurrency and db == "postgresql" else config.concurrency
+
+
 def _measure_floor(o: Op, r: OpResult, statements: list[Any] | None, host: str, port: int, config: RunConfig,
                    *, bodies: Sequence[bytes] | None) -> None:
     """The op's raw-SQL floor at the op's concurrency, into `r.sql_*`."""
-    concurrency = o.concurrency or config.concurrency
+    concurrency = r.concurrency or config.concurrency
     if o.floor == "intake":
         s = measure(host, port, ["/bench-floor/intake"], {}, requests=config.requests, concurrency=concurrency,
                     warmup=config.warmup, timeout_s=config.op_timeout_s, method="POST", bodies=bodies, expect=201)
@@ -449,7 +456,7 @@ def _measure_floor(o: Op, r: OpResult, statements: list[Any] | None, host: str, 
 
 def _measure_op(o: Op, paths: list[str], headers: dict[str, str], host: str, port: int, config: RunConfig, db: str,
                 *, bodies: Sequence[bytes] | None = None) -> OpResult:
-    concurrency = o.concurrency or config.concurrency
+    concurrency = op_concurrency(o, config, db)
     s = measure(host, port, paths, headers, requests=config.requests, concurrency=concurrency,
                 warmup=config.warmup, timeout_s=config.op_timeout_s, method=o.method, bodies=bodies, expect=o.expect)
     n = len(s.latencies_ms)
@@ -464,7 +471,7 @@ def _measure_op(o: Op, paths: list[str], headers: dict[str, str], host: str, por
 
 # --- output --------------------------------------------------------------------------------------
 
-COLUMNS = ("op", "db", "n_cases", "concurrency", "p50_ms", "p95_ms", "p99_ms", "rps", "floor_ratio", "sql_p50_ms",
+COLUMNS = ("op", "db", "n_cases", "concurrency", "p50_ms", "p95_ms", "p99_ms", "rps", "floor_ratio", "floor_rps_ratio", "sql_p50_ms",
            "sql_ratio", "sql_rps", "sql_rps_share", "errors")
 
 
