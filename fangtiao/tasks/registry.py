@@ -18,6 +18,7 @@ TASKS: dict[str, str] = {
     "assessment.run": "fangtiao.assessment.runs:run_one",            # a leader's score computation
     "screening.hotspot_run": "fangtiao.screening.hotspots:run_one",  # a hot-spot run over a window
     "documents.print": "fangtiao.documents.services:print_run",      # a batch print (rendering)
+    "screening.case_registered": "fangtiao.screening.hooks:index_and_evaluate",  # text index + warnings of a new matter
 }
 
 
