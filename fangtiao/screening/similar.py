@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db import transaction
 from django.db.models import Count, Q
 
 from fangtiao.cases.models import Case, Party
@@ -100,10 +101,14 @@ def index_cases(case_ids: Iterable[int], *, batch: int = 1000) -> int:
             keys.extend(TextKey(case_id=pk, key=k) for k in dict.fromkeys(minhash.band_keys(sig)))
             profiles.append(TextProfile(case_id=pk, words=" ".join(segment.tokens(text))))
             n += 1
-        TextKey.objects.filter(case_id__in=chunk).delete()
-        TextKey.objects.bulk_create(keys, batch_size=2000)
-        TextProfile.objects.filter(case_id__in=chunk).delete()
-        TextProfile.objects.bulk_create(profiles, batch_size=2000)
+        with transaction.atomic():
+            # The registration's task and the worker's backfill may index the same case at once: the
+            # case rows' locks (taken in id order) make the second wait and rewrite, not collide.
+            list(Case.objects.select_for_update().filter(pk__in=chunk).order_by("pk").values_list("pk", flat=True))
+            TextKey.objects.filter(case_id__in=chunk).delete()
+            TextKey.objects.bulk_create(keys, batch_size=2000)
+            TextProfile.objects.filter(case_id__in=chunk).delete()
+            TextProfile.objects.bulk_create(profiles, batch_size=2000)
     return n
 
 

@@ -141,6 +141,24 @@ def test_an_action_retried_while_the_first_is_running_replays_the_first_answer(w
     assert IdempotencyRecord.objects.filter(key="accept-double-click").count() == 1
 
 
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_the_registration_task_and_the_backfill_index_one_case_at_once(world):
+    """Both rewrite the same case's text keys and profile at the same moment (the registration's
+    task after commit, the worker's backfill): neither collides on the profile's key, and the case
+    ends with one set of keys (found by the topology test)."""
+    from fangtiao.screening.models import TextKey, TextProfile
+    from fangtiao.screening.similar import index_cases
+
+    case = make_case(extend_world(world))
+    index_cases([case.pk])
+    keys = sorted(TextKey.objects.filter(case=case).values_list("key", flat=True))
+    results, errors = run_threads(4, lambda i: index_cases([case.pk]))
+    assert errors == [] and results == [1, 1, 1, 1]
+    assert sorted(TextKey.objects.filter(case=case).values_list("key", flat=True)) == keys
+    assert TextProfile.objects.filter(case=case).count() == 1
+
+
 def test_lost_update_second_writer_gets_409(world):
     xw = extend_world(world)
     case = make_case(xw)

@@ -95,7 +95,7 @@ def test_bad_input_is_chinese_and_changes_nothing(xw, client):
     case = make_case(xw)
     client.force_login(clerk(xw))
     before = AuditEvent.objects.count()
-    tomorrow = (TODAY + dt.timedelta(days=1)).isoformat()
+    tomorrow = (timezone.localdate() + dt.timedelta(days=1)).isoformat()  # now, not at import (midnight)
     cases = [
         (body(case.number, lawyer(xw).pk, held_on=tomorrow), "日期不能晚于今天"),
         (body(case.number, lawyer(xw).pk, held_on="明天"), "日期格式不正确"),
