@@ -59,6 +59,15 @@ class Command(BaseCommand):
         parser.add_argument("--no-cases", action="store_true", help="不生成演示事项")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        from django.test.utils import override_settings
+
+        # Background work a generated matter asks for (its text index and warnings, score runs)
+        # runs in the generator's own transaction, as in the tests: a year of matters must not
+        # start a thread each beside a SQLite file the generator is writing.
+        with override_settings(FANGTIAO_JOB_MODE="inline", FANGTIAO_PRINT_MODE="inline"):
+            self._handle(**options)
+
+    def _handle(self, **options: Any) -> None:
         village_mediators = demo.FULL_VILLAGE_MEDIATORS if options["full"] else options["village_mediators"]
         n_cases = options["cases"]
         if n_cases is None:
