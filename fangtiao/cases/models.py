@@ -28,6 +28,7 @@ from fangtiao.cases.choices import (
 from fangtiao.core.fields import EncryptedCharField
 from fangtiao.core.masking import mask_id_number, mask_phone
 from fangtiao.core.querysets import RestrictedQuerySet
+from fangtiao.org.choices import Clearance
 
 
 class CaseQuerySet(RestrictedQuerySet):
@@ -76,6 +77,9 @@ class Case(models.Model):
     litigation_pending = models.BooleanField("涉法涉诉未终结", default=False)
     accused_unit = models.ForeignKey("org.Unit", verbose_name="被检举控告单位", null=True, blank=True,
                                      on_delete=models.PROTECT, related_name="+")
+    # 安全标记 (GB/T 22239-2019 8.1.4.2 g; 信访工作条例 第30、46条: accusation materials never reach the
+    # accused): staff see the case only with clearance ≥ this label (org.choices.Clearance).
+    sensitivity = models.PositiveSmallIntegerField("安全标记", choices=Clearance.choices, default=Clearance.NORMAL)
 
     registered_unit = models.ForeignKey("org.Unit", verbose_name="登记单位", on_delete=models.PROTECT, related_name="+")
     registered_by = models.ForeignKey("org.User", verbose_name="登记人", null=True, on_delete=models.PROTECT, related_name="+")

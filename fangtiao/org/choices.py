@@ -83,7 +83,17 @@ class Role(models.TextChoices):
     COURT_LIAISON = "court_liaison", "法院联络员"
     LEADER = "leader", "单位负责人/领导"
     ADMIN = "admin", "系统管理员"
+    SECURITY = "security", "安全管理员"
     AUDITOR = "auditor", "审计管理员"
+
+
+class Clearance(models.IntegerChoices):
+    """安全标记 (GB/T 22239-2019 8.1.4.2 g): a user's clearance and a case's sensitivity label share
+    one scale; a user sees a case only if clearance ≥ label (besides jurisdiction and capability)."""
+
+    NORMAL = 0, "普通"
+    SENSITIVE = 1, "敏感"
+    ACCUSATION = 2, "涉及检举揭发"
 
 
 class Employment(models.TextChoices):

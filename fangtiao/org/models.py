@@ -18,6 +18,7 @@ from fangtiao.core.fields import EncryptedCharField
 from fangtiao.core.masking import mask_phone
 from fangtiao.core.querysets import RestrictedQuerySet, TimeStamped
 from fangtiao.org.choices import (
+    Clearance,
     Employment,
     ExpertKind,
     Gender,
@@ -194,6 +195,8 @@ class User(AbstractUser):
     phone = EncryptedCharField("手机号码", blank=True, default="")
     title = models.CharField("职务", max_length=50, blank=True)
     search_key = models.CharField("拼音检索", max_length=255, blank=True, editable=False)
+    # 安全标记 (GB/T 22239-2019 8.1.4.2 g): the highest case sensitivity label this user may see.
+    clearance = models.PositiveSmallIntegerField("密级授权", choices=Clearance.choices, default=Clearance.NORMAL)
 
     objects = StaffManager()
 
