@@ -37,3 +37,78 @@ class RequestContextMiddleware:
             response = self.get_response(request)
         response["X-Request-ID"] = rid
         return response
+
+
+# --- load and faults (issue 9) ---------------------------------------------------------------------
+
+RESOURCE_BUSY_DETAIL = "系统繁忙，请稍后重试"
+STORAGE_FULL_DETAIL = "系统存储空间不足，请稍后重试"
+RETRY_AFTER_SECONDS = 30
+
+
+def resource_error_status(exc: BaseException) -> int | None:
+    """507 for a full disk or quota (ENOSPC, EDQUOT, SQLite's "database or disk is full"), 503 for a
+    database that is gone or busy (lost connection, pool timeout, "database is locked" after the busy
+    timeout); None for everything else (a real bug stays a logged 500). Follows the exception's chain,
+    since Django wraps driver errors (`raise OperationalError from sqlite3.OperationalError`)."""
+    import errno
+
+    from django.db import InterfaceError, OperationalError
+
+    seen: set[int] = set()
+    busy = False
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            return 507
+        text = str(exc).lower()
+        if "disk is full" in text or "no space left" in text:
+            return 507
+        name = type(exc).__name__
+        if isinstance(exc, OperationalError | InterfaceError) or name in ("PoolTimeout", "TooManyConnections"):
+            busy = True
+        exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
+    return 503 if busy else None
+
+
+class ResourceErrorMiddleware:
+    """A full disk or an unavailable database answers 507/503 with a generic Chinese body and
+    Retry-After instead of a 500: nothing of the exception (no traceback, SQL, path or setting name)
+    reaches the client; the log gets one line with the exception's class. The request's transaction
+    was rolled back by then (ATOMIC_REQUESTS is off; services roll back their own atomic block)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        status = resource_error_status(exception)
+        if status is None:
+            return None
+        return resource_error_response(request, status, exception)
+
+
+def resource_error_response(request: HttpRequest, status: int, exc: BaseException) -> HttpResponse:
+    import json
+    import logging
+
+    from django.db import connections
+
+    logging.getLogger("fangtiao.resources").warning(
+        "%s %s → %s (%s)", request.method, request.path[:200], status, type(exc).__name__)
+    if status == 503:
+        # A connection that failed mid-request is not handed to the next request of this thread.
+        for conn in connections.all(initialized_only=True):
+            conn.close_if_unusable_or_obsolete()
+    detail = STORAGE_FULL_DETAIL if status == 507 else RESOURCE_BUSY_DETAIL
+    if request.path.startswith("/api/"):
+        response = HttpResponse(json.dumps({"detail": detail, "errors": []}, ensure_ascii=False), status=status,
+                                content_type="application/json; charset=utf-8")
+    else:
+        response = HttpResponse(f"<!doctype html><meta charset=utf-8><title>{detail}</title><p>{detail}</p>",
+                                status=status, content_type="text/html; charset=utf-8")
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    response["Cache-Control"] = "no-store"
+    return response
