@@ -78,7 +78,7 @@ def test_generate_fills_the_registry_consistently_and_once() -> None:
     assert m.search_key and m.specialties.exists()
     with connection.cursor() as cur:  # raw SQL: the field would decrypt
         cur.execute("SELECT phone FROM org_mediator WHERE id = %s", [m.pk])
-        assert cur.fetchone()[0].startswith("v1:")  # encrypted at rest
+        assert cur.fetchone()[0].startswith("v2:")  # encrypted at rest
     assert Expert.objects.filter(unit__region__path__startswith=gen.BENCH_PATH_PREFIX).count() == 18
 
     bench = User.objects.select_related("unit__region").get(username=gen.BENCH_USERNAME)

@@ -97,7 +97,7 @@ def test_generated_cases_are_consistent_and_intake_continues_after_them() -> Non
         assert p.phone_index == blind_index(p.phone, purpose="phone")
     with connection.cursor() as cur:
         cur.execute("SELECT id_number, phone FROM cases_party WHERE id = %s", [parties[0].pk])
-        assert all(v.startswith("v1:") for v in cur.fetchone())
+        assert all(v.startswith("v2:") for v in cur.fetchone())
     repeats = Counter(p.id_index for p in parties)
     assert repeats.most_common(1)[0][1] >= 2  # the same person again (repeat flag set on the later case)
 

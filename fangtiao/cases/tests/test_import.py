@@ -175,7 +175,7 @@ def test_parties_are_stored_like_intake_encrypted_with_blind_indexes(xw, centre,
         cur.execute("SELECT id_number, phone, address FROM cases_party WHERE id = %s", [party.pk])
         raw = cur.fetchone()
     assert r["身份证"] not in str(raw) and r["电话"] not in str(raw) and "上洋村1号" not in str(raw)
-    assert all(v.startswith("v1:") for v in raw)
+    assert all(v.startswith("v2:") for v in raw)
     assert party.id_number == r["身份证"] and party.phone == r["电话"] and party.role == "petitioner"
     assert (party.id_index, party.phone_index, party.name_phone_index) == _party_keys(
         PartyIn(name="张1", id_number=r["身份证"], phone=r["电话"]))

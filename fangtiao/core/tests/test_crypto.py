@@ -24,11 +24,11 @@ def test_context_is_bound():
 
 def test_tampering_detected():
     token = crypto.encrypt("secret", context="c")
-    prefix, kid, b64 = token.split(":", 2)
+    header, b64 = token.rsplit(":", 1)
     raw = bytearray(base64.b64decode(b64))
     raw[-1] ^= 1
-    with pytest.raises(Exception):  # noqa: B017
-        crypto.decrypt(f"{prefix}:{kid}:{base64.b64encode(bytes(raw)).decode()}", context="c")
+    with pytest.raises(crypto.DecryptionError):
+        crypto.decrypt(f"{header}:{base64.b64encode(bytes(raw)).decode()}", context="c")
 
 
 def test_key_rotation(settings):
@@ -38,7 +38,7 @@ def test_key_rotation(settings):
     old = crypto.encrypt("old value", context="c")
     settings.FANGTIAO_FIELD_KEYS = f"k2:{k2},k1:{k1}"
     new = crypto.encrypt("new value", context="c")
-    assert new.split(":")[1] == "k2"
+    assert new.split(":")[2] == "k2"
     assert crypto.decrypt(old, context="c") == "old value"
     settings.FANGTIAO_FIELD_KEYS = f"k2:{k2}"
     with pytest.raises(ImproperlyConfigured):
@@ -63,7 +63,7 @@ def test_phone_is_ciphertext_in_the_database(world):
     with connection.cursor() as cur:
         cur.execute("SELECT phone FROM org_mediator WHERE id = %s", [m.pk])
         stored = cur.fetchone()[0]
-    assert stored.startswith("v1:") and "13912345678" not in stored
+    assert stored.startswith("v2:a256gcm:") and "13912345678" not in stored
     m.refresh_from_db()
     assert m.phone == "13912345678"
     assert m.phone_masked == "139****5678"

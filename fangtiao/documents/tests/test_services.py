@@ -176,7 +176,7 @@ def test_unchanged_case_same_row_same_bytes_and_files_encrypted_at_rest(xw, medi
         assert raw.startswith(crypto.FILE_MAGIC)
         assert b"%PDF" not in raw and not raw.startswith(b"PK")
         assert all(n.encode() not in raw for n in names)
-    assert row.context.startswith("v1:") and names[0] not in row.context
+    assert row.context.startswith("v2:") and names[0] not in row.context
 
     # Downloads are audited with their format.
     downloads = AuditEvent.objects.filter(action="document.downloaded", subject_id=str(row.pk))
