@@ -23,7 +23,7 @@ DEBUG = env_bool("FANGTIAO_DEBUG", False)
 DEMO = env_bool("FANGTIAO_DEMO", False)
 TESTING = "pytest" in sys.modules or env_bool("FANGTIAO_TESTING", False)
 LOCAL = DEBUG or DEMO or TESTING
-DEMO_PASSWORD = env_str("FANGTIAO_DEMO_PASSWORD", "Zheng-Demo-2026")  # authentication (issue 9): meets the password rules
+DEMO_PASSWORD = env_str("FANGTIAO_DEMO_PASSWORD", "Fangtiao@2026")
 
 _secret = env_str("FANGTIAO_SECRET_KEY")
 if not _secret:
@@ -63,7 +63,6 @@ INSTALLED_APPS = [
     "fangtiao.subsidies",
     "fangtiao.portal",
     "fangtiao.tasks",
-    "fangtiao.security",  # --- authentication (issue 9)
 ]
 
 MIDDLEWARE = [
@@ -75,7 +74,6 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "fangtiao.core.middleware.RequestContextMiddleware",
-    "fangtiao.security.middleware.SessionSecurityMiddleware",  # --- authentication (issue 9)
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -141,9 +139,7 @@ def _connection_settings(db: dict[str, Any], setting: str) -> dict[str, Any]:
         db["OPTIONS"] = {
             # WAL + a busy timeout so a few web processes and the worker can share the file;
             # IMMEDIATE transactions so writers queue instead of failing with "database is locked".
-            # privacy (issue 9): synchronous=FULL, a commit survives power loss (§2.2); secure_delete
-            # zeroes freed cells, so an anonymised ID number leaves the file (GB/T 22239 8.1.4.10).
-            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA secure_delete=ON;",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA secure_delete=ON;",
             "transaction_mode": "IMMEDIATE",
             "timeout": 20,
         }
@@ -204,39 +200,14 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
-# --- authentication (issue 9) ----------------------------------------------------------------
-# docs/adr/0015-authentication.md, docs/security.md §3. Staff MFA (TOTP) is required in production;
-# optional (only for those who enrolled) in the demo and the tests.
-FANGTIAO_MFA = env_str("FANGTIAO_MFA", "optional" if LOCAL else "required").strip().lower()
-if FANGTIAO_MFA not in ("required", "optional"):
-    raise ImproperlyConfigured("FANGTIAO_MFA must be required or optional")
-FANGTIAO_PASSWORD_MIN_LENGTH = env_int("FANGTIAO_PASSWORD_MIN_LENGTH", 12, minimum=8)
-FANGTIAO_PASSWORD_MAX_LENGTH = 128  # ASVS V6.2.9: at least 64 accepted
-FANGTIAO_PASSWORD_MAX_AGE_DAYS = env_int("FANGTIAO_PASSWORD_MAX_AGE_DAYS", 90, minimum=0)  # 0: no expiry
-FANGTIAO_PASSWORD_HISTORY = env_int("FANGTIAO_PASSWORD_HISTORY", 5, minimum=0)
-FANGTIAO_INITIAL_PASSWORD_HOURS = env_int("FANGTIAO_INITIAL_PASSWORD_HOURS", 24, minimum=1)
-FANGTIAO_LOGIN_FAILURE_LIMIT = env_int("FANGTIAO_LOGIN_FAILURE_LIMIT", 5, minimum=1)
-FANGTIAO_LOGIN_IP_FAILURE_LIMIT = env_int("FANGTIAO_LOGIN_IP_FAILURE_LIMIT", 50, minimum=1)
-FANGTIAO_LOCKOUT_MINUTES = env_int("FANGTIAO_LOCKOUT_MINUTES", 30, minimum=1)
-FANGTIAO_SESSION_IDLE_MINUTES = env_int("FANGTIAO_SESSION_IDLE_MINUTES", 30, minimum=1)
-FANGTIAO_SESSION_ABSOLUTE_HOURS = env_int("FANGTIAO_SESSION_ABSOLUTE_HOURS", 12, minimum=1)
-FANGTIAO_INACTIVE_DISABLE_DAYS = env_int("FANGTIAO_INACTIVE_DISABLE_DAYS", 90, minimum=0)  # 0: never
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "fangtiao.security.validators.LengthValidator"},
-    {"NAME": "fangtiao.security.validators.CharacterClassValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
-    {"NAME": "fangtiao.security.validators.ContextWordValidator"},
-    {"NAME": "fangtiao.security.validators.HistoryValidator"},
 ]
-PRODUCTION_PASSWORD_HASHERS = [
-    "django.contrib.auth.hashers.Argon2PasswordHasher",  # argon2id (argon2-cffi)
-    "django.contrib.auth.hashers.PBKDF2PasswordHasher",  # existing hashes, upgraded at the next login
-    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
-    "django.contrib.auth.hashers.ScryptPasswordHasher",
-]
-PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"] if TESTING else PRODUCTION_PASSWORD_HASHERS
+if TESTING:
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 # --- language and time ---------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
@@ -316,16 +287,13 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("FANGT
 # HTTPS only in production (`check --deploy` W004/W008): HSTS for a year and redirect plain HTTP,
 # unless the reverse proxy already does it (then set FANGTIAO_HSTS_SECONDS=0, FANGTIAO_SSL_REDIRECT=0).
 SECURE_HSTS_SECONDS = env_int("FANGTIAO_HSTS_SECONDS", 0 if LOCAL else 31_536_000, minimum=0)
-# includeSubDomains (ASVS V3.4.1 L2, on by default since issue 9): it covers the names *under* our
-# host (x.fangtiao.district.gov.cn), never the government parent domain or its siblings, so it is ours
-# to set. FANGTIAO_HSTS_SUBDOMAINS=0 only if a plain-HTTP service lives under our host name; `check
-# --deploy` then warns (security.W005), on purpose.
-SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("FANGTIAO_HSTS_SUBDOMAINS", True)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("FANGTIAO_HSTS_SUBDOMAINS", False)
 SECURE_HSTS_PRELOAD = env_bool("FANGTIAO_HSTS_PRELOAD", False)
-# The browsers' preload list is submitted for a registrable domain (district.gov.cn), which a district's
-# system does not own: that is the domain owner's decision, so security.W021 stays quiet unless switched
-# on (decision recorded in README "Configuration" and docs/security.md §8).
-SILENCED_SYSTEM_CHECKS = [*([] if SECURE_HSTS_PRELOAD else ["security.W021"])]
+# A district's host is one name under a government domain it does not own: HSTS for every subdomain,
+# or the browsers' preload list, is that domain owner's decision, so those two checks stay quiet
+# unless switched on (decision recorded in README "Configuration").
+SILENCED_SYSTEM_CHECKS = [*([] if SECURE_HSTS_INCLUDE_SUBDOMAINS else ["security.W005"]),
+                          *([] if SECURE_HSTS_PRELOAD else ["security.W021"])]
 SECURE_SSL_REDIRECT = env_bool("FANGTIAO_SSL_REDIRECT", not LOCAL)
 # /healthz answers the load balancer over plain HTTP inside the network.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
@@ -394,15 +362,6 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("FANGTIAO_LOG_LEVEL", "WARNING")},
 }
 
-# --- load and faults (issue 9) -----------------------------------------------------------------
-# A full disk or a lost/busy database answers 507/503 with a generic body and Retry-After instead of
-# a 500 (fangtiao.core.middleware.ResourceErrorMiddleware; ADR 0020), and local attachments are
-# written so that a full disk leaves no partial file (fangtiao.core.storage.SafeFileSystemStorage).
-MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
-                  "fangtiao.core.middleware.ResourceErrorMiddleware")
-if STORAGES["default"]["BACKEND"] == "django.core.files.storage.FileSystemStorage":
-    STORAGES["default"]["BACKEND"] = "fangtiao.core.storage.SafeFileSystemStorage"
-
 # --- data at rest (issue 9) --------------------------------------------------------------------
 # Field and file encryption algorithm (ADR 0016): aes-256-gcm (default) or sm4-gcm (商用密码, GB/T
 # 39786-2021). Existing values keep their own algorithm until `fangtiao rotate-keys` rewrites them.
@@ -416,67 +375,3 @@ if FANGTIAO_BLIND_INDEX_ALG not in ("hmac-sha256", "hmac-sm3"):
 # Backups (`fangtiao backup`): a separate base64 32-byte key; empty = the current field key.
 FANGTIAO_BACKUP_KEY = env_str("FANGTIAO_BACKUP_KEY")
 INSTALLED_APPS.append("fangtiao.backup")
-
-# --- reliability: SMS outbox (issue 9) --------------------------------------------------------
-# Text messages to petitioners and parties leave through the outbox (ADR 0019): log (default: a
-# delivery row, no network), file (JSON lines in FANGTIAO_SMS_FILE: the SMS stub of the fault
-# tests) or http (a gateway POST with the message id as Idempotency-Key; off unless chosen).
-FANGTIAO_SMS_BACKEND = env_str("FANGTIAO_SMS_BACKEND", "log")
-if FANGTIAO_SMS_BACKEND not in ("log", "file", "http"):
-    raise ImproperlyConfigured("FANGTIAO_SMS_BACKEND must be log, file or http")
-FANGTIAO_SMS_FILE = env_str("FANGTIAO_SMS_FILE", str(VAR_DIR / "sms.jsonl"))
-FANGTIAO_SMS_HTTP_URL = env_str("FANGTIAO_SMS_HTTP_URL")
-FANGTIAO_SMS_HTTP_TOKEN = env_str("FANGTIAO_SMS_HTTP_TOKEN")
-FANGTIAO_SMS_HTTP_TIMEOUT = env_int("FANGTIAO_SMS_HTTP_TIMEOUT", 10, minimum=1)
-if FANGTIAO_SMS_BACKEND == "http" and not FANGTIAO_SMS_HTTP_URL.startswith(("https://", "http://127.", "http://localhost")):
-    raise ImproperlyConfigured("FANGTIAO_SMS_BACKEND=http needs FANGTIAO_SMS_HTTP_URL (https://, or http:// on loopback)")
-
-# --- web hardening and uploads (issue 9) -------------------------------------------------------
-# Headers on every response (fangtiao.core.security_headers, ADR 0021): the CSP below (no inline
-# script, no eval; style attributes allowed, <style> elements not — echarts' tooltips and Tabler use
-# them), Permissions-Policy, no-store on every page but /static/, TRACE → 405. Django's own: nosniff,
-# Referrer-Policy same-origin, COOP same-origin, X-Frame-Options DENY (above).
-MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
-                  "fangtiao.core.security_headers.SecurityHeadersMiddleware")
-FANGTIAO_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; style-src-attr 'unsafe-inline'; "
-                "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; object-src 'none'; "
-                "base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
-SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
-# Cookies: over HTTPS the __Host- prefix (Secure, Path=/, no Domain: no sibling host can set or
-# shadow them, ASVS V3.3.3). The demo over plain HTTP keeps the plain names (a browser refuses a
-# __Host- cookie without Secure). SameSite=Lax, not Strict: a link to a case from the district's OA
-# system or a notification mail must open it logged in; every state change is a CSRF-checked POST.
-SESSION_COOKIE_NAME = "__Host-sessionid" if SESSION_COOKIE_SECURE else "sessionid"
-CSRF_COOKIE_NAME = "__Host-csrftoken" if CSRF_COOKIE_SECURE else "csrftoken"
-SESSION_COOKIE_SAMESITE = "Lax"
-CSRF_COOKIE_SAMESITE = "Lax"
-CSRF_COOKIE_HTTPONLY = True  # pages carry the token in the form and in hx-headers; no script reads the cookie
-# Uploads (fangtiao.core.uploads): files only 0600 in 0700 folders; at most this many files per request.
-FILE_UPLOAD_PERMISSIONS = 0o600
-FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
-DATA_UPLOAD_MAX_NUMBER_FILES = env_int("FANGTIAO_UPLOAD_MAX_FILES", 10, minimum=1)
-# An antivirus command run on every upload besides the built-in signature list (fangtiao/core/
-# av_signatures.txt): e.g. "clamdscan --no-summary --fdpass" or "clamscan --no-summary"; exit 1 = infected.
-FANGTIAO_AV_COMMAND = env_str("FANGTIAO_AV_COMMAND")
-FANGTIAO_AV_TIMEOUT = env_int("FANGTIAO_AV_TIMEOUT", 60, minimum=1)
-# Pillow's decompression-bomb limit for uploaded images (pixels).
-FANGTIAO_IMAGE_MAX_PIXELS = env_int("FANGTIAO_IMAGE_MAX_PIXELS", 60_000_000, minimum=1_000_000)
-
-# --- audit log (issue 9) -----------------------------------------------------------------------
-# The HMAC key of the audit hash chain (ADR 0017): base64 of ≥ 32 random bytes, kept off the
-# database host's backups. Derived from SECRET_KEY with HKDF in LOCAL settings only; in production
-# without it nothing is sealed (the sealer warns) and `audit-verify`/`audit-purge` refuse to run.
-FANGTIAO_AUDIT_KEY = env_str("FANGTIAO_AUDIT_KEY")
-# Retention (`fangtiao audit-purge`): ≥ 184 days (网络安全法 第21条(3)); reveals, exports and the
-# other access-log events ≥ 1096 days (个人信息保护法 第56条). Smaller values are refused.
-FANGTIAO_AUDIT_RETENTION_DAYS = env_int("FANGTIAO_AUDIT_RETENTION_DAYS", 184, minimum=184)
-FANGTIAO_AUDIT_PROTECTED_DAYS = env_int("FANGTIAO_AUDIT_PROTECTED_DAYS", 1096, minimum=1096)
-# The sealer (periodic job `audit.seal`) chains events older than this many seconds.
-FANGTIAO_AUDIT_SEAL_LAG_SECONDS = env_int("FANGTIAO_AUDIT_SEAL_LAG_SECONDS", 30, minimum=1)
-
-# --- privacy (issue 9) -------------------------------------------------------------------------
-# fangtiao.privacy (ADR 0018, docs/security.md §6): retention sweep batch size, and the answer period
-# of a PIPL rights request in working days (no statutory figure found: a local default, UNVERIFIED).
-INSTALLED_APPS.append("fangtiao.privacy")
-FANGTIAO_PRIVACY_SWEEP_BATCH = env_int("FANGTIAO_PRIVACY_SWEEP_BATCH", 200, minimum=1)
-FANGTIAO_PRIVACY_REQUEST_DAYS = env_int("FANGTIAO_PRIVACY_REQUEST_DAYS", 15, minimum=1)
