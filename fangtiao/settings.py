@@ -23,7 +23,7 @@ DEBUG = env_bool("FANGTIAO_DEBUG", False)
 DEMO = env_bool("FANGTIAO_DEMO", False)
 TESTING = "pytest" in sys.modules or env_bool("FANGTIAO_TESTING", False)
 LOCAL = DEBUG or DEMO or TESTING
-DEMO_PASSWORD = env_str("FANGTIAO_DEMO_PASSWORD", "Fangtiao@2026")
+DEMO_PASSWORD = env_str("FANGTIAO_DEMO_PASSWORD", "Zheng-Demo-2026")  # authentication (issue 9): meets the password rules
 
 _secret = env_str("FANGTIAO_SECRET_KEY")
 if not _secret:
@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "fangtiao.subsidies",
     "fangtiao.portal",
     "fangtiao.tasks",
+    "fangtiao.security",  # --- authentication (issue 9)
 ]
 
 MIDDLEWARE = [
@@ -74,6 +75,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "fangtiao.core.middleware.RequestContextMiddleware",
+    "fangtiao.security.middleware.SessionSecurityMiddleware",  # --- authentication (issue 9)
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -200,14 +202,39 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
+# --- authentication (issue 9) ----------------------------------------------------------------
+# docs/adr/0015-authentication.md, docs/security.md §3. Staff MFA (TOTP) is required in production;
+# optional (only for those who enrolled) in the demo and the tests.
+FANGTIAO_MFA = env_str("FANGTIAO_MFA", "optional" if LOCAL else "required").strip().lower()
+if FANGTIAO_MFA not in ("required", "optional"):
+    raise ImproperlyConfigured("FANGTIAO_MFA must be required or optional")
+FANGTIAO_PASSWORD_MIN_LENGTH = env_int("FANGTIAO_PASSWORD_MIN_LENGTH", 12, minimum=8)
+FANGTIAO_PASSWORD_MAX_LENGTH = 128  # ASVS V6.2.9: at least 64 accepted
+FANGTIAO_PASSWORD_MAX_AGE_DAYS = env_int("FANGTIAO_PASSWORD_MAX_AGE_DAYS", 90, minimum=0)  # 0: no expiry
+FANGTIAO_PASSWORD_HISTORY = env_int("FANGTIAO_PASSWORD_HISTORY", 5, minimum=0)
+FANGTIAO_INITIAL_PASSWORD_HOURS = env_int("FANGTIAO_INITIAL_PASSWORD_HOURS", 24, minimum=1)
+FANGTIAO_LOGIN_FAILURE_LIMIT = env_int("FANGTIAO_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+FANGTIAO_LOGIN_IP_FAILURE_LIMIT = env_int("FANGTIAO_LOGIN_IP_FAILURE_LIMIT", 50, minimum=1)
+FANGTIAO_LOCKOUT_MINUTES = env_int("FANGTIAO_LOCKOUT_MINUTES", 30, minimum=1)
+FANGTIAO_SESSION_IDLE_MINUTES = env_int("FANGTIAO_SESSION_IDLE_MINUTES", 30, minimum=1)
+FANGTIAO_SESSION_ABSOLUTE_HOURS = env_int("FANGTIAO_SESSION_ABSOLUTE_HOURS", 12, minimum=1)
+FANGTIAO_INACTIVE_DISABLE_DAYS = env_int("FANGTIAO_INACTIVE_DISABLE_DAYS", 90, minimum=0)  # 0: never
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
+    {"NAME": "fangtiao.security.validators.LengthValidator"},
+    {"NAME": "fangtiao.security.validators.CharacterClassValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "fangtiao.security.validators.ContextWordValidator"},
+    {"NAME": "fangtiao.security.validators.HistoryValidator"},
 ]
-if TESTING:
-    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+PRODUCTION_PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",  # argon2id (argon2-cffi)
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",  # existing hashes, upgraded at the next login
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"] if TESTING else PRODUCTION_PASSWORD_HASHERS
 
 # --- language and time ---------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"

@@ -29,6 +29,7 @@ def _need(request: HttpRequest, capability: str) -> None:
 class TokenIn(Schema):
     username: str = Field(..., min_length=1, max_length=150)
     password: str = Field(..., min_length=1, max_length=256)
+    otp: str = Field("", max_length=10, description="动态口令（6位数字）；要求动态口令时必填")
 
 
 class TokenOut(Schema):
@@ -36,14 +37,35 @@ class TokenOut(Schema):
     expires_in_days: int
 
 
-@router.post("/auth/token", auth=None, response={200: TokenOut, 401: ErrorOut, 422: ErrorOut}, tags=["认证"],
-             summary="用账号密码换取接口令牌")
+@router.post("/auth/token", auth=None, response={200: TokenOut, 401: ErrorOut, 403: ErrorOut, 422: ErrorOut, 429: ErrorOut},
+             tags=["认证"], summary="用账号密码（及动态口令）换取接口令牌")
 def auth_token(request: HttpRequest, body: TokenIn) -> Any:
+    """The same checks as the browser login (issue 9): lockout per (account, address), password,
+    expiry and initial password, then the OTP code (required when MFA is required or enrolled)."""
     from django.conf import settings
 
+    from fangtiao.core.middleware import client_ip
+    from fangtiao.security import services as security
+
+    ip = client_ip(request)
+    if security.is_locked(username=body.username, ip=ip):
+        return Status(429, {"detail": security.LOCKED_MESSAGE, "errors": []})
     user = authenticate(request, username=body.username, password=body.password)
     if user is None or not user.is_active:
+        security.attempt_failed(username=body.username, ip=ip)
         return Status(401, {"detail": "账号或密码错误", "errors": []})
+    security.attempt_succeeded(username=body.username, ip=ip)
+    cred = security.credential(user)
+    if security.password_must_change(cred):
+        return Status(403, {"detail": "密码已过期或为初始密码，请先登录网页修改密码", "errors": [
+            {"field": "password", "message": "密码已过期或为初始密码"}]})
+    from fangtiao.security.receivers import mfa_needed
+
+    if mfa_needed(user):
+        if security.confirmed_device(user) is None:
+            return Status(403, {"detail": "请先登录网页绑定动态口令", "errors": [{"field": "otp", "message": "尚未绑定动态口令"}]})
+        if not body.otp or not security.otp_verify(user=user, code=body.otp, ip=ip):
+            return Status(401, {"detail": "动态口令错误或已使用", "errors": [{"field": "otp", "message": "动态口令错误或已使用"}]})
     return Status(200, {"token": token_issue(user=user), "expires_in_days": settings.FANGTIAO_API_TOKEN_DAYS})
 
 

@@ -15,16 +15,19 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "registry.manage": frozenset({R.ADMIN}),
     "mediator.manage": frozenset({R.ADMIN, R.COMMITTEE_HEAD}),
     "expert.manage": frozenset({R.ADMIN}),
-    "staff.view": frozenset({R.ADMIN, R.LEADER, R.COMMITTEE_HEAD, R.OFFICER, R.AUDITOR}),
-    "staff.manage": frozenset({R.ADMIN}),
+    "staff.view": frozenset({R.ADMIN, R.LEADER, R.COMMITTEE_HEAD, R.OFFICER, R.AUDITOR, R.SECURITY}),
+    # --- authentication (issue 9): staff accounts, roles, units and clearance are the security
+    # administrator's alone (GB/T 22239 8.1.4.2 d/e); sessions, lockouts and OTP resets too.
+    "staff.manage": frozenset({R.SECURITY}),
+    "security.manage": frozenset({R.SECURITY}),
     # Personal information: a full phone or ID number is shown only to these, and audited.
     "pii.reveal": frozenset({R.ADMIN, R.LEADER, R.OFFICER, R.COMMITTEE_HEAD, R.CLERK}),
     "export.xlsx": STAFF - {R.EXPERT},
-    # Audit log: administrators and the separate audit administrator (GB/T 22239 8.1.4.2).
-    "audit.view": frozenset({R.ADMIN, R.AUDITOR}),
+    # Audit log: the audit administrator only (GB/T 22239 8.1.4.2 d; issue 9).
+    "audit.view": frozenset({R.AUDITOR}),
     "staffing.view": frozenset({R.ADMIN, R.LEADER, R.OFFICER, R.COMMITTEE_HEAD}),
     # Cases
-    "case.view": STAFF - {R.AUDITOR},
+    "case.view": STAFF - {R.AUDITOR, R.ADMIN, R.SECURITY},  # no administrator handles cases (issue 9)
     "case.register": frozenset({R.CLERK, R.OFFICER, R.LEADER, R.COMMITTEE_HEAD, R.MEDIATOR}),
     "clocks.manage": frozenset({R.ADMIN}),
     # Mediation work surfaces (fangtiao.mediation)
@@ -36,7 +39,7 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "mediation.archive": frozenset({R.COMMITTEE_HEAD, R.MEDIATOR, R.LEADER, R.OFFICER}),
     "mediation.rooms": frozenset({R.ADMIN, R.COMMITTEE_HEAD}),
     # Official documents (fangtiao.documents); which forms a court liaison sees: documents.selectors
-    "documents.view": STAFF - {R.AUDITOR, R.EXPERT},
+    "documents.view": STAFF - {R.AUDITOR, R.EXPERT, R.ADMIN, R.SECURITY},  # issue 9: administrators separated
     "documents.upload": frozenset({R.CLERK, R.OFFICER, R.LEADER, R.COMMITTEE_HEAD, R.MEDIATOR}),
     "documents.print": frozenset({R.CLERK, R.OFFICER, R.LEADER, R.COMMITTEE_HEAD, R.MEDIATOR}),
     "documents.templates": frozenset({R.ADMIN}),
@@ -76,6 +79,7 @@ CAPABILITY_LABELS = {
     "expert.manage": "维护专家库",
     "staff.view": "查看工作人员",
     "staff.manage": "维护工作人员账号",
+    "security.manage": "账号安全管理（会话、锁定、动态口令、密级授权）",
     "pii.reveal": "查看完整手机号/身份证号",
     "export.xlsx": "导出Excel",
     "audit.view": "查看审计日志",

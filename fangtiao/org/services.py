@@ -527,11 +527,18 @@ def token_user(raw: str) -> User | None:
     if not raw or len(raw) > 100:
         return None
     token = (
-        ApiToken.objects.select_related("user", "user__unit", "user__unit__region")
+        ApiToken.objects.select_related("user", "user__unit", "user__unit__region", "user__credential")
         .filter(key_hash=ApiToken.hash(raw), revoked_at__isnull=True, expires_at__gt=timezone.now())
         .first()
     )
     if token is None or not token.user.is_active:
+        return None
+    # issue 9: a token stops working once its owner's password has expired (or was reset to an
+    # initial one), until the password is changed
+    from fangtiao.security.services import password_must_change
+
+    cred = getattr(token.user, "credential", None) if hasattr(token.user, "credential") else None
+    if cred is not None and password_must_change(cred):
         return None
     now = timezone.now()
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:

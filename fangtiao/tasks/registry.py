@@ -40,6 +40,8 @@ PERIODIC: tuple[Periodic, ...] = (
     Periodic("stats.refresh", "fangtiao.stats.services:refresh"),
     Periodic("idempotency.purge", "fangtiao.core.idempotency:purge_expired", every=3600),
     Periodic("tasks.purge", "fangtiao.tasks.services:purge_finished", every=3600),
+    # --- authentication (issue 9) ---: lockouts that ran out (audited), accounts idle for 90 days
+    Periodic("security.sweep", "fangtiao.security.services:periodic", every=3600),
 )
 # Jobs whose failure must not be silent at the next round's start: the statutory clocks.
 CRITICAL = frozenset({"clocks.tick", "mediation.tick"})
