@@ -141,7 +141,9 @@ def _connection_settings(db: dict[str, Any], setting: str) -> dict[str, Any]:
         db["OPTIONS"] = {
             # WAL + a busy timeout so a few web processes and the worker can share the file;
             # IMMEDIATE transactions so writers queue instead of failing with "database is locked".
-            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA secure_delete=ON;",
+            # privacy (issue 9): synchronous=FULL, a commit survives power loss (§2.2); secure_delete
+            # zeroes freed cells, so an anonymised ID number leaves the file (GB/T 22239 8.1.4.10).
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA secure_delete=ON;",
             "transaction_mode": "IMMEDIATE",
             "timeout": 20,
         }
@@ -402,3 +404,22 @@ if FANGTIAO_BLIND_INDEX_ALG not in ("hmac-sha256", "hmac-sm3"):
 # Backups (`fangtiao backup`): a separate base64 32-byte key; empty = the current field key.
 FANGTIAO_BACKUP_KEY = env_str("FANGTIAO_BACKUP_KEY")
 INSTALLED_APPS.append("fangtiao.backup")
+
+# --- audit log (issue 9) -----------------------------------------------------------------------
+# The HMAC key of the audit hash chain (ADR 0017): base64 of ≥ 32 random bytes, kept off the
+# database host's backups. Derived from SECRET_KEY with HKDF in LOCAL settings only; in production
+# without it nothing is sealed (the sealer warns) and `audit-verify`/`audit-purge` refuse to run.
+FANGTIAO_AUDIT_KEY = env_str("FANGTIAO_AUDIT_KEY")
+# Retention (`fangtiao audit-purge`): ≥ 184 days (网络安全法 第21条(3)); reveals, exports and the
+# other access-log events ≥ 1096 days (个人信息保护法 第56条). Smaller values are refused.
+FANGTIAO_AUDIT_RETENTION_DAYS = env_int("FANGTIAO_AUDIT_RETENTION_DAYS", 184, minimum=184)
+FANGTIAO_AUDIT_PROTECTED_DAYS = env_int("FANGTIAO_AUDIT_PROTECTED_DAYS", 1096, minimum=1096)
+# The sealer (periodic job `audit.seal`) chains events older than this many seconds.
+FANGTIAO_AUDIT_SEAL_LAG_SECONDS = env_int("FANGTIAO_AUDIT_SEAL_LAG_SECONDS", 30, minimum=1)
+
+# --- privacy (issue 9) -------------------------------------------------------------------------
+# fangtiao.privacy (ADR 0018, docs/security.md §6): retention sweep batch size, and the answer period
+# of a PIPL rights request in working days (no statutory figure found: a local default, UNVERIFIED).
+INSTALLED_APPS.append("fangtiao.privacy")
+FANGTIAO_PRIVACY_SWEEP_BATCH = env_int("FANGTIAO_PRIVACY_SWEEP_BATCH", 200, minimum=1)
+FANGTIAO_PRIVACY_REQUEST_DAYS = env_int("FANGTIAO_PRIVACY_REQUEST_DAYS", 15, minimum=1)

@@ -24,6 +24,7 @@ urlpatterns = [
     path("subsidies/", include("fangtiao.subsidies.urls")),
     path("inbox/", include("fangtiao.notifications.urls")),
     path("portal/", include("fangtiao.portal.urls")),
+    path("privacy/", include("fangtiao.privacy.urls")),  # --- privacy (issue 9)
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

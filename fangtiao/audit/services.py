@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -15,6 +16,8 @@ from fangtiao.core import changes as changes_feed
 from fangtiao.core import context
 
 SENSITIVE_MARK = "（已加密，内容不记入日志）"
+ANONYMOUS = "anonymous"  # a request without a signed-in user (the public portal, a failed login)
+SYSTEM = "system"  # code outside any request, job or command context (a shell)
 
 
 def _jsonable(value: Any) -> Any:
@@ -95,6 +98,10 @@ def record(
     fields = _actor_fields(actor)
     if actor_username and not fields["actor_username"]:
         fields["actor_username"] = actor_username[:150]
+    if not fields["actor_username"]:
+        # V16.2.1: every record names who acted — a job's or command's system actor, else the
+        # anonymous visitor of a request, else the process itself.
+        fields["actor_username"] = (ctx.actor if ctx and ctx.actor else ANONYMOUS if ctx else SYSTEM)[:150]
     if region_path is None and subject is not None:
         region_path = getattr(subject, "audit_region_path", "") or ""
     event = AuditEvent(
@@ -106,7 +113,7 @@ def record(
         region_path=region_path or "",
         changes={k: _jsonable(v) for k, v in (changes or {}).items()},
         extra={k: _jsonable(v) for k, v in (extra or {}).items()},
-        request_id=ctx.request_id if ctx else "",
+        request_id=ctx.request_id if ctx else f"proc-{uuid.uuid4().hex}",
         ip=ctx.ip if ctx else None,
         user_agent=ctx.user_agent if ctx else "",
         **fields,

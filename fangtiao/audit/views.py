@@ -5,12 +5,14 @@ from typing import Any
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 
 from fangtiao.audit import selectors
 from fangtiao.audit.registry import ACTIONS
+from fangtiao.audit.services import record
 from fangtiao.core.forms import ChineseDateField, UserForm, choices_with_blank
 from fangtiao.core.views import Col, ListPage
 from fangtiao.org.permissions import has_capability
@@ -59,6 +61,16 @@ class AuditList(ListPage):
 
     def select(self, user: Any, filters: dict[str, Any]) -> Any:
         return selectors.audit_list(user=user, filters=filters)
+
+    def export(self, request: HttpRequest, qs: Any, filters: dict[str, Any]) -> HttpResponse:
+        """The shared Excel export (which records `export.xlsx`, with the reason when the list asks
+        for one) plus `audit.exported`: exporting the log itself is an audit event of its own."""
+        with transaction.atomic():
+            response = super().export(request, qs, filters)
+            record(actor=request.user, action="audit.exported", region_path=request.user.audit_region_path,
+                   extra={"filters": {k: str(v) for k, v in filters.items()},
+                          "reason": str(request.GET.get("reason", request.POST.get("reason", "")))[:200]})
+        return response
 
 
 @login_required

@@ -70,6 +70,11 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "subsidy.approve": frozenset({R.LEADER}),
     "subsidy.pay": frozenset({R.LEADER, R.OFFICER}),
     "subsidy.rules": frozenset({R.ADMIN, R.LEADER}),  # district level only (subsidies.services)
+    # --- privacy (issue 9): retention schedule, legal-basis register, PIPL rights requests
+    # (fangtiao.privacy, ADR 0018); the schedule and legal holds are a security-administrator setting.
+    "privacy.view": frozenset({R.LEADER, R.OFFICER, R.SECURITY, R.AUDITOR}),
+    "privacy.manage": frozenset({R.SECURITY}),
+    "privacy.requests": frozenset({R.CLERK, R.OFFICER, R.LEADER, R.COMMITTEE_HEAD}),
 }
 
 CAPABILITY_LABELS = {
@@ -122,6 +127,10 @@ CAPABILITY_LABELS = {
     "subsidy.approve": "审批以奖代补发放表",
     "subsidy.pay": "登记以奖代补已发放",
     "subsidy.rules": "维护以奖代补规则",
+    # --- privacy (issue 9)
+    "privacy.view": "查看个人信息保存期限和处理登记",
+    "privacy.manage": "维护保存期限规则和法律保留",
+    "privacy.requests": "办理个人信息权利请求（查阅复制、更正补充等）",
 }
 
 

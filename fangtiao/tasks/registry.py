@@ -42,8 +42,12 @@ PERIODIC: tuple[Periodic, ...] = (
     Periodic("tasks.purge", "fangtiao.tasks.services:purge_finished", every=3600),
     # --- authentication (issue 9) ---: lockouts that ran out (audited), accounts idle for 90 days
     Periodic("security.sweep", "fangtiao.security.services:periodic", every=3600),
+    # --- audit log (issue 9) ---: chain the events older than FANGTIAO_AUDIT_SEAL_LAG_SECONDS (ADR 0017)
+    Periodic("audit.seal", "fangtiao.audit.chain:seal_job"),
 )
 # Jobs whose failure must not be silent at the next round's start: the statutory clocks.
+    # --- privacy (issue 9) ---: anonymise what the retention schedule says is due (ADR 0018), daily
+    Periodic("privacy.retention_sweep", "fangtiao.privacy.services:sweep_job", every=86400),
 CRITICAL = frozenset({"clocks.tick", "mediation.tick"})
 
 

@@ -17,6 +17,7 @@ from django.db import IntegrityError, connections, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from fangtiao.core import context
 from fangtiao.tasks import registry
 from fangtiao.tasks.models import LIVE, ScheduleSlot, Task, TaskStatus
 
@@ -196,7 +197,7 @@ def execute(task_id: int, *, claim: str) -> bool:
         return False
     task = Task.objects.get(pk=task_id)
     try:
-        with _LeaseKeeper(task_id, claim):
+        with _LeaseKeeper(task_id, claim), context.job(task.name):  # job id + system actor for the audit log
             registry.task_target(task.name)(**task.args)
     except Exception as exc:
         log.exception("后台任务失败：%s", task)
@@ -277,7 +278,8 @@ def run_periodic(name: str, *, tick: int, worker: str | None = None, force: bool
     if not claim_slot(name, every=job.every or tick, worker=worker, force=force, slack=slack):
         return False, None
     try:
-        result = registry.resolve(job.target)(**job.kwargs)
+        with context.job(name):  # job id + system actor for the audit log
+            result = registry.resolve(job.target)(**job.kwargs)
     except Exception as exc:
         log.exception("周期任务失败：%s（下一轮重试）", name)
         try:

@@ -84,7 +84,7 @@ def test_every_registered_action_has_a_chinese_label():
 
 class TestAuditPages:
     def test_only_admin_and_auditor(self, world, login):
-        for username, status in [("admin", 200), ("auditor", 200), ("leader", 403), ("clerk_t01", 403)]:
+        for username, status in [("admin", 403), ("auditor", 200), ("leader", 403), ("clerk_t01", 403)]:
             assert login(world.users[username]).get("/audit/").status_code == status, username
 
     def test_filters_and_detail(self, world, login):
@@ -107,7 +107,7 @@ class TestAuditPages:
         assert "截止日期不能早于起始日期" in r.content.decode()
 
     def test_export(self, world, login):
-        r = login(world.users["auditor"]).get("/audit/", {"export": "xlsx"})
+        r = login(world.users["auditor"]).get("/audit/", {"export": "xlsx", "reason": "核对"})
         assert r.status_code == 200
         assert r["Content-Type"].startswith("application/vnd.openxmlformats")
         assert AuditEvent.objects.filter(action="export.xlsx", actor_username="auditor").exists()
