@@ -44,10 +44,10 @@ PERIODIC: tuple[Periodic, ...] = (
     Periodic("security.sweep", "fangtiao.security.services:periodic", every=3600),
     # --- audit log (issue 9) ---: chain the events older than FANGTIAO_AUDIT_SEAL_LAG_SECONDS (ADR 0017)
     Periodic("audit.seal", "fangtiao.audit.chain:seal_job"),
-)
-# Jobs whose failure must not be silent at the next round's start: the statutory clocks.
     # --- privacy (issue 9) ---: anonymise what the retention schedule says is due (ADR 0018), daily
     Periodic("privacy.retention_sweep", "fangtiao.privacy.services:sweep_job", every=86400),
+)
+# Jobs whose failure must not be silent at the next round's start: the statutory clocks.
 CRITICAL = frozenset({"clocks.tick", "mediation.tick"})
 
 
