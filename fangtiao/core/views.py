@@ -18,6 +18,8 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views import View
 
 from fangtiao.audit import services as audit
@@ -120,25 +122,63 @@ class ListPage(LoginRequiredMixin, View):
         return render(request, template, ctx)
 
     def export(self, request: HttpRequest, qs: QuerySet, filters: dict[str, Any]) -> HttpResponse:
+        """The list as Excel, only with a reason (≤ 200 characters) that goes into the audit row
+        (个人信息保护法 第51条; security-reliability.md §6 item 15). Without one the list page comes back
+        with the Chinese message and nothing is exported or audited."""
+        reason = export_reason(request)
+        if reason is None:
+            return refuse_export(request)
         limit = settings.FANGTIAO_EXPORT_MAX_ROWS
         audit.record(
             actor=request.user, action="export.xlsx",
-            extra={"list": self.title, "filters": {k: str(v) for k, v in filters.items()}, "limit": limit},
+            extra={"list": self.title, "filters": {k: str(v) for k, v in filters.items()}, "limit": limit,
+                   "reason": reason},
             region_path=request.user.audit_region_path,
         )
         cols = [(c.label, c.export or c.value) for c in self.columns]
         return xlsx_response(title=self.title, columns=cols, rows=qs[:limit].iterator(chunk_size=2000), filename=self.export_name)
 
 
+EXPORT_REASON_MAX = 200
+EXPORT_REASON_MESSAGE = _lazy("导出前请填写导出事由（200字以内），导出将记入审计日志。")
+
+
+def export_reason(request: HttpRequest) -> str | None:
+    """The export's reason from the query (GET form) or a POST body; None when empty or too long."""
+    reason = str(request.GET.get("reason") or request.POST.get("reason") or "").strip()
+    return reason if 0 < len(reason) <= EXPORT_REASON_MAX else None
+
+
+def refuse_export(request: HttpRequest) -> HttpResponse:
+    """Back to the same list (filters kept) with the message; for a non-page caller a 400."""
+    from django.contrib import messages
+    from django.shortcuts import redirect
+
+    if request.headers.get("HX-Request") or request.path.startswith("/api/"):
+        return HttpResponse(str(EXPORT_REASON_MESSAGE), status=400, content_type="text/plain; charset=utf-8")
+    messages.error(request, EXPORT_REASON_MESSAGE)
+    query = request.GET.copy()
+    for key in ("export", "reason"):
+        query.pop(key, None)
+    return redirect(f"{request.path}?{query.urlencode()}" if query else request.path)
+
+
 def reveal_response(request: HttpRequest, reveal: Callable[[str], str]) -> HttpResponse:
     """The htmx answer of every 查看 button: the service reveals (and audits) one value, given the
-    reason the user typed; outside the jurisdiction is 404, a missing capability 403; never cached."""
-    reason = str(request.POST.get("reason", ""))[:200]
+    reason the user typed; outside the jurisdiction is 404, a missing capability 403; never cached.
+    An empty or over-long reason is refused (400, Chinese message) before anything is read: every full
+    reveal carries a reason into its audit row (data at rest, issue 9; app.js prompts for it)."""
+    reason = str(request.POST.get("reason", "")).strip()
+    if not reason or len(reason) > EXPORT_REASON_MAX:
+        return HttpResponse(_("请填写查看事由（200字以内），查看将记入审计日志。"), status=400,
+                            content_type="text/plain; charset=utf-8")
     try:
         value = reveal(reason)
     except DomainError as exc:
         if exc.status == 404:
             raise Http404 from exc
+        if exc.status in (400, 422):
+            return HttpResponse(exc.detail, status=400, content_type="text/plain; charset=utf-8")
         raise PermissionDenied(exc.detail) from exc
     response = HttpResponse(format_html('<span class="font-monospace" data-revealed="1">{}</span>', value or "—"))
     response["Cache-Control"] = "no-store"

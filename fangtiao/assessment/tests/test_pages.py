@@ -38,7 +38,7 @@ def test_ranking_page_filter_export_and_scope(xw, client, computed, django_asser
     assert page.status_code == 200 and "东城街道联合调解分中心" in html and "西城街道联合调解分中心" in html
     assert "计算得分" in html
     assert "东城街道" in client.get(reverse("assessment:scores")).content.decode()  # latest computed period
-    r = client.get(reverse("assessment:scores"), {"period": "2026-05", "level": "township", "export": "xlsx"})
+    r = client.get(reverse("assessment:scores"), {"period": "2026-05", "level": "township", "export": "xlsx", "reason": "核对"})
     assert r.status_code == 200 and "spreadsheet" in r["Content-Type"]
     bad = client.get(reverse("assessment:scores"), {"period": "2026-99"})
     assert bad.status_code == 200 and "考核期格式应为" in bad.content.decode()
@@ -166,7 +166,7 @@ def test_accountability_pages(xw, client, computed):
     assert r.status_code == 302 and Accountability.objects.get().person == "李某"
     html = client.get(reverse("assessment:accountability")).content.decode()
     assert "预警签收不及时" in html and "通报批评" in html
-    assert client.get(reverse("assessment:accountability"), {"export": "xlsx"}).status_code == 200
+    assert client.get(reverse("assessment:accountability"), {"export": "xlsx", "reason": "核对"}).status_code == 200
 
 
 def test_demo_hook(xw):

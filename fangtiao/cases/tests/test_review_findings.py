@@ -174,6 +174,6 @@ def test_the_units_own_cases_as_a_list_with_export(xw, login):
     r = c.get("/cases/", {"mine": "on"})
     assert r.status_code == 200 and r.context["page"].paginator.count == 1
     assert mine.number in r.content.decode()
-    x = c.get("/cases/", {"mine": "on", "export": "xlsx"})
+    x = c.get("/cases/", {"mine": "on", "export": "xlsx", "reason": "核对"})
     assert x.status_code == 200 and x["Content-Type"].startswith("application/vnd.openxmlformats")
     assert 'data-testid="todo-all"' in c.get("/cases/inbox/").content.decode()

@@ -120,7 +120,7 @@ def test_other_township_case_is_404(world, login):
     assert c.get(f"/cases/{case.pk}/receipt/").status_code == 404
     assert c.get(f"/cases/{case.pk}/act/accept/").status_code == 404
     assert c.post(f"/cases/{case.pk}/act/withdraw/", {"version": 1, "reason": "不再反映"}).status_code == 404
-    assert c.post(f"/cases/{case.pk}/parties/{party.pk}/reveal/id_number/").status_code == 404
+    assert c.post(f"/cases/{case.pk}/parties/{party.pk}/reveal/id_number/", {"reason": "核对"}).status_code == 404
     assert c.post(f"/cases/{case.pk}/query-code/").status_code == 404
     assert case.number not in c.get("/cases/").content.decode()
     case.refresh_from_db()
@@ -438,16 +438,16 @@ def test_reveal_is_audited_and_not_cached(world, login, officer_t01):
     full = idn(43)
     case = register(world.users["clerk_t01"], parties=[{"role": "petitioner", "name": "王某某", "id_number": full}])
     party = case.parties.get()
-    r = login(officer_t01).post(f"/cases/{case.pk}/parties/{party.pk}/reveal/id_number/")
+    r = login(officer_t01).post(f"/cases/{case.pk}/parties/{party.pk}/reveal/id_number/", {"reason": "核对身份"})
     assert r.status_code == 200 and full in r.content.decode() and r["Cache-Control"] == "no-store"
     ev = AuditEvent.objects.get(action="pii.revealed")
     assert ev.actor_username == "officer_t01" and ev.extra["field"] == "id_number"
     # A mediator sees the case but may not reveal; a GET is refused; unknown fields are 404.
     mediator = login(world.users["mediator_t01"])
-    assert mediator.post(f"/cases/{case.pk}/parties/{party.pk}/reveal/id_number/").status_code == 403
+    assert mediator.post(f"/cases/{case.pk}/parties/{party.pk}/reveal/id_number/", {"reason": "核对"}).status_code == 403
     officer = login(officer_t01)
     assert officer.get(f"/cases/{case.pk}/parties/{party.pk}/reveal/id_number/").status_code == 405
-    assert officer.post(f"/cases/{case.pk}/parties/{party.pk}/reveal/password/").status_code == 404
+    assert officer.post(f"/cases/{case.pk}/parties/{party.pk}/reveal/password/", {"reason": "核对"}).status_code == 404
     assert AuditEvent.objects.filter(action="pii.revealed").count() == 1
 
 
@@ -506,7 +506,7 @@ def test_list_filters_badges_and_export(world, login, officer_t01):
     assert "集体" in html and "badge" in html and "已登记" in html
     bad = c.get("/cases/", {"received_from": "昨天"})
     assert "日期格式不正确" in bad.content.decode()
-    r = c.get("/cases/", {"channel": "visit", "export": "xlsx"})
+    r = c.get("/cases/", {"channel": "visit", "export": "xlsx", "reason": "核对"})
     assert r.status_code == 200
     ws = load_workbook(io.BytesIO(b"".join(r.streaming_content))).active
     rows = [list(x) for x in ws.iter_rows(values_only=True)]

@@ -249,7 +249,7 @@ class TestReadPaths:
         client.force_login(world.leader)
         with CaptureQueriesContext(connections["default"]) as on_default, \
                 CaptureQueriesContext(connections["replica"]) as on_replica:
-            r = client.get(reverse("stats:overview"), {"export": "xlsx", "table": "summary"})
+            r = client.get(reverse("stats:overview"), {"export": "xlsx", "reason": "核对", "table": "summary"})
         assert r.status_code == 200
         assert any("INSERT" in q and "audit" in q for q in _sql(on_default))
         assert not any("INSERT" in q or "UPDATE" in q for q in _sql(on_replica))

@@ -322,7 +322,7 @@ def test_print_page_receipts_dates_and_export(xw: Any, client: Any) -> None:
     assert job.status == "done", job.error
     page = html(client.get("/documents/print/"))
     assert f"/documents/print/{job.pk}/" in page and "当日登记回执" in page
-    r = client.get("/documents/print/", {"export": "xlsx"})
+    r = client.get("/documents/print/", {"export": "xlsx", "reason": "核对"})
     wb = load_workbook(io.BytesIO(b"".join(r.streaming_content)))
     rows = list(wb.worksheets[0].iter_rows(values_only=True))
     assert rows[0][0] == "任务" and rows[1][0] == job.pk and rows[1][4] == "已完成"

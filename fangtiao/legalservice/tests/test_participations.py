@@ -130,7 +130,7 @@ def test_list_filters_counts_and_export(xw, client):
     bad = client.get("/legal/participations/", {"date_from": "2026-06-01", "date_to": "2026-01-01"})
     assert bad.status_code == 200 and "结束日期不能早于开始日期" in bad.content.decode()
     assert client.get("/legal/participations/", {"kind": "lunch"}).status_code == 200
-    r = client.get("/legal/participations/", {"export": "xlsx", "lawyer": lawyer(xw).pk})
+    r = client.get("/legal/participations/", {"export": "xlsx", "reason": "核对", "lawyer": lawyer(xw).pk})
     assert r.status_code == 200 and "spreadsheet" in r["Content-Type"]
     ws = load_workbook(io.BytesIO(b"".join(r.streaming_content))).active
     rows = list(ws.iter_rows(values_only=True))
@@ -138,7 +138,7 @@ def test_list_filters_counts_and_export(xw, client):
     assert len(rows) == 3 and {r[1] for r in rows[1:]} == {"孙律师"} and {r[5] for r in rows[1:]} == {case.number}
     counts = table(client.get("/legal/participations/lawyers/"))
     assert "孙律师" in counts and "周律师" in counts and counts.index("孙律师") < counts.index("周律师")
-    r = client.get("/legal/participations/lawyers/", {"export": "xlsx"})
+    r = client.get("/legal/participations/lawyers/", {"export": "xlsx", "reason": "核对"})
     ws = load_workbook(io.BytesIO(b"".join(r.streaming_content))).active
     rows = list(ws.iter_rows(values_only=True))
     assert rows[0] == ("律师", "律师事务所", "参与调解", "参与信访接谈", "合计", "涉及事项")
@@ -152,7 +152,7 @@ def test_counts_respect_jurisdiction_and_expert_cannot_export(xw, client):
     assert "孙律师" not in table(client.get("/legal/participations/lawyers/"))
     client.force_login(xw.w.users["expert_user"])  # consultation.view, no export.xlsx
     assert client.get("/legal/participations/lawyers/").status_code == 200
-    assert client.get("/legal/participations/lawyers/", {"export": "xlsx"}).status_code == 403
+    assert client.get("/legal/participations/lawyers/", {"export": "xlsx", "reason": "核对"}).status_code == 403
 
 
 def test_consultation_list_links_to_participations(xw, client):

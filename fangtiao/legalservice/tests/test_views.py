@@ -12,7 +12,7 @@ def test_list_page_scoped_masked_and_exported(xw, client):
     client.force_login(clerk(xw))
     page = client.get("/legal/consultations/", {"q": "本街道"}).content.decode()
     assert mine.number in page and "13912340000" not in page and "法律服务" in page
-    r = client.get("/legal/consultations/", {"export": "xlsx"})
+    r = client.get("/legal/consultations/", {"export": "xlsx", "reason": "核对"})
     assert r.status_code == 200 and "spreadsheet" in r["Content-Type"]
 
 

@@ -176,7 +176,7 @@ def test_my_cases_filter_bad_input_export_and_query_count(xw: Any, client: Any, 
     with django_assert_max_num_queries(n):
         r = client.get("/mediation/my-cases/")
     assert len(r.context["rows"]) == 3
-    rows = sheet(client.get("/mediation/my-cases/", {"stage": "mediating", "export": "xlsx"}))
+    rows = sheet(client.get("/mediation/my-cases/", {"stage": "mediating", "export": "xlsx", "reason": "核对"}))
     assert rows[0][0] == "编号" and {row[0] for row in rows[1:]} >= {first.number}
     assert len(rows) == 3  # the header and the two cases in mediation
 
@@ -200,7 +200,7 @@ def test_workspace_and_sessions_query_counts(xw: Any, client: Any, django_assert
             assert r.status_code == 200
         # Today's sessions: each case's held one (recorded at 09:00) and the three booked for noon.
         assert len(client.get("/mediation/sessions/").context["rows"]) == 9
-        rows = sheet(client.get("/mediation/sessions/", {"export": "xlsx"}))
+        rows = sheet(client.get("/mediation/sessions/", {"export": "xlsx", "reason": "核对"}))
         assert len(rows) == 10 and "操作" not in rows[0] and sum(r[-1] == "已预约" for r in rows) == 3
         r = client.get("/mediation/sessions/", {"day": "昨天"})
         assert r.status_code == 200 and "日期格式不正确" in html(r)
@@ -416,9 +416,9 @@ def test_board_and_loads_query_counts(xw: Any, client: Any, django_assert_max_nu
     assert len(r.context["page"].object_list) == 3
     with django_assert_max_num_queries(loads):
         client.get("/mediation/board/loads/")
-    rows = sheet(client.get("/mediation/board/", {"export": "xlsx"}))
+    rows = sheet(client.get("/mediation/board/", {"export": "xlsx", "reason": "核对"}))
     assert len(rows) == 4 and rows[0][0] == "卷号"
-    rows = sheet(client.get("/mediation/board/loads/", {"export": "xlsx"}))
+    rows = sheet(client.get("/mediation/board/loads/", {"export": "xlsx", "reason": "核对"}))
     assert rows[0] == ("姓名", "调解组织", "专兼职", "等级", "在办件数")
 
 
@@ -460,7 +460,7 @@ def test_court_queue_access_and_query_count(xw: Any, client: Any, django_assert_
     with django_assert_max_num_queries(n):
         r = client.get("/mediation/court/")
     assert len(r.context["rows"]) == 3
-    rows = sheet(client.get("/mediation/court/", {"export": "xlsx", "stage": "accept"}))
+    rows = sheet(client.get("/mediation/court/", {"export": "xlsx", "reason": "核对", "stage": "accept"}))
     assert len(rows) == 4 and "操作" not in rows[0] and rows[0][0] == "事项"
 
 
@@ -541,7 +541,7 @@ def test_oversight_lists_in_the_jurisdiction(xw: Any, client: Any, django_assert
     client.force_login(leader)
     r = client.get("/mediation/oversight/backlog/", {"leader": "abc", "resolved": "maybe"})
     assert r.status_code == 200 and "取值无效" in html(r)
-    rows = sheet(client.get("/mediation/oversight/overdue/", {"export": "xlsx"}))
+    rows = sheet(client.get("/mediation/oversight/overdue/", {"export": "xlsx", "reason": "核对"}))
     assert rows[0][0] == "事项" and rows[1][0] == late.number
     counts = {url: queries(client, url) for url in
               ("/mediation/oversight/", "/mediation/oversight/overdue/", "/mediation/oversight/backlog/")}
@@ -571,7 +571,7 @@ def test_archive_list_and_detail(xw: Any, client: Any, django_assert_max_num_que
     assert r.status_code == 200 and "年度不能早于2000年" in html(r)
     page = html(client.get(f"/mediation/archives/{f.pk}/"))
     assert "卷内目录" in page and "调解协议书" in page and "必须" in page and "按需" in page and "王小明" in page
-    rows = sheet(client.get("/mediation/archives/", {"export": "xlsx"}))
+    rows = sheet(client.get("/mediation/archives/", {"export": "xlsx", "reason": "核对"}))
     assert rows[0][0] == "卷号" and rows[1][0] == f.number
     client.force_login(xw.user("t02_subcentre", "officer"))
     assert client.get(f"/mediation/archives/{f.pk}/").status_code == 404

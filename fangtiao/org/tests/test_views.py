@@ -81,7 +81,7 @@ def test_htmx_partial(world, login):
 
 
 def test_excel_export(world, login):
-    r = login(world.users["clerk_t01"]).get("/org/mediators/", {"employment": "full_time", "export": "xlsx"})
+    r = login(world.users["clerk_t01"]).get("/org/mediators/", {"employment": "full_time", "export": "xlsx", "reason": "核对"})
     assert r.status_code == 200
     assert "filename*=UTF-8''" in r["Content-Disposition"]
     wb = load_workbook(io.BytesIO(b"".join(r.streaming_content)))
@@ -96,7 +96,7 @@ def test_excel_export(world, login):
 
 
 def test_expert_cannot_export(world, login):
-    assert login(world.users["expert_user"]).get("/org/experts/", {"export": "xlsx"}).status_code == 403
+    assert login(world.users["expert_user"]).get("/org/experts/", {"export": "xlsx", "reason": "核对"}).status_code == 403
 
 
 def test_staffing_rule(world, login):

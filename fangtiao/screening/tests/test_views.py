@@ -164,7 +164,7 @@ def test_warning_list_filters_counts_jurisdiction_and_export(xw: Any, client: An
     assert r.status_code == 200
     page = html(r)
     assert "没有这个预警等级" in page and "所选单位不在您的管辖范围内" in page and "所选区域不在您的管辖范围内" in page
-    rows = sheet(client.get("/screening/warnings/", {"status": "all", "export": "xlsx"}))
+    rows = sheet(client.get("/screening/warnings/", {"status": "all", "export": "xlsx", "reason": "核对"}))
     assert rows[0][:3] == ("等级", "类型", "预警事项")
     assert {r[2] for r in rows[1:]} == {"东城红色预警", "东城黄色预警"}
     assert "预警理由" in rows[0] and any("走投无路" in str(c) for c in rows[1])
@@ -323,7 +323,7 @@ def test_hotspot_list_detail_members_and_export(xw: Any, client: Any) -> None:
     page = html(r)
     assert h.label in page and "上升" in page and f"/screening/hotspots/{h.pk}/" in page
     assert f"{h.window_start:%Y-%m-%d}" in page and 'data-testid="run-form"' in page
-    rows = sheet(client.get("/screening/hotspots/", {"export": "xlsx"}))
+    rows = sheet(client.get("/screening/hotspots/", {"export": "xlsx", "reason": "核对"}))
     assert rows[0][0] == "热点" and rows[1][0] == h.label and rows[1][2] == 3 and rows[1][4] == "上升"
     r = client.get(f"/screening/hotspots/{h.pk}/")
     assert len(r.context["rows"]) == 3 and all(f'href="/cases/{c.pk}/"' in html(r) for c in [*mine, theirs])
@@ -332,7 +332,7 @@ def test_hotspot_list_detail_members_and_export(xw: Any, client: Any) -> None:
     client.force_login(head_t01(xw))
     page = html(client.get(f"/screening/hotspots/{h.pk}/"))
     assert mine[0].number in page and mine[1].number in page and theirs.number not in page
-    rows = sheet(client.get(f"/screening/hotspots/{h.pk}/", {"export": "xlsx"}))
+    rows = sheet(client.get(f"/screening/hotspots/{h.pk}/", {"export": "xlsx", "reason": "核对"}))
     assert rows[0][:2] == ("编号", "标题") and {r[0] for r in rows[1:]} == {c.number for c in mine}
     r = client.get("/screening/hotspots/", {"region": "331003002"})
     assert r.status_code == 200 and "所选区域不在您的管辖范围内" in html(r)
@@ -434,7 +434,7 @@ def test_round_list_filters_missed_and_export(xw: Any, client: Any) -> None:
     assert r.status_code == 200 and "月份格式不正确" in html(r)
     r = client.get("/screening/rounds/", {"unit": xw.units["t02_committee"].pk})
     assert "所选单位不在您的管辖范围内" in html(r)
-    rows = sheet(client.get("/screening/rounds/", {"status": "missed", "export": "xlsx"}))
+    rows = sheet(client.get("/screening/rounds/", {"status": "missed", "export": "xlsx", "reason": "核对"}))
     assert rows[0][0] == "排查单位" and len(rows) == 2 and rows[1][0] == missed.unit.name and rows[1][4] == "逾期未报"
 
 
@@ -562,10 +562,10 @@ def test_completion_table_defaults_filters_and_export(xw: Any, client: Any, djan
     rounds(xw, first - dt.timedelta(days=1))
     with django_assert_max_num_queries(n):
         client.get("/screening/completion/", {**q, "start": f"{(first - dt.timedelta(days=1)).replace(day=1):%Y-%m-%d}"})
-    xl = sheet(client.get("/screening/completion/", {**q, "export": "xlsx"}))
+    xl = sheet(client.get("/screening/completion/", {**q, "export": "xlsx", "reason": "核对"}))
     assert xl[0] == ("排查单位", "应排查", "已排查", "按期", "零报告", "逾期未报", "发现纠纷", "完成率")
     assert ("东城街道人民调解委员会", 2, 1, 1, 1, 1, 0, 50.0) in xl
-    xl = sheet(client.get("/screening/completion/", {**q, "by": "township", "export": "xlsx"}))
+    xl = sheet(client.get("/screening/completion/", {**q, "by": "township", "export": "xlsx", "reason": "核对"}))
     assert xl[0] == ("乡镇（街道）", "应排查", "已排查", "按期", "零报告", "逾期未报", "发现纠纷", "完成率")
     r = client.get("/screening/completion/", {"start": "5月1日", "end": "2026-05-01"})
     assert r.status_code == 200 and "日期格式不正确" in html(r)

@@ -22,7 +22,7 @@ def test_list_detail_actions_and_export(xw, client):
     client.force_login(officer_t01(xw))
     page = client.get("/subsidies/")
     assert page.status_code == 200 and batch.number in page.content.decode()
-    r = client.get("/subsidies/", {"export": "xlsx"})
+    r = client.get("/subsidies/", {"export": "xlsx", "reason": "核对"})
     assert r.status_code == 200 and "spreadsheetml" in r["Content-Type"]
     detail = client.get(f"/subsidies/batches/{batch.pk}/").content.decode()
     assert "王小明" in detail and "1000.00" in detail and 'data-testid="action-recompute"' in detail

@@ -80,6 +80,7 @@ def test_clerk_finds_filters_exports_and_reveals_a_mediator(
 
     # Export what the page shows.
     with page.expect_download() as dl:
+        page.get_by_test_id("export-reason").fill("核对专职调解员名册")  # every export needs a reason
         page.get_by_test_id("export-xlsx").click()
     download = dl.value
     assert download.suggested_filename.endswith(".xlsx"), download.suggested_filename
@@ -111,7 +112,7 @@ def test_clerk_finds_filters_exports_and_reveals_a_mediator(
 
     def _accept(dialog: Any) -> None:
         dialogs.append(dialog.message)
-        dialog.accept()
+        dialog.accept("联系调解员")  # the reveal asks for its reason (a prompt)
 
     page.on("dialog", _accept)
     fields.get_by_role("button", name="查看").click()
@@ -122,6 +123,8 @@ def test_clerk_finds_filters_exports_and_reveals_a_mediator(
     event = events.get()
     assert event.actor_username == "clerk_t01"
     assert event.extra.get("field") == "phone"
+    assert event.extra.get("reason") == "联系调解员"
+    assert AuditEvent.objects.filter(action="export.xlsx", extra__reason="核对专职调解员名册").count() == 1
 
 
 def test_other_township_clerk_gets_404_for_the_mediator(
