@@ -23,6 +23,20 @@ from fangtiao.org.jurisdiction import scope_of
 ACCUSATION_ROLES = frozenset({Role.OFFICER, Role.LEADER})
 
 
+def clearance_of(user: Any) -> int:
+    """The highest case sensitivity label (安全标记, org.choices.Clearance) the user may see.
+    A missing or unreadable value reads as the lowest clearance (fail closed)."""
+    try:
+        return max(0, int(getattr(user, "clearance", 0) or 0))
+    except (TypeError, ValueError):
+        return 0
+
+
+def clearance_allows(user: Any, case: Any) -> bool:
+    """The label half of "jurisdiction AND capability AND clearance" for one case in hand."""
+    return int(getattr(case, "sensitivity", 0) or 0) <= clearance_of(user)
+
+
 def may_read_accusations(user: Any) -> bool:
     """Only those who handle accusations: petition officers and leaders (not clerks, mediators,
     administrators or auditors), and never staff of the accused unit (checked per case)."""
@@ -78,6 +92,16 @@ class RegionPathScoped:
 
 
 def case_visible_q(user: Any) -> Q | None:
+    """Jurisdiction (and routing) AND the sensitivity label: a case labelled above the user's
+    clearance is invisible — in lists, search, detail, actions, documents and exports — to
+    everyone, superusers included (mandatory access control, GB/T 22239-2019 8.1.4.2 g; ADR 0022).
+    Statistics count such cases in aggregates without showing them (docs/security.md §2)."""
+    q = _jurisdiction_q(user)
+    label = Q(sensitivity__lte=clearance_of(user))
+    return label if q is None else q & label
+
+
+def _jurisdiction_q(user: Any) -> Q | None:
     from fangtiao.cases.models import CoTask, Transfer
 
     scope = scope_of(user)

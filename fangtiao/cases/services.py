@@ -32,6 +32,7 @@ from fangtiao.core.numbering import chinese_year_number, next_number
 from fangtiao.core.pinyin import search_key
 from fangtiao.core.validators import id_number_error, normalize_id_number, normalize_phone, phone_error
 from fangtiao.org.models import DisputeCategory, Region, Unit
+from fangtiao.org.choices import Clearance
 from fangtiao.org.permissions import has_capability
 
 LEVEL_RANK = {"village": 0, "township": 1, "district": 2, "city": 3, "province": 4}
@@ -205,6 +206,8 @@ def case_register(*, actor: Any, data: CaseIn | Mapping[str, Any], unit: Unit | 
         identity_incomplete=identity_incomplete, administrative_dispute=data.administrative_dispute,
         litigation_pending=data.litigation_pending, accused_unit=resolved.get("accused_unit"),
         registered_unit=unit, registered_by=actor, received_at=now, holder_unit=unit,
+        # 检举控告类: labelled 涉及检举揭发 at registration (信访工作条例 第30条第3款; ADR 0022).
+        sensitivity=Clearance.ACCUSATION if data.nature == "accusation" else Clearance.NORMAL,
     )
     code = new_query_code()
     case.query_code_hash = query_code_hash(code)
@@ -301,7 +304,7 @@ def reissue_query_code(*, actor: Any, case: Case) -> str:
 def _lock_visible(pk: int, actor: Any) -> Case:
     """Lock the case row if the actor may see it (404 otherwise). The common cases — in the actor's
     subtree, or held/registered by the actor's unit — are decided in Python without a second query."""
-    from fangtiao.cases.access import case_scope_path, may_read_accusations
+    from fangtiao.cases.access import case_scope_path, clearance_allows, may_read_accusations
 
     case = Case.objects.select_for_update(of=("self",)).filter(pk=pk).select_related("region", "holder_unit").first()
     if case is None:
@@ -311,6 +314,8 @@ def _lock_visible(pk: int, actor: Any) -> Case:
     in_subtree = path is not None and case.region_path.startswith(path)
     near = in_subtree or (actor.unit_id and actor.unit_id in (case.holder_unit_id, case.registered_unit_id))
     if accusation_ok and near and not (actor.role_codes == {"expert"} and not actor.is_superuser):
+    if not clearance_allows(actor, case):  # above the actor's clearance: as if it did not exist
+        raise NotFound("未找到该事项，或不在您的管辖范围内")
         return case
     if not Case.objects.visible_to(actor).filter(pk=pk).exists():
         raise NotFound("未找到该事项，或不在您的管辖范围内")

@@ -140,7 +140,9 @@ class XWorld:
         u = self.unit(unit)
         key = (u.pk, role)
         if key not in self.staff:
-            user = User.objects.create(username=f"u{u.pk}_{role}", name=f"{u.short_name}{role}", unit=u)
+            # Accusation handlers hold 涉及检举揭发 clearance (ADR 0022), as the data migration gives them.
+            user = User.objects.create(username=f"u{u.pk}_{role}", name=f"{u.short_name}{role}", unit=u,
+                                       clearance=2 if role in ("officer", "leader") else 0)
             user.roles.set([Role.objects.get(code=role)])
             self.staff[key] = User.objects.select_related("unit__region").get(pk=user.pk)
         return self.staff[key]

@@ -68,6 +68,9 @@ def build_world() -> World:
         if kw.get("is_staff"):
             User.objects.filter(pk=u.pk).update(is_staff=True)
             u.is_staff = True
+        if {"officer", "leader"} & set(roles):  # accusation handlers hold 涉及检举揭发 clearance (ADR 0022)
+            User.objects.filter(pk=u.pk).update(clearance=2)
+            u.clearance = 2
         w.users[username] = u
         return u
 
