@@ -13,7 +13,6 @@ from django.utils import timezone
 from fangtiao.audit.models import AuditEvent
 from fangtiao.cases.models import Case, Party, ReviewRequest
 from fangtiao.cases.tests.factories import make_case, mobile, person
-from fangtiao.cases.tests.factories import id_number as new_id
 from fangtiao.core.errors import Conflict, PermissionDenied, ValidationFailed
 from fangtiao.privacy import services
 from fangtiao.privacy.anonymise import anonymous_name, scrub
