@@ -423,3 +423,17 @@ FANGTIAO_AUDIT_SEAL_LAG_SECONDS = env_int("FANGTIAO_AUDIT_SEAL_LAG_SECONDS", 30,
 INSTALLED_APPS.append("fangtiao.privacy")
 FANGTIAO_PRIVACY_SWEEP_BATCH = env_int("FANGTIAO_PRIVACY_SWEEP_BATCH", 200, minimum=1)
 FANGTIAO_PRIVACY_REQUEST_DAYS = env_int("FANGTIAO_PRIVACY_REQUEST_DAYS", 15, minimum=1)
+
+# --- reliability: SMS outbox (issue 9) --------------------------------------------------------
+# Text messages to petitioners and parties leave through the outbox (ADR 0019): log (default: a
+# delivery row, no network), file (JSON lines in FANGTIAO_SMS_FILE: the SMS stub of the fault
+# tests) or http (a gateway POST with the message id as Idempotency-Key; off unless chosen).
+FANGTIAO_SMS_BACKEND = env_str("FANGTIAO_SMS_BACKEND", "log")
+if FANGTIAO_SMS_BACKEND not in ("log", "file", "http"):
+    raise ImproperlyConfigured("FANGTIAO_SMS_BACKEND must be log, file or http")
+FANGTIAO_SMS_FILE = env_str("FANGTIAO_SMS_FILE", str(VAR_DIR / "sms.jsonl"))
+FANGTIAO_SMS_HTTP_URL = env_str("FANGTIAO_SMS_HTTP_URL")
+FANGTIAO_SMS_HTTP_TOKEN = env_str("FANGTIAO_SMS_HTTP_TOKEN")
+FANGTIAO_SMS_HTTP_TIMEOUT = env_int("FANGTIAO_SMS_HTTP_TIMEOUT", 10, minimum=1)
+if FANGTIAO_SMS_BACKEND == "http" and not FANGTIAO_SMS_HTTP_URL.startswith(("https://", "http://127.", "http://localhost")):
+    raise ImproperlyConfigured("FANGTIAO_SMS_BACKEND=http needs FANGTIAO_SMS_HTTP_URL (https://, or http:// on loopback)")

@@ -16,6 +16,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from pydantic import ValidationError as PydanticError
 
@@ -376,8 +377,12 @@ def case_act(*, case: Case | int, actor: Any, action: str, data: Mapping[str, An
     pk = case.pk if isinstance(case, Case) else int(case)
     with transaction.atomic():
         locked = _lock_visible(pk, actor)
-        if payload.version != locked.version:
+        # Compare-and-set on the version (issue 9, ADR 0019): the row lock above is a no-op on SQLite,
+        # and whatever a future path forgets to lock, 0 rows updated means someone else wrote first.
+        if payload.version != locked.version or not Case.objects.filter(pk=pk, version=payload.version).update(
+                version=F("version") + 1):
             raise Conflict("该事项已被他人修改，请刷新后重试", code="stale_version")
+        locked.version = payload.version + 1
         reason = why_not(locked, actor, t)
         if reason is not None:
             # 409 for "not now" (state, kind, a guard of the case), 403 for "not you" (role, holding unit).
@@ -411,7 +416,6 @@ def case_act(*, case: Case | int, actor: Any, action: str, data: Mapping[str, An
                               .values_list("code", flat=True))
             clocks.clock_cancel(case=locked, codes=open_codes, on=today)
         locked.is_overdue = locked.clocks.filter(state="overdue", holder_unit__isnull=False).exists()
-        locked.version += 1
         locked.save()
         event(locked, t.action, actor=actor, note=result.note or t.public_note, public=result.public,
               data=result.data)
@@ -419,6 +423,9 @@ def case_act(*, case: Case | int, actor: Any, action: str, data: Mapping[str, An
                    if v != getattr(locked, "holder_unit_id" if k == "holder_unit" else k)}
         audit.record(actor=actor, action=f"case.{t.action}", subject=locked, changes=changes,
                      extra={k: str(v)[:500] for k, v in payload.model_dump(exclude={"version"}).items()})
+        from fangtiao.notifications import sms
+
+        sms.on_case_action(case=locked, action=t.action)  # the petitioners' SMS, in this transaction (outbox)
         if locked.holder_unit_id != before["holder_unit"]:
             from fangtiao.screening.hooks import case_routed
 

@@ -14,7 +14,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from fangtiao.core import crypto
-from fangtiao.core.errors import DomainError, ValidationFailed
+from fangtiao.core.errors import DomainError, FieldError, ValidationFailed
 from fangtiao.core.models import IdempotencyRecord
 
 
@@ -35,7 +35,27 @@ def _open(body: Any, secret_fields: tuple[str, ...]) -> Any:
             for k, v in body.items()}
 
 
-RETENTION = dt.timedelta(days=7)
+# Keys expire after 24 hours (security-reliability.md §4.2, the IETF Idempotency-Key draft): a retry
+# comes within minutes, and the answers hold case data. A record past it is neither replayed nor
+# kept from a new use of its key; the hourly purge (tasks.registry "idempotency.purge") deletes it.
+RETENTION = dt.timedelta(hours=24)
+KEY_ERROR = "Idempotency-Key 应为1–100个可打印字符"
+
+
+def invalid_key(message: str = KEY_ERROR) -> DomainError:
+    """400 with the header as the field (the IETF draft: a malformed key is a client error)."""
+    return DomainError(detail=message, errors=[FieldError("Idempotency-Key", message)], code="invalid_idempotency_key",
+                       status=400)
+
+
+def check_key(raw: str | None) -> str | None:
+    """The key as sent, stripped; None when none was sent; 400 when it is not 1–100 printable characters."""
+    if raw is None or not raw.strip():
+        return None
+    key = raw.strip()
+    if len(key) > 100 or not key.isprintable():
+        raise invalid_key()
+    return key
 
 
 def fingerprint(body: Any) -> str:
@@ -53,16 +73,19 @@ def run_idempotent(*, key: str | None, user_id: int, endpoint: str, fn: Callable
                    secret_fields: tuple[str, ...] = (), request_hash: str = "") -> tuple[int, Any]:
     """`secret_fields` of the response (e.g. a citizen's query code) are stored encrypted;
     `request_hash` (see fingerprint()) makes a reused key with another body a 422."""
-    if not key:
+    key = check_key(key)
+    if key is None:
         return fn()
-    key = key.strip()
-    if not key or len(key) > 100 or not key.isprintable():
-        raise ValidationFailed.on("Idempotency-Key", "Idempotency-Key 应为1–100个可打印字符")
-    existing = IdempotencyRecord.objects.filter(user_id=user_id, key=key).first()
+    existing = _live(user_id, key)
     if existing is not None:
         return _replay(existing, endpoint, secret_fields, request_hash)
     try:
         with transaction.atomic():
+            # Again inside the transaction: on SQLite (IMMEDIATE) a retry that queued behind the first
+            # one's write lock sees its record here and replays without doing the work twice.
+            existing = _live(user_id, key)
+            if existing is not None:
+                return _replay(existing, endpoint, secret_fields, request_hash)
             status, body = fn()
             body = _jsonable(body)
             if status < 300:
@@ -74,10 +97,19 @@ def run_idempotent(*, key: str | None, user_id: int, endpoint: str, fn: Callable
         # It may end on the record's unique key (IntegrityError) or earlier, on the row the first one
         # changed — a retry of an action that waited for the first one's row lock and then found the
         # version moved on (Conflict): either way the retry answers what the first one answered.
-        existing = IdempotencyRecord.objects.filter(user_id=user_id, key=key).first()
+        existing = _live(user_id, key)
         if existing is None:
             raise
         return _replay(existing, endpoint, secret_fields, request_hash)
+
+
+def _live(user_id: int, key: str) -> IdempotencyRecord | None:
+    """The stored answer for the key, unless it has expired (then it is deleted: the key is free)."""
+    record = IdempotencyRecord.objects.filter(user_id=user_id, key=key).first()
+    if record is not None and record.created_at < timezone.now() - RETENTION:
+        IdempotencyRecord.objects.filter(pk=record.pk, created_at=record.created_at).delete()
+        return None
+    return record
 
 
 def _replay(record: IdempotencyRecord, endpoint: str, secret_fields: tuple[str, ...] = (),

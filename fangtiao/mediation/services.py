@@ -356,6 +356,9 @@ def tick(*, today: dt.date | None = None, now: dt.datetime | None = None, batch:
             for user_id in s.mediation.assignments.filter(active=True, mediator__user__isnull=False) \
                     .values_list("mediator__user_id", flat=True):
                 notify_user(user_id=user_id, kind="session_reminder", case=s.case, title=title, body=f"地点：{where}")
+            from fangtiao.notifications import sms
+
+            sms.on_session_reminder(session=s, where=where)  # the parties' SMS, in this transaction (outbox)
             counts["session_reminders"] += 1
     soon = today + dt.timedelta(days=settings.FANGTIAO_OBLIGATION_REMINDER_DAYS)
     for pk in list(Obligation.objects.filter(status__in=[ObligationStatus.PENDING, ObligationStatus.PARTIAL], reminded=False,

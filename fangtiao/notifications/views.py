@@ -18,9 +18,10 @@ from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
 from fangtiao.core.forms import UserForm
+from fangtiao.core.masking import mask_phone
 from fangtiao.core.views import Col, ListPage
-from fangtiao.notifications import services
-from fangtiao.notifications.models import Notification
+from fangtiao.notifications import services, sms
+from fangtiao.notifications.models import Notification, SmsMessage, SmsStatus
 
 KIND_LABELS = {
     "transfer": "待签收", "returned": "被退回", "co_task": "协办", "co_reply": "协办答复", "supervision": "督办",
@@ -124,3 +125,50 @@ def unread_count(request: HttpRequest) -> HttpResponse:
         return HttpResponse('<span data-testid="unread-count"></span>')
     return HttpResponse(format_html('<span class="badge bg-red text-red-fg ms-1" data-testid="unread-count" title="{}">{}</span>',
                                     "未读通知", n if n < 100 else "99+"))
+
+
+# --- SMS outbox (issue 9, docs/adr/0019-reliability-outbox.md) ---------------------------------
+
+class SmsFilterForm(UserForm):
+    status = forms.ChoiceField(label="状态", required=False, choices=[("", "全部"), *SmsStatus.choices])
+    kind = forms.ChoiceField(label="类型", required=False, choices=[("", "全部"), *sms.KIND_LABELS.items()])
+
+
+_SMS_BADGE = {SmsStatus.PENDING: "bg-yellow-lt", SmsStatus.SENT: "bg-green-lt", SmsStatus.FAILED: "bg-red-lt"}
+
+
+def _sms_case(m: SmsMessage) -> str:
+    if not m.case_id:
+        return ""
+    return format_html('<a href="{}">{}</a>', reverse("cases:detail", args=[m.case_id]), m.case.number)
+
+
+class SmsList(ListPage):
+    """短信发送情况: the text messages of the cases the user may see — failed ones for a call instead."""
+
+    title = "短信发送情况"
+    export_name = "短信发送情况"
+    capability = "case.view"
+    filter_form = SmsFilterForm
+    columns = [
+        Col("时间", lambda m: timezone.localtime(m.created_at).strftime("%Y-%m-%d %H:%M"), export=lambda m: m.created_at),
+        Col("类型", lambda m: sms.KIND_LABELS.get(m.kind, m.kind)),
+        Col("事项", _sms_case, export=lambda m: m.case.number if m.case_id else ""),
+        Col("手机号", lambda m: mask_phone(m.phone)),
+        Col("内容", lambda m: m.text, css="wrap"),
+        Col("状态", lambda m: format_html('<span class="badge {}" data-testid="sms-status">{}</span>',
+                                         _SMS_BADGE.get(m.status, ""), m.get_status_display()),
+            export=lambda m: m.get_status_display()),
+        Col("尝试次数", lambda m: m.attempts),
+        Col("最近错误", lambda m: m.last_error, css="wrap"),
+    ]
+
+    def select(self, user: Any, filters: dict[str, Any]) -> QuerySet[SmsMessage]:
+        from fangtiao.cases.models import Case
+
+        qs = SmsMessage.objects.filter(case__in=Case.objects.visible_to(user)).select_related("case")
+        if filters.get("status"):
+            qs = qs.filter(status=filters["status"])
+        if filters.get("kind"):
+            qs = qs.filter(kind=filters["kind"])
+        return qs.order_by("-created_at", "-id")

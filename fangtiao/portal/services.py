@@ -23,7 +23,7 @@ from fangtiao.clocks import services as clocks
 from fangtiao.core import crypto
 from fangtiao.core.api import translate_validation_errors
 from fangtiao.core.errors import Conflict, FieldError, NotFound, ValidationFailed
-from fangtiao.core.idempotency import run_idempotent
+from fangtiao.core.idempotency import check_key, fingerprint, run_idempotent
 from fangtiao.core.validators import id_number_error, normalize_phone, phone_error
 from fangtiao.notifications.services import notify_unit
 from fangtiao.org.models import DisputeCategory
@@ -144,11 +144,9 @@ def scoped_idempotency_key(*, client: str, raw: str | None, scope: str = "") -> 
     """The citizen's Idempotency-Key (or the form's one-time token), scoped to the client address
     hash and to `scope` (the phone number of a submission, the query code of a rating), so nobody
     replays somebody else's receipt by guessing their key. None when no key was sent."""
-    if raw is None or not raw.strip():
+    raw = check_key(raw)  # 400 for a malformed key (issue 9)
+    if raw is None:
         return None
-    raw = raw.strip()
-    if len(raw) > 100 or not raw.isprintable():
-        raise ValidationFailed.on("Idempotency-Key", "Idempotency-Key 应为1–100个可打印字符")
     digest = hashlib.sha256(f"{raw}|{scope}".encode()).hexdigest()[:48]
     return f"portal:{client[:32]}:{digest}"
 
@@ -171,7 +169,9 @@ def petition_submit_once(*, key: str | None, endpoint: str, data: PetitionIn | M
         case, code = petition_submit(data=data)
         return 201, {"number": case.number, "query_code_sealed": seal_code(case.number, code)}
 
-    _, stored = run_idempotent(key=key, user_id=IDEMPOTENCY_USER, endpoint=endpoint, fn=run)
+    body = data.model_dump(mode="json") if isinstance(data, PetitionIn) else dict(data)
+    _, stored = run_idempotent(key=key, user_id=IDEMPOTENCY_USER, endpoint=endpoint, fn=run,
+                               request_hash=fingerprint(body))  # the same key with another body: 422
     return {"number": stored["number"], "query_code": unseal_code(stored["number"], stored["query_code_sealed"])}
 
 

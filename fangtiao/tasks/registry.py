@@ -19,6 +19,8 @@ TASKS: dict[str, str] = {
     "screening.hotspot_run": "fangtiao.screening.hotspots:run_one",  # a hot-spot run over a window
     "documents.print": "fangtiao.documents.services:print_run",      # a batch print (rendering)
     "screening.case_registered": "fangtiao.screening.hooks:index_and_evaluate",  # text index + warnings of a new matter
+    # --- reliability (issue 9) ---
+    "notifications.sms_send": "fangtiao.notifications.sms:send",  # one SMS, de-duplicated by its message id
 }
 
 

@@ -337,9 +337,11 @@ class TestIdempotency:
         assert c.post("/api/v1/cases", intake(), HTTP_IDEMPOTENCY_KEY="retry").status_code == 201
         assert Case.objects.count() == 1
 
-    def test_bad_key_is_422(self, xw):
+    def test_bad_key_is_400(self, xw):
+        # a malformed header, not invalid input: 400 (IETF Idempotency-Key draft; issue 9, ADR 0019)
         r = api(xw.clerk_t01).post("/api/v1/cases", intake(), HTTP_IDEMPOTENCY_KEY="k" * 101)
-        assert r.status_code == 422 and Case.objects.count() == 0
+        assert r.status_code == 400 and Case.objects.count() == 0
+        assert r.json()["errors"][0]["field"] == "Idempotency-Key"
 
     def test_double_clicked_action_acts_once(self, xw):
         case = make_case(xw)
