@@ -86,3 +86,23 @@ migrations-check: install
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache
+
+# --- load and faults (issue 9): load run, fault tests, API fuzzing (docs/adr/0020, docs/benchmarks.md) ---
+# Each starts its own production site on free loopback ports (fangtiao/loadtest/harness.py) and stops it.
+# DB=postgres creates a fresh database on the server of DATABASE_URL (default postgres@127.0.0.1:5432).
+DB ?= sqlite
+USERS ?= 50
+DURATION ?= 300
+THINK ?= 1.0
+FUZZ_EXAMPLES ?= 5
+FUZZ_SEEDS ?= --seed 1 --seed random
+FUZZ_TIMEOUT ?= 0
+.PHONY: load faults fuzz
+load: install-test
+	$(BIN)/python -m fangtiao.loadtest load --db $(DB) --users $(USERS) --duration $(DURATION) --think $(THINK) --out var/load
+
+faults: install-test
+	FANGTIAO_FAULTS=1 $(BIN)/pytest -q -s -m faults fangtiao/loadtest/tests/test_faults.py
+
+fuzz: install-test
+	$(BIN)/python -m fangtiao.loadtest fuzz --db $(DB) --examples $(FUZZ_EXAMPLES) $(FUZZ_SEEDS) --timeout $(FUZZ_TIMEOUT) --out var/fuzz

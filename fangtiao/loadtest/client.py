@@ -28,6 +28,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 MIX = (("lookup", 70), ("staff", 20), ("submit", 10))
 KEY_RE = re.compile(r"〔(load-[\w-]+)〕")
@@ -48,7 +49,8 @@ class Results:
     leaks: list[str] = field(default_factory=list)
     locked: int = 0
     retries: int = 0
-    unacknowledged: list[str] = field(default_factory=list)
+    unacknowledged: list[str] = field(default_factory=list)  # gave up retrying (deadline)
+    rejected: list[str] = field(default_factory=list)  # answered 4xx: not acknowledged, not retried
     ledger: dict[str, str] = field(default_factory=dict)  # Idempotency-Key → case number of the 201
     ledger_conflicts: list[str] = field(default_factory=list)
     receipts: list[dict[str, str]] = field(default_factory=list)
@@ -119,7 +121,8 @@ class Load:
                                                                  "officer_t02", "leader")]
         self.results = Results(receipts=list(seed["receipts"]))
         self.stop = threading.Event()
-        self.lookup_path = lookup_path or (lambda number, code: ("GET", f"/api/v1/public/petitions/{number}?code={code}", None))
+        self.lookup_path = lookup_path or (lambda number, code: (
+            "GET", f"/api/v1/public/petitions/{quote(number, safe='')}?code={quote(code, safe='')}", None))
         self.rng_seed = rng_seed if rng_seed is not None else random.SystemRandom().randrange(1 << 30)
         self._counter = 0
         self._counter_lock = threading.Lock()
@@ -174,10 +177,11 @@ class Load:
                     self.results.ledger[key] = receipt["number"]
                     self.results.receipts.append(receipt)
                 return
-            if not (status.startswith("conn:") or status.startswith("5")) or time.monotonic() > deadline:
-                if status.startswith("conn:") or status.startswith("5"):
-                    with self.results.lock:
-                        self.results.unacknowledged.append(key)
+            # A lost answer, a 5xx, the key still in flight elsewhere (409) or a throttle: the same key again.
+            retryable = status.startswith(("conn:", "5")) or status in ("409", "429")
+            if not retryable or time.monotonic() > deadline:
+                with self.results.lock:
+                    (self.results.unacknowledged if retryable else self.results.rejected).append(f"{key} {status}")
                 return
             attempt += 1
             with self.results.lock:
@@ -235,4 +239,5 @@ def ledger_check(sql: Callable[..., list[tuple[Any, ...]]], results: Results, ru
     duplicates = sorted(k for k, numbers in by_key.items() if len(numbers) > 1)
     return {"acknowledged": len(results.ledger), "cases_in_db": len(rows), "lost": len(lost), "lost_keys": lost[:20],
             "duplicates": len(duplicates), "duplicate_keys": duplicates[:20],
-            "ledger_conflicts": len(results.ledger_conflicts), "unacknowledged": len(results.unacknowledged)}
+            "ledger_conflicts": len(results.ledger_conflicts), "unacknowledged": len(results.unacknowledged),
+            "rejected": len(results.rejected), "rejected_samples": results.rejected[:5]}

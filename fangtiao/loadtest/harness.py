@@ -202,6 +202,8 @@ def site(kind: str, *, root: Path | None = None, database_url: str = "", web_wor
             url = pg.url(dbname)
         else:
             dbname = str((db_dir or var) / "fangtiao.sqlite3")
+            for suffix in ("", "-wal", "-shm"):  # a run starts from an empty database
+                Path(dbname + suffix).unlink(missing_ok=True)
             url = f"sqlite:///{dbname}"
         redis_url = ""
         if redis if redis is not None else kind == "postgres":
