@@ -28,12 +28,16 @@ from fangtiao.core.errors import DomainError
 
 MIN_RETENTION_DAYS = 184  # 网络安全法 第21条(3): 不少于六个月
 MIN_PROTECTED_DAYS = 1096  # 个人信息保护法 第56条 (three years, a leap day included)
-# PIPL access log: every reveal of full personal data, every export, every export of the log itself.
-PROTECTED_ACTIONS: frozenset[str] = frozenset({"pii.revealed", "export.xlsx", "audit.exported"})
+# PIPL access log: every reveal of full personal data, every export (of lists, reports, pay sheets, a
+# person's own data, the log itself) and every download of a document carrying personal data.
+PROTECTED_ACTIONS: frozenset[str] = frozenset({
+    "pii.revealed", "export.xlsx", "audit.exported", "stats.exported", "subsidy.sheet_exported",
+    "privacy.copy_exported", "document.downloaded", "document.scan_downloaded", "document.print_downloaded",
+})
 
 
 def protected_actions() -> frozenset[str]:
-    return PROTECTED_ACTIONS | frozenset(getattr(settings, "FANGTIAO_AUDIT_PROTECTED_ACTIONS", ()) or ())
+    return PROTECTED_ACTIONS
 
 
 @contextmanager

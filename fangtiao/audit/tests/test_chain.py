@@ -158,8 +158,6 @@ def test_one_flipped_byte_in_any_of_100_random_rows_is_detected(sealed):
     """§6 item 13, the audit-row part: 100 of 100 single-byte flips are reported, at that row."""
     rng = random.Random(20261129)  # noqa: S311 - test data
     text_cols = ["action", "actor_username", "subject_repr", "request_id", "region_path", "actor_roles"]
-    if connection.vendor == "sqlite":
-        text_cols += ["extra"]  # JSON stored as text there; PostgreSQL's jsonb would refuse a broken document
     caught = 0
     with tampering() as cur:
         for _ in range(100):
@@ -283,3 +281,15 @@ def test_jobs_and_commands_record_a_system_actor_and_a_job_id(db, monkeypatch):
     assert e.actor_username == "system:audit-purge" and e.request_id.startswith("cmd-")
     e = record(actor=None, action="demo.loaded")  # a shell: still named, still an id
     assert e.actor_username == "system" and e.request_id.startswith("proc-")
+
+
+def test_flush_empties_the_audit_tables_only_in_local_settings(db, settings):
+    """The test runner's flush takes the purge permit (LOCAL only); in production it cannot empty the log
+    (tried inside the test's transaction, rolled back afterwards)."""
+    _event()
+    chain.seal(lag_seconds=0)
+    settings.LOCAL = False
+    with pytest.raises(CommandError):
+        call_command("flush", interactive=False, verbosity=0, inhibit_post_migrate=True)
+    assert AuditEvent.objects.exists() and AuditSeal.objects.exists()
+    # LOCAL: every transactional test of the suite (e.g. tasks/tests/test_outbox.py) flushes through it.
