@@ -79,7 +79,8 @@ class Case(models.Model):
                                      on_delete=models.PROTECT, related_name="+")
     # 安全标记 (GB/T 22239-2019 8.1.4.2 g; 信访工作条例 第30、46条: accusation materials never reach the
     # accused): staff see the case only with clearance ≥ this label (org.choices.Clearance).
-    sensitivity = models.PositiveSmallIntegerField("安全标记", choices=Clearance.choices, default=Clearance.NORMAL)
+    sensitivity = models.PositiveSmallIntegerField("安全标记", choices=Clearance.choices, default=Clearance.NORMAL,
+                                                   db_default=Clearance.NORMAL)
 
     registered_unit = models.ForeignKey("org.Unit", verbose_name="登记单位", on_delete=models.PROTECT, related_name="+")
     registered_by = models.ForeignKey("org.User", verbose_name="登记人", null=True, on_delete=models.PROTECT, related_name="+")

@@ -196,7 +196,8 @@ class User(AbstractUser):
     title = models.CharField("职务", max_length=50, blank=True)
     search_key = models.CharField("拼音检索", max_length=255, blank=True, editable=False)
     # 安全标记 (GB/T 22239-2019 8.1.4.2 g): the highest case sensitivity label this user may see.
-    clearance = models.PositiveSmallIntegerField("密级授权", choices=Clearance.choices, default=Clearance.NORMAL)
+    clearance = models.PositiveSmallIntegerField("密级授权", choices=Clearance.choices, default=Clearance.NORMAL,
+                                                 db_default=Clearance.NORMAL)
 
     objects = StaffManager()
 

@@ -13,6 +13,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='case',
             name='sensitivity',
-            field=models.PositiveSmallIntegerField(choices=[(0, '普通'), (1, '敏感'), (2, '涉及检举揭发')], default=0, verbose_name='安全标记'),
+            field=models.PositiveSmallIntegerField(choices=[(0, '普通'), (1, '敏感'), (2, '涉及检举揭发')], db_default=0, default=0, verbose_name='安全标记'),
         ),
     ]

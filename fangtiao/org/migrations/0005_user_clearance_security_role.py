@@ -22,7 +22,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='user',
             name='clearance',
-            field=models.PositiveSmallIntegerField(choices=[(0, '普通'), (1, '敏感'), (2, '涉及检举揭发')], default=0, verbose_name='密级授权'),
+            field=models.PositiveSmallIntegerField(choices=[(0, '普通'), (1, '敏感'), (2, '涉及检举揭发')], db_default=0, default=0, verbose_name='密级授权'),
         ),
         migrations.RunPython(seed_security_role, unseed_security_role),
     ]
