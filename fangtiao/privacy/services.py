@@ -526,5 +526,5 @@ def request_copy(*, actor: Any, pk: int, reason: str) -> tuple[RightsRequest, li
             r.version += 1
             r.save(update_fields=["copy_made", "version"])
         audit.record(actor=actor, action="privacy.copy_exported", subject=r,
-                     extra={"reason": reason[:200], "rows": len(rows)})
+                     extra={"reason": reason[:200], "rows": len(rows), "case": r.case.number if r.case_id else ""})
     return r, rows

@@ -146,3 +146,29 @@ def test_pages_permissions_jurisdiction_and_list(xw: Any, login: Any, django_ass
     assert empty.status_code == 422 and "请填写答复内容" in empty.content.decode()
     copy = officer.post(f"/privacy/requests/{req.pk}/copy/", {"reason": "本人申请"})
     assert copy.status_code == 200 and copy["Content-Type"].startswith("application/vnd.openxmlformats")
+
+
+def test_who_saw_lists_reveals_and_exports_of_one_case(xw: Any) -> None:
+    from django.core.management import CommandError, call_command
+
+    from fangtiao.cases.services import party_reveal
+
+    clerk = xw.user("t01_subcentre", "clerk")
+    case, other = make_case(xw), make_case(xw)
+    party = case.parties.get()
+    party_reveal(actor=clerk, case_id=case.pk, party_id=party.pk, field="id_number", reason="核对身份")
+    party_reveal(actor=clerk, case_id=other.pk, party_id=other.parties.get().pk, field="phone", reason="回访")
+    r = services.request_register(actor=clerk, data=_data(case_number=case.number))
+    services.request_review(actor=clerk, pk=r.pk)
+    services.request_copy(actor=clerk, pk=r.pk, reason="本人申请")
+    out = io.StringIO()
+    call_command("who-saw", "--case", case.number, stdout=out)
+    text = out.getvalue()
+    assert f"事项 {case.number}：" in text and "pii.revealed" in text and clerk.username in text
+    assert "field=id_number" in text and "field=phone" not in text and "privacy.copy_exported" in text
+    assert "case.registered" not in text  # not a disclosure
+    full = io.StringIO()
+    call_command("who-saw", "--case", case.number, "--all", "--format", "csv", stdout=full)
+    assert "case.registered" in full.getvalue() and full.getvalue().startswith("时间,")
+    with pytest.raises(CommandError):
+        call_command("who-saw", "--case", "不存在", stdout=io.StringIO())
