@@ -60,8 +60,11 @@ def write_auth(site: harness.Site, root: Path) -> Path:
     return path
 
 
+BASE_CONFIG = Path(__file__).with_name("schemathesis.toml")
+
+
 def write_config(root: Path, auth: Path | None) -> Path:
-    lines = ["# written by fangtiao.loadtest.fuzz"]
+    lines = ["# written by fangtiao.loadtest.fuzz", BASE_CONFIG.read_text(encoding="utf-8")]
     if auth is not None:
         lines += ["[auth.wfc]", f'path = "{auth}"', f"peers = {json.dumps(list(PEERS))}"]
     path = root / ("schemathesis-roles.toml" if auth else "schemathesis-anonymous.toml")
