@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import os
+import sys
 import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -65,6 +67,26 @@ def diff(
     return changes
 
 
+_process: tuple[int, str] | None = None
+
+
+def _process_id() -> str:
+    """One id per process for records written outside any request, job or command context (a
+    management command of another app, a shell), so that its records stay correlated."""
+    global _process
+    if _process is None or _process[0] != os.getpid():
+        _process = (os.getpid(), f"proc-{uuid.uuid4().hex}")
+    return _process[1]
+
+
+def _process_actor() -> str:
+    """`system:<command>` under `fangtiao <command>` / `manage.py <command>`, else `system`."""
+    prog = os.path.basename(sys.argv[0]) if sys.argv else ""
+    if prog in ("fangtiao", "manage.py", "django-admin") and len(sys.argv) > 1 and not sys.argv[1].startswith("-"):
+        return f"{SYSTEM}:{sys.argv[1]}"
+    return SYSTEM
+
+
 def _actor_fields(actor: Any) -> dict[str, Any]:
     if actor is None or not getattr(actor, "is_authenticated", False):
         return {"actor_id": None, "actor_username": "", "actor_name": "", "actor_roles": "", "unit_id": None, "unit_name": ""}
@@ -101,7 +123,7 @@ def record(
     if not fields["actor_username"]:
         # V16.2.1: every record names who acted — a job's or command's system actor, else the
         # anonymous visitor of a request, else the process itself.
-        fields["actor_username"] = (ctx.actor if ctx and ctx.actor else ANONYMOUS if ctx else SYSTEM)[:150]
+        fields["actor_username"] = (ctx.actor if ctx and ctx.actor else ANONYMOUS if ctx else _process_actor())[:150]
     if region_path is None and subject is not None:
         region_path = getattr(subject, "audit_region_path", "") or ""
     event = AuditEvent(
@@ -113,7 +135,7 @@ def record(
         region_path=region_path or "",
         changes={k: _jsonable(v) for k, v in (changes or {}).items()},
         extra={k: _jsonable(v) for k, v in (extra or {}).items()},
-        request_id=ctx.request_id if ctx else f"proc-{uuid.uuid4().hex}",
+        request_id=ctx.request_id if ctx else _process_id(),
         ip=ctx.ip if ctx else None,
         user_agent=ctx.user_agent if ctx else "",
         **fields,
