@@ -13,6 +13,8 @@ ACTIONS: dict[str, str] = {
     "export.xlsx": "导出Excel",
     "demo.loaded": "载入演示数据",
     "admin.changed": "后台修改数据",
+    # --- web hardening and uploads (issue 9) ---
+    "upload.rejected": "拒收上传文件（病毒或恶意代码）",
     # --- audit log (issue 9, ADR 0017) ---
     "audit.exported": "导出审计日志",
     "audit.purged": "清理过期审计日志",

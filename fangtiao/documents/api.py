@@ -12,6 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
+from fangtiao.core import uploads
 from fangtiao.core.api import ERRORS
 from fangtiao.core.errors import NotFound, PermissionDenied, ValidationFailed
 from fangtiao.documents import selectors, services
@@ -22,16 +23,9 @@ router = Router(tags=["文书"])
 
 
 def file_response(data: bytes, name: str, ctype: str, *, inline: bool = False) -> HttpResponse:
-    """Never rendered by the browser as a page: attachment (or an inline PDF), no sniffing, sandboxed."""
-    from urllib.parse import quote
-
-    response = HttpResponse(data, content_type=ctype)
-    disposition = "inline" if inline and ctype == "application/pdf" else "attachment"
-    response["Content-Disposition"] = f"{disposition}; filename*=UTF-8''{quote(name)}"
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "sandbox; default-src 'none'; object-src 'self'"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    """Never rendered by the browser as a page (fangtiao.core.uploads.file_response): attachment (or an
+    inline PDF), an RFC 6266/5987 name, no sniffing, sandboxed, never text/html."""
+    return uploads.file_response(data, name, ctype, inline=inline)
 
 
 def _case(request: HttpRequest, case_id: int) -> Any:
@@ -142,7 +136,7 @@ def upload_scan(request: HttpRequest, case_id: int, doc_type: str, file: File[Up
     data = file.read()
     if version is not None and not 1 <= version <= 100_000:
         raise ValidationFailed.on("version", "版本号无效")
-    services.scan_check(data=data, name=file.name or "")
+    services.scan_check(data=data, name=file.name or "", actor=request.user)
     # The scan is of a paper already issued: the version given, else the latest issued; never a new issue.
     row = selectors.issued_document(case=case, user=request.user, doc_type=doc_type, subject=subject[:40],
                                     version=version)
@@ -229,7 +223,8 @@ def flowchart(request: HttpRequest, params: Query[ChartIn]) -> HttpResponse:
         raise PermissionDenied()
     if params.format == "svg":
         response = HttpResponse(fc.render_svg(), content_type="image/svg+xml; charset=utf-8")
-        response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
+        response["Content-Security-Policy"] = ("default-src 'none'; style-src 'unsafe-inline'; object-src 'none'; "
+                                               "base-uri 'none'; frame-ancestors 'none'; form-action 'none'")
         response["X-Content-Type-Options"] = "nosniff"
         return response
     return file_response(fc.render_pdf(), "访调对接工作流程图.pdf", "application/pdf", inline=True)

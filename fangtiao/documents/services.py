@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from fangtiao.audit.services import record
 from fangtiao.cases.models import Case
-from fangtiao.core import crypto
+from fangtiao.core import crypto, uploads
 from fangtiao.core.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationFailed
 from fangtiao.core.numbering import next_number
 from fangtiao.documents import catalogue, custom
@@ -305,16 +305,6 @@ def document_file(*, row: Document, fmt: str, actor: Any) -> tuple[bytes, str, s
 
 # --- signed scans ----------------------------------------------------------------------------
 
-def _sniff(data: bytes) -> str | None:
-    if data.startswith(b"%PDF-"):
-        return ScanKind.PDF
-    if data.startswith(b"\xff\xd8\xff"):
-        return ScanKind.JPEG
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return ScanKind.PNG
-    return None
-
-
 _EXTENSIONS = {ScanKind.PDF: (".pdf",), ScanKind.JPEG: (".jpg", ".jpeg"), ScanKind.PNG: (".png",)}
 # Active content has no place in a scan of a signed paper: refuse it rather than store it. Names are
 # read as a PDF reader reads them (pypdf decodes #xx escapes and object streams).
@@ -368,16 +358,19 @@ def _pdf_problem(data: bytes) -> str | None:
     return None
 
 
-def scan_check(*, data: bytes, name: str) -> str:
-    """The scan's kind, or ValidationFailed (field "file"): type by content, not by name; size; an
-    image must decode; a PDF must be a PDF without scripts, launch actions or embedded files."""
+def scan_check(*, data: bytes, name: str, actor: Any = None) -> str:
+    """The scan's kind, or ValidationFailed (field "file"): type by content and extension
+    (fangtiao.core.uploads: size, magic bytes, image decodes within the pixel limit, no HTML behind
+    an image header, antivirus — a finding is audited); a PDF must be a PDF without scripts, launch
+    actions or embedded files."""
     limit = settings.FANGTIAO_SCAN_MAX_MB * 1024 * 1024
     if not data:
         raise ValidationFailed.on("file", "请选择要上传的扫描件")
     if len(data) > limit:
         raise ValidationFailed.on("file", f"扫描件不能超过 {settings.FANGTIAO_SCAN_MAX_MB} MB")
-    kind = _sniff(data)
-    if kind is None:
+    uploads.scan_or_refuse(data, name, actor=actor)
+    kind = uploads.sniff(data)
+    if kind not in _EXTENSIONS:
         raise ValidationFailed.on("file", "只能上传 PDF、JPEG 或 PNG 格式的扫描件")
     if not name.lower().endswith(_EXTENSIONS[kind]):
         raise ValidationFailed.on("file", "文件内容与扩展名不符，请上传原始扫描文件")
@@ -387,31 +380,20 @@ def scan_check(*, data: bytes, name: str) -> str:
         problem = _pdf_problem(data)
         if problem:
             raise ValidationFailed.on("file", problem)
-    else:
-        from PIL import Image
-
-        try:
-            with Image.open(io.BytesIO(data)) as img:
-                img.verify()
-            with Image.open(io.BytesIO(data)) as img:
-                if img.width * img.height > 100_000_000:
-                    raise ValueError("decompression bomb")
-                img.load()  # verify() does not decode a JPEG: a truncated one must fail here
-        except Exception as exc:
-            raise ValidationFailed.on("file", "图片无法识别或已损坏") from exc
+    uploads.check_upload(data, name, kinds=_EXTENSIONS, max_bytes=limit, what="扫描件", actor=actor, scan=False)
     return kind
 
 
 def scan_upload(*, row: Document, data: bytes, name: str, note: str, actor: Any) -> SignedCopy:
     if not has_capability(actor, "documents.upload"):
         raise PermissionDenied()
-    kind = scan_check(data=data, name=name)
+    kind = scan_check(data=data, name=name, actor=actor)
     if len(note) > 200:
         raise ValidationFailed.on("note", "说明不能超过200字")
     with transaction.atomic():
-        scan = SignedCopy(document=row, case_id=row.case_id, kind=kind, original_name=name[-200:], size=len(data),
-                          sha256=_sha(data), note=note, uploaded_by=actor)
-        scan.file.save(f"{row.case_id}-{row.pk}-{timezone.now():%Y%m%d%H%M%S%f}.{kind}.enc",
+        scan = SignedCopy(document=row, case_id=row.case_id, kind=kind, original_name=uploads.clean_filename(name)[-200:],
+                          size=len(data), sha256=_sha(data), note=note, uploaded_by=actor)
+        scan.file.save(uploads.storage_name(f"{kind}.enc"),
                        ContentFile(crypto.encrypt_bytes(data, context=FILE_AAD)), save=False)
         scan.save()
         record(actor=actor, action="document.scan_uploaded", subject=scan,
@@ -444,15 +426,23 @@ def template_upload(*, doc_type: str, region: Any, data: bytes, name: str, note:
         raise ValidationFailed.on("region", "只能为本辖区上传模板")
     if not name.lower().endswith(".docx"):
         raise ValidationFailed.on("file", "请上传 .docx 格式的 Word 模板")
+    if len(data) > custom.MAX_TEMPLATE_BYTES:
+        raise ValidationFailed.on("file", "模板文件不能超过 5 MB")
+    uploads.scan_or_refuse(data, name, actor=actor)
+    if data.startswith(b"PK"):  # a zip bomb is refused from the central directory, before anything opens it
+        uploads.check_zip(data)
     placeholders = custom.inspect_template(data, doc)
+    uploads.check_upload(data, name, kinds=(uploads.DOCX,), max_bytes=custom.MAX_TEMPLATE_BYTES, what="模板文件",
+                         actor=actor, scan=False)
     with transaction.atomic():
         previous = (DocumentTemplate.objects.select_for_update()
                     .filter(doc_type=doc_type, region=region).order_by("-version").first())
         DocumentTemplate.objects.filter(doc_type=doc_type, region=region, active=True).update(active=False)
-        tpl = DocumentTemplate(doc_type=doc_type, region=region, region_path=region.path, original_name=name[-200:],
+        tpl = DocumentTemplate(doc_type=doc_type, region=region, region_path=region.path,
+                               original_name=uploads.clean_filename(name)[-200:],
                                sha256=_sha(data), placeholders=placeholders, note=note[:200],
                                version=(previous.version + 1) if previous else 1, uploaded_by=actor)
-        tpl.file.save(f"{doc_type}-{region.code}-v{tpl.version}.docx", ContentFile(data), save=False)
+        tpl.file.save(uploads.storage_name("docx"), ContentFile(data), save=False)
         tpl.save()
         record(actor=actor, action="document.template_uploaded", subject=tpl,
                extra={"doc_type": doc_type, "region": region.code, "version": tpl.version, "sha256": tpl.sha256,
