@@ -106,3 +106,11 @@ faults: install-test
 
 fuzz: install-test fonts
 	$(BIN)/python -m fangtiao.loadtest fuzz --db $(DB) --examples $(FUZZ_EXAMPLES) $(FUZZ_SEEDS) --timeout $(FUZZ_TIMEOUT) --out var/fuzz
+
+# --- reliability (issue 9): the lost-update race, long form (docs/security.md §7, ADR 0019) ---
+# `make race TRIALS=1000` runs 1,000 trials of 2–8 concurrent edits of one case at one version on the
+# database of DATABASE_URL (default SQLite; a FILE copy of the test database) and prints the counts.
+TRIALS ?= 1000
+.PHONY: race
+race: install-test
+	FANGTIAO_RACE_TRIALS=$(TRIALS) $(BIN)/pytest -q -s fangtiao/core/tests/concurrency/test_lost_updates.py

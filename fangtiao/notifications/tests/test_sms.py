@@ -42,11 +42,6 @@ def stub(settings: Any, tmp_path: Path) -> Path:
     return tmp_path / "sms.jsonl"
 
 
-@pytest.fixture
-def xw(world: Any) -> Any:
-    return extend_world(world)
-
-
 def test_accept_writes_the_message_in_the_transaction_and_a_stale_edit_writes_none(xw: Any) -> None:
     case = make_case(xw, parties=[person(phone="13800138000"), person(role="respondent", phone="13900139000")])
     officer = actor_for(xw, case, "accept")
@@ -146,6 +141,29 @@ def test_cr_lf_and_control_characters_in_names_and_places_stay_on_one_line(xw: A
     assert len(stub.read_text(encoding="utf-8").splitlines()) == 1
     assert lines(stub)[0]["text"] == msg.text and lines(stub)[0]["phone"].count("*") == 4
     assert sms.one_line("甲\x00乙\t丙\u2028丁") == "甲 乙 丙 丁"
+
+
+def test_the_session_reminder_texts_each_party_with_a_mobile_once(xw: Any) -> None:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from fangtiao.mediation import services as mediation
+    from fangtiao.mediation.models import Room, Session
+    from fangtiao.mediation.tests.support import mediating_case, mediator
+
+    case = mediating_case(xw)
+    room = Room.objects.create(unit=xw.units["t01_committee"], name="第一调解室\r\n（二楼）")
+    start = (timezone.localtime() + dt.timedelta(days=2)).replace(hour=9, minute=0, second=0, microsecond=0)
+    act(case, mediator(xw), "book_session", starts_at=start.isoformat(), room=room.pk)
+    s = Session.objects.get(case=case)
+    before = SmsMessage.objects.count()
+    assert mediation.tick(now=s.starts_at - dt.timedelta(hours=23))["session_reminders"] == 1
+    assert mediation.tick(now=s.starts_at - dt.timedelta(hours=22))["session_reminders"] == 0
+    texts = list(SmsMessage.objects.filter(kind="session_reminder").values_list("text", flat=True))
+    mobiles = [p for p in case.parties.all() if sms.mobile(p.phone)]
+    assert len(texts) == len(mobiles) >= 1 and SmsMessage.objects.count() == before + len(mobiles)
+    assert all(f"{start.month}月{start.day}日09:00" in t for t in texts) and all("\n" not in t and "第一调解室" in t for t in texts)
 
 
 def test_the_http_backend_posts_with_the_message_id_as_idempotency_key(settings: Any) -> None:
