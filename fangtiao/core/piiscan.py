@@ -5,7 +5,7 @@ application and access logs):
 - ID numbers: ``\\d{17}[\\dXx]`` whose GB 11643-1999 check digit is right (cuts random digit runs);
 - mobile numbers: ``1[3-9]\\d{9}``.
 Either must stand alone: not inside a longer run of ASCII letters or digits (so hex digests such as
-blind indexes, audit hashes and file checksums do not count). Hits are printed masked.
+blind indexes, audit hashes and file checksums do not count), nor the decimals of a number (0.0031…). Hits are printed masked.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from pathlib import Path
 from fangtiao.core.masking import mask_id_number, mask_phone
 from fangtiao.core.validators import id_check_char
 
-_ID = re.compile(rb"(?<![0-9A-Za-z])(\d{17}[\dXx])(?![0-9A-Za-z])")
-_MOBILE = re.compile(rb"(?<![0-9A-Za-z])(1[3-9]\d{9})(?![0-9A-Za-z])")
+_ID = re.compile(rb"(?<![0-9A-Za-z])(?<!\d\.)(\d{17}[\dXx])(?![0-9A-Za-z])")
+_MOBILE = re.compile(rb"(?<![0-9A-Za-z])(?<!\d\.)(1[3-9]\d{9})(?![0-9A-Za-z])")
 _CHUNK = 4 << 20
 _OVERLAP = 32
 
