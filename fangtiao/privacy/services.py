@@ -178,7 +178,7 @@ def due_queryset(rule: RetentionRule, *, today: dt.date) -> QuerySet:
     if rule.record_type == RecordType.CONSULTATION:
         field_name = "answered_at__date" if rule.from_date == FromDate.CLOSED else "received_at__date"
         return (Consultation.objects.filter(**{f"{field_name}__lte": cutoff})
-                .exclude(case__status__in=OPEN_STATUSES)
+                .exclude(case_id__in=Case.objects.filter(status__in=OPEN_STATUSES).values("pk"))
                 .exclude(pk__in=_done_ids("legalservice.consultation")).order_by("received_at", "pk"))
     field_name = "closed_on" if rule.from_date == FromDate.CLOSED else "received_on"
     return (RightsRequest.objects.filter(status__in=[RequestStatus.ANSWERED, RequestStatus.REFUSED],
@@ -213,7 +213,7 @@ def _record(rule: RetentionRule, obj: Any, action: str, rows: int, fields: list[
 def process_one(*, rule: RetentionRule, pk: int, today: dt.date, actor: Any = None) -> bool:
     """Apply `rule` to one object in its own transaction; False if it is no longer due (idempotent)."""
     with transaction.atomic():
-        obj = due_queryset(rule, today=today).select_for_update().filter(pk=pk).first()
+        obj = due_queryset(rule, today=today).select_for_update(of=("self",)).filter(pk=pk).first()
         if obj is None:
             return False
         if rule.record_type in CASE_TYPES and hold_reasons(obj):
