@@ -82,7 +82,7 @@ def run_one(site: harness.Site, *, who: str, seed: int, args: argparse.Namespace
     report_dir = out / f"{who}-seed{seed}"
     report_dir.mkdir(parents=True, exist_ok=True)
     argv = [sys.executable, "-m", "schemathesis.cli", "--config-file", str(config), "--no-color", "run",
-            f"{site.base}/api/v1/openapi.json", "--checks", "all", "--phases", phases,
+            f"{site.base}/api/v1/openapi.json", "--phases", phases,
             "-n", str(args.examples), "--seed", str(seed), "-w", str(args.workers),
             "--report", "junit,ndjson", "--report-dir", str(report_dir), "--request-timeout", "30",
             "--suppress-health-check", "all", "--output-truncate", "true", "--warnings", "off"]
@@ -160,9 +160,13 @@ def main(args: argparse.Namespace) -> int:
                 print(f"[fuzz] {who} seed {seed}: exit {r['exit']} in {r['seconds']} s, {r['test_cases']} test cases, "
                       f"leaks {r['leak_count']}", flush=True)
         server_errors = len(re.findall(r'" 5\d\d ', site.web.output()))
-        tracebacks = site.web.output().count("Traceback")
+        log = site.web.output()
+        tracebacks = log.count("Traceback")
+        first = log.find("Traceback")
+        excerpt = log[max(first - 600, 0):first + 4000] if first >= 0 else ""
     summary = {"seeds": seeds, "examples": args.examples, "db": args.db, "runs": results,
-               "server_5xx_in_access_log": server_errors, "tracebacks_in_server_log": tracebacks}
+               "server_5xx_in_access_log": server_errors, "tracebacks_in_server_log": tracebacks,
+               "first_traceback": excerpt}
     (out / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
     print(f"[fuzz] 5xx in the access log: {server_errors}; tracebacks in the server log: {tracebacks}; "
           f"written {out / 'summary.json'}")
