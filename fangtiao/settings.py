@@ -401,6 +401,15 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("FANGTIAO_LOG_LEVEL", "WARNING")},
 }
 
+# --- load and faults (issue 9) -----------------------------------------------------------------
+# A full disk or a lost/busy database answers 507/503 with a generic body and Retry-After instead of
+# a 500 (fangtiao.core.middleware.ResourceErrorMiddleware; ADR 0020), and local attachments are
+# written so that a full disk leaves no partial file (fangtiao.core.storage.SafeFileSystemStorage).
+MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+                  "fangtiao.core.middleware.ResourceErrorMiddleware")
+if STORAGES["default"]["BACKEND"] == "django.core.files.storage.FileSystemStorage":
+    STORAGES["default"]["BACKEND"] = "fangtiao.core.storage.SafeFileSystemStorage"
+
 # --- data at rest (issue 9) --------------------------------------------------------------------
 # Field and file encryption algorithm (ADR 0016): aes-256-gcm (default) or sm4-gcm (商用密码, GB/T
 # 39786-2021). Existing values keep their own algorithm until `fangtiao rotate-keys` rewrites them.
