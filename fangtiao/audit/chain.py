@@ -40,7 +40,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, transaction
-from django.db.models import JSONField, TextField
+from django.db.models import DateTimeField, JSONField, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
 
@@ -50,6 +50,7 @@ log = logging.getLogger(__name__)
 GENESIS = "0" * 64
 FIELDS: tuple[str, ...] = tuple(sorted(f.attname for f in AuditEvent._meta.concrete_fields))
 _JSON = frozenset(f.attname for f in AuditEvent._meta.concrete_fields if isinstance(f, JSONField))
+_DATETIMES = frozenset(f.attname for f in AuditEvent._meta.concrete_fields if isinstance(f, DateTimeField))
 
 
 class AuditKeyMissing(ImproperlyConfigured):
@@ -74,18 +75,22 @@ def key() -> bytes:
     return _key_for(settings.FANGTIAO_AUDIT_KEY, settings.SECRET_KEY, bool(settings.LOCAL))
 
 
-def _norm(name: str, value: Any) -> Any:
-    if value is None or isinstance(value, bool | int):
-        return value
-    if isinstance(value, dt.datetime):
-        return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    return str(value)
-
-
 def canonical(row: tuple[Any, ...]) -> bytes:
-    """Every column, by name, in a fixed textual form (JSON columns as the database's own text)."""
-    return json.dumps([[n, _norm(n, v)] for n, v in zip(FIELDS, row, strict=True)], ensure_ascii=False,
-                      separators=(",", ":")).encode()
+    """Every column as `name, value` pairs in a fixed order and textual form (times as UTC ISO with
+    microseconds, JSON columns as the database's own text). NULL and empty values are left out, so a
+    column added later with a NULL or empty default leaves the links sealed before it valid; a value
+    changed to or from empty still changes the encoding (its pair appears or disappears)."""
+    out: list[Any] = []
+    for name, value in zip(FIELDS, row, strict=True):
+        if value is None or value == "":
+            continue
+        if name in _DATETIMES:
+            value = _at(value)
+        elif not isinstance(value, bool | int | str):
+            value = str(value)
+        out.append(name)
+        out.append(value)
+    return json.dumps(out, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def digest(row: tuple[Any, ...]) -> str:
