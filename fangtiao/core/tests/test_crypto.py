@@ -67,3 +67,16 @@ def test_phone_is_ciphertext_in_the_database(world):
     m.refresh_from_db()
     assert m.phone == "13912345678"
     assert m.phone_masked == "139****5678"
+
+
+def test_serialised_value_is_ciphertext_and_loads_back(world):
+    """dumpdata/loaddata carry `enc:` + ciphertext, never the plaintext (issue 9, §6 item 12)."""
+    from django.core import serializers
+
+    from fangtiao.org.models import Mediator
+
+    data = serializers.serialize("json", [world.mediators["wang_t01"]])
+    assert "13912345678" not in data and '"phone": "enc:v2:' in data
+    assert next(serializers.deserialize("json", data)).object.phone == "13912345678"
+    field = Mediator._meta.get_field("phone")
+    assert field.to_python("enc:v2:a256gcm:d0:AAAA") == "enc:v2:a256gcm:d0:AAAA"  # looks like it, stays text
