@@ -615,7 +615,10 @@ def plan(
         name = linked.get(username) or next(staff_names)[0]
         logins.append(LoginSpec(username, name, str(role), unit_key, title, mobile(srng)))
 
-    login("admin", R.ADMIN, "centre", "系统管理员")
+    # The three separated administrators (GB/T 22239 8.1.4.2 d), personal accounts with no default
+    # names (issue 9: no admin/root/administrator/test/sa/guest).
+    login("sysadmin", R.ADMIN, "centre", "系统管理员")
+    login("secadmin", R.SECURITY, "centre", "安全管理员")
     login("auditor", R.AUDITOR, "centre", "审计管理员")
     login("leader", R.LEADER, "centre", "中心主任")
     login("officer", R.OFFICER, "petition_bureau", "信访干部")
@@ -829,24 +832,33 @@ class _Builder:
             self.created["expert"] += 1
 
     def _admin_rights(self) -> None:
-        """The `admin` login may use Django's admin for the registry and the (read-only) audit log:
-        staff status plus the model permissions of those two apps, never superuser."""
-        admin = self.users.get("admin")
-        if admin is None:
-            return
-        changes: dict[str, list[object]] = {}
-        if not admin.is_staff:
-            User.objects.filter(pk=admin.pk).update(is_staff=True)
-            admin.is_staff = True
-            changes["is_staff"] = [False, True]
-        have = set(admin.user_permissions.values_list("pk", flat=True))
-        missing = list(Permission.objects.filter(content_type__app_label__in=("org", "audit")).exclude(pk__in=have))
-        if missing:
-            admin.user_permissions.add(*missing)
-            changes["user_permissions"] = [len(have), len(have) + len(missing)]
-        if changes:
-            audit.record(actor=None, action="org.staff.updated", subject=admin, changes=changes)
-            self.created["permission"] += len(missing)
+        """Django's admin for the three administrators, each within the separation of duties
+        (GB/T 22239 8.1.4.2 d; issue 9), never superuser: `sysadmin` the registry (not the staff
+        accounts, not the audit log), `secadmin` the staff accounts and the authentication state,
+        `auditor` the audit log (read)."""
+        grants = {
+            "sysadmin": Permission.objects.filter(content_type__app_label="org").exclude(content_type__model="user"),
+            "secadmin": Permission.objects.filter(
+                Q(content_type__app_label="org", content_type__model="user") | Q(content_type__app_label="security")),
+            "auditor": Permission.objects.filter(content_type__app_label="audit", codename__startswith="view_"),
+        }
+        for username, perms in grants.items():
+            user = self.users.get(username)
+            if user is None:
+                continue
+            changes: dict[str, list[object]] = {}
+            if not user.is_staff:
+                User.objects.filter(pk=user.pk).update(is_staff=True)
+                user.is_staff = True
+                changes["is_staff"] = [False, True]
+            have = set(user.user_permissions.values_list("pk", flat=True))
+            missing = list(perms.exclude(pk__in=have))
+            if missing:
+                user.user_permissions.add(*missing)
+                changes["user_permissions"] = [len(have), len(have) + len(missing)]
+            if changes:
+                audit.record(actor=None, action="org.staff.updated", subject=user, changes=changes)
+                self.created["permission"] += len(missing)
 
 
 def build(p: Plan, *, password: str | None = None) -> BuildResult:

@@ -28,6 +28,7 @@ from fangtiao.clocks.models import OPEN_STATES, Clock, ClockState
 from fangtiao.core.masking import mask_name
 from fangtiao.org.choices import UnitKind
 from fangtiao.org.models import DisputeCategory, Region, Unit
+from fangtiao.portal import throttle
 from fangtiao.portal.rules import rating_state
 
 NOT_FOUND_DETAIL = "未找到该事项，请核对编号和查询码"
@@ -117,6 +118,9 @@ def case_by_number_and_code(*, number: str, code: str, for_update: bool = False)
     as keyed hashes with hmac.compare_digest (constant time); only the hash is stored."""
     number = normalize_number(number)
     code = normalize_code(code)
+    # issue 9 (ASVS V6.6.3): at most FANGTIAO_PORTAL_CASE_FAIL_LIMIT failures per case number an
+    # hour from all addresses together; then 429 (throttle.Throttled) for that number
+    throttle.case_check(number[:MAX_NUMBER_LENGTH])
     case = None
     if number and len(number) <= MAX_NUMBER_LENGTH:
         qs = Case.objects.filter(number=number)
@@ -127,6 +131,11 @@ def case_by_number_and_code(*, number: str, code: str, for_update: bool = False)
     given = query_code_hash(code[:MAX_CODE_LENGTH])
     matches = hmac.compare_digest(given.encode(), expected.encode())
     if not matches or case is None or not code or len(code) > MAX_CODE_LENGTH:
+        if number and throttle.case_failed(number[:MAX_NUMBER_LENGTH]):
+            from fangtiao.audit.services import record
+
+            record(actor=None, action="portal.lookup_locked", success=False, subject=case,
+                   extra={"number": number[:MAX_NUMBER_LENGTH]})
         return None
     return case
 

@@ -6,6 +6,9 @@ Scopes:
   lookup       every progress lookup and rating attempt
   lookup_fail  lookups whose number + code did not match; once over its limit, *all* lookups from
                the address are refused, so a correct guess cannot be told apart from a wrong one
+  case_fail    failed lookups of one case number from any address (ASVS V6.6.3: ≤ 10 an hour);
+               once at its limit every lookup of that number is refused for the rest of the window,
+               and the moment it is reached is audited (portal.lookup_locked)
 
 Addresses are kept only as a keyed hash (the cache holds no IP addresses)."""
 
@@ -49,6 +52,8 @@ def limit_for(scope: str) -> Limit:
         return Limit(scope, conf.value("FANGTIAO_PORTAL_LOOKUP_LIMIT"), conf.value("FANGTIAO_PORTAL_LOOKUP_WINDOW"))
     if scope == "lookup_fail":
         return Limit(scope, conf.value("FANGTIAO_PORTAL_LOOKUP_FAIL_LIMIT"), conf.value("FANGTIAO_PORTAL_LOOKUP_WINDOW"))
+    if scope == "case_fail":
+        return Limit(scope, conf.value("FANGTIAO_PORTAL_CASE_FAIL_LIMIT"), 3600)
     raise ValueError(f"unknown throttle scope {scope!r}")
 
 
@@ -114,3 +119,31 @@ def lookup_failed(request: HttpRequest) -> None:
         cache.incr(key)
     except ValueError:
         cache.set(key, 1, timeout=limit.window + 5)
+
+
+# --- per case number (issue 9) -----------------------------------------------------------------
+
+def _case_key(number: str) -> tuple[str, int, Limit]:
+    limit = limit_for("case_fail")
+    index, retry_after = _window(limit, time.time())
+    who = hmac.new(settings.SECRET_KEY.encode(), f"portal-case:{number}".encode(), hashlib.sha256).hexdigest()[:24]
+    return _key(limit, who, index), retry_after, limit
+
+
+def case_check(number: str) -> None:
+    """Refuse (429) a lookup of a case number that has had too many failed lookups this hour."""
+    key, retry_after, limit = _case_key(number)
+    if int(cache.get(key, 0)) >= limit.limit:
+        raise Throttled(retry_after)
+
+
+def case_failed(number: str) -> bool:
+    """Count a failed lookup of `number` (known or not: the same); True when this one reached the limit."""
+    key, _, limit = _case_key(number)
+    cache.add(key, 0, timeout=limit.window + 5)
+    try:
+        count = cache.incr(key)
+    except ValueError:
+        cache.set(key, 1, timeout=limit.window + 5)
+        count = 1
+    return count == limit.limit

@@ -42,6 +42,11 @@ class SessionSecurityMiddleware:
             current_request.reset(token)
 
     def _check(self, request: HttpRequest) -> HttpResponse | None:
+        if request.path == _names()["admin_login"]:
+            # one login path (V6.3.4): Django admin's own form has no lockout and no OTP step
+            url = reverse("login")
+            nxt = request.GET.get("next", "/admin/")
+            return HttpResponseRedirect(url + "?" + urlencode({"next": nxt}))
         user = getattr(request, "user", None)
         if user is None or not user.is_authenticated or not hasattr(request, "session"):
             return None
@@ -93,4 +98,5 @@ def _names() -> dict[str, str]:
     if not _NAMES:
         for name in ("login", "logout", "otp_verify", "otp_enrol", "password_change"):
             _NAMES[name] = reverse(name)
+        _NAMES["admin_login"] = reverse("admin:login")
     return _NAMES

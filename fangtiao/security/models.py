@@ -21,6 +21,9 @@ class Credential(models.Model):
     class Meta:
         verbose_name = verbose_name_plural = "密码状态"
 
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.password_changed_at:%Y-%m-%d}"
+
 
 class PasswordHistory(models.Model):
     """Hashes of the last passwords (never the passwords): a new one may not repeat them."""
@@ -32,6 +35,9 @@ class PasswordHistory(models.Model):
     class Meta:
         verbose_name = verbose_name_plural = "历史密码"
         indexes = [models.Index(fields=["user", "-created_at"], name="security_pwhist_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.created_at:%Y-%m-%d}"
 
 
 class Factor(models.TextChoices):
@@ -49,6 +55,9 @@ class LoginFailure(models.Model):
         verbose_name = verbose_name_plural = "登录失败记录"
         indexes = [models.Index(fields=["username", "ip", "at"], name="security_fail_pair"),
                    models.Index(fields=["ip", "at"], name="security_fail_ip")]
+
+    def __str__(self) -> str:
+        return f"{self.username} {self.ip} {self.factor}"
 
 
 class Scope(models.TextChoices):
@@ -90,6 +99,9 @@ class TOTPDevice(models.Model):
     class Meta:
         verbose_name = verbose_name_plural = "动态口令设备"
 
+    def __str__(self) -> str:
+        return f"{self.user_id} {'已绑定' if self.confirmed else '未绑定'}"
+
 
 class UserSession(models.Model):
     """One row per live server-side session of a user: what 'end this user's sessions' deletes."""
@@ -104,3 +116,6 @@ class UserSession(models.Model):
     class Meta:
         verbose_name = verbose_name_plural = "在线会话"
         indexes = [models.Index(fields=["user", "-last_seen"], name="security_session_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.ip}"

@@ -25,7 +25,14 @@ from fangtiao.org.choices import Clearance
 from fangtiao.org.permissions import has_capability
 from fangtiao.security import conf
 from fangtiao.security.models import (
-    Credential, Factor, LoginFailure, Lockout, PasswordHistory, Scope, TOTPDevice, UserSession,
+    Credential,
+    Factor,
+    Lockout,
+    LoginFailure,
+    PasswordHistory,
+    Scope,
+    TOTPDevice,
+    UserSession,
 )
 
 LOCKED_MESSAGE = "登录失败次数过多，已暂时锁定，请30分钟后再试或联系安全管理员。"
@@ -244,7 +251,9 @@ def _context(user: Any) -> str:
 
 
 def _totp(seed: bytes) -> TOTP:
-    return TOTP(seed, TOTP_DIGITS, SHA1(), TOTP_STEP)
+    # HMAC-SHA-1 as RFC 6238 and every authenticator app use it (HMAC does not rest on SHA-1's
+    # collision resistance); GM/T 0021 (SM3) would be another device class.
+    return TOTP(seed, TOTP_DIGITS, SHA1(), TOTP_STEP)  # noqa: S303
 
 
 def device_seed(device: TOTPDevice) -> bytes:
@@ -269,18 +278,14 @@ def confirmed_device(user: Any) -> TOTPDevice | None:
 
 @transaction.atomic
 def enrol_begin(*, user: Any) -> TOTPDevice:
-    """A new unconfirmed seed (160 bits from `secrets`), replacing any earlier unconfirmed one. An
-    enrolled device stays in force until the new one is confirmed."""
+    """The user's device, created with a new seed (160 bits from `secrets`) if there is none; an
+    unconfirmed one keeps its seed until it is confirmed (the page may be shown again)."""
+    device = TOTPDevice.objects.filter(user=user).first()
+    if device is not None:
+        return device
     seed = secrets.token_bytes(SEED_BYTES)
     secret = crypto.encrypt(base64.b32encode(seed).decode(), context=_context(user))
-    device = TOTPDevice.objects.filter(user=user).first()
-    if device is None:
-        return TOTPDevice.objects.create(user=user, secret=secret, created_at=timezone.now())
-    if device.confirmed:
-        return device
-    device.secret, device.last_t, device.created_at = secret, -1, timezone.now()
-    device.save(update_fields=["secret", "last_t", "created_at"])
-    return device
+    return TOTPDevice.objects.create(user=user, secret=secret, created_at=timezone.now())
 
 
 def _match(device: TOTPDevice, code: str, now: dt.datetime) -> int | None:
@@ -365,9 +370,8 @@ def sessions_end(*, actor: Any, user: Any = None, everyone: bool = False, keep_s
     """Delete server-side sessions: one user's (all but `keep_session_key`), one session of the
     actor's own (`session_pk`), or everyone's. Works for the DB and the cache session engines
     through the index; with the DB engine `everyone` also clears sessions the index never saw."""
-    if everyone or (user is not None and actor is not None and getattr(actor, "pk", None) != user.pk):
-        if actor is not None:
-            _require(actor, "security.manage")
+    if actor is not None and (everyone or (user is not None and getattr(actor, "pk", None) != user.pk)):
+        _require(actor, "security.manage")
     qs = UserSession.objects.all()
     if session_pk is not None:
         qs = qs.filter(pk=session_pk, user=actor)

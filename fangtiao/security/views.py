@@ -22,7 +22,13 @@ from fangtiao.core.errors import DomainError
 from fangtiao.core.middleware import client_ip
 from fangtiao.org.permissions import has_capability
 from fangtiao.security import selectors, services
-from fangtiao.security.forms import ClearanceForm, InitialPasswordForm, OTPForm, PasswordChangeForm, ReauthForm
+from fangtiao.security.forms import (
+    ClearanceForm,
+    InitialPasswordForm,
+    OTPForm,
+    PasswordChangeForm,
+    ReauthForm,
+)
 from fangtiao.security.receivers import OTP_OK, PW_CHANGE, PW_EXPIRES
 
 

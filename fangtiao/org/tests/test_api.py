@@ -33,7 +33,7 @@ class TestAuth:
 
     def test_inactive_user_token_stops_working(self, world, api):
         c = api("clerk_t01")
-        services.staff_update(actor=world.users["admin"], user=world.users["clerk_t01"], is_active=False)
+        services.staff_update(actor=_security_admin(world), user=world.users["clerk_t01"], is_active=False)
         assert c.get("/api/v1/me").status_code == 401
 
     @pytest.mark.parametrize("body", ["{bad json", "[]", '{"username": ""}', '{"username": "a", "password": 5}'])
@@ -214,3 +214,12 @@ def test_openapi_schema(db, client):
               "/api/v1/mediators", "/api/v1/experts", "/api/v1/mediators/{mediator_id}"]:
         assert p in paths, p
     assert client.get("/api/v1/docs").status_code == 200
+
+
+def _security_admin(world):  # type: ignore[no-untyped-def]
+    """Staff accounts are the security administrator's (GB/T 22239 8.1.4.2 d/e; issue 9)."""
+    from fangtiao.core.testing.world import PASSWORD
+    from fangtiao.org.models import User
+
+    return User.objects.filter(username="sec_admin").first() or services.staff_create(
+        actor=None, username="sec_admin", name="安全员甲", unit=world.units["centre"], roles=["security"], password=PASSWORD)

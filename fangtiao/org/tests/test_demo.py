@@ -205,9 +205,18 @@ def test_demo_builds_the_district():
     assert any("court_ningxi" in line and "法院联络员" in line for line in out_lines)
     assert any("expert_build" in line and "专家库成员" in line for line in out_lines)
 
-    admin = User.objects.get(username="admin")
-    assert admin.is_staff and not admin.is_superuser
-    assert admin.has_perm("org.change_unit") and admin.has_perm("audit.view_auditevent")
+    # issue 9: no shared or default account names; the three separated administrators, each personal
+    assert not User.objects.filter(username__in=["admin", "root", "administrator", "test", "sa", "guest"]).exists()
+    assert not User.objects.filter(is_superuser=True).exists()
+    sysadmin, secadmin, auditor = (User.objects.get(username=n) for n in ("sysadmin", "secadmin", "auditor"))
+    assert sysadmin.role_codes == {"admin"} and secadmin.role_codes == {"security"} and auditor.role_codes == {"auditor"}
+    assert all(u.is_staff and not u.is_superuser for u in (sysadmin, secadmin, auditor))
+    assert sysadmin.has_perm("org.change_unit") and not sysadmin.has_perm("audit.view_auditevent")
+    assert not sysadmin.has_perm("org.change_user") and secadmin.has_perm("org.change_user")
+    assert auditor.has_perm("audit.view_auditevent") and not auditor.has_perm("org.change_unit")
+    from fangtiao.security.validators import CharacterClassValidator, ContextWordValidator, LengthValidator
+    for validator in (LengthValidator(), CharacterClassValidator(), ContextWordValidator()):
+        validator.validate(settings.DEMO_PASSWORD, sysadmin)
     assert AuditEvent.objects.filter(action="demo.loaded").count() == 1
 
     # Idempotent: the second run creates no row in any table of org or audit.

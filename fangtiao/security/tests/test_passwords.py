@@ -180,6 +180,5 @@ def test_production_hashers_put_argon2id_first():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60).stdout
     assert out.split()[:2] == ["django.contrib.auth.hashers.Argon2PasswordHasher", "argon2"]
     from argon2 import Type
-
     from django.contrib.auth.hashers import Argon2PasswordHasher
     assert Argon2PasswordHasher().params().type == Type.ID
