@@ -75,7 +75,7 @@ def test_the_public_legal_service_sees_and_assigns_what_it_is_asked(xw):
     centre = org_services.unit_create(actor=None, name="黄岩区公共法律服务中心", short_name="黄岩法服", kind="legal_service",
                                       level="district", region=xw.w.district)
     staff = org_services.staff_create(actor=None, username="fawu", name="法服中心干部", unit=centre, roles=["officer"],
-                                      password="Fangtiao@2026x")
+                                      password="Fawu-Passw0rd-26")  # issue 9: no context words in passwords
     w = warning(xw, kind="skip_level")
     li = services.lawyer_request(actor=xw.leader, warning_id=w.pk, note="信访人扬言进京，请律师约谈")
     assert li.service_unit_id == centre.pk
