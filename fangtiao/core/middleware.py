@@ -91,6 +91,7 @@ class ResourceErrorMiddleware:
 
 
 def resource_error_response(request: HttpRequest, status: int, exc: BaseException) -> HttpResponse:
+    import contextlib
     import json
     import logging
 
@@ -101,7 +102,9 @@ def resource_error_response(request: HttpRequest, status: int, exc: BaseExceptio
     if status == 503:
         # A connection that failed mid-request is not handed to the next request of this thread.
         for conn in connections.all(initialized_only=True):
-            conn.close_if_unusable_or_obsolete()
+            if conn.connection is not None:
+                with contextlib.suppress(Exception):
+                    conn.close_if_unusable_or_obsolete()
     detail = STORAGE_FULL_DETAIL if status == 507 else RESOURCE_BUSY_DETAIL
     if request.path.startswith("/api/"):
         response = HttpResponse(json.dumps({"detail": detail, "errors": []}, ensure_ascii=False), status=status,

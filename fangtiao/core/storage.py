@@ -17,28 +17,18 @@ from django.core.files.storage import FileSystemStorage
 
 class SafeFileSystemStorage(FileSystemStorage):
     def _save(self, name: str, content: Any) -> str:
-        full = None
+        target = self.path(name)
+        existed = os.path.lexists(target)  # Storage.save picked a free name; O_EXCL keeps it ours
         try:
             name = super()._save(name, content)
-            full = self.path(name)
-            fd = os.open(full, os.O_RDONLY)
+            fd = os.open(self.path(name), os.O_RDONLY)
             try:
                 os.fsync(fd)
             finally:
                 os.close(fd)
             return name
         except OSError:
-            # The file our attempt created (FileSystemStorage opens with O_EXCL, so a name that
-            # existed before is never ours: on FileExistsError it picks another name and retries).
-            target = full or self.path(name)
-            with contextlib.suppress(OSError):
-                if os.path.isfile(target) and (full is not None or os.path.getsize(target) < _size(content)):
+            if not existed:
+                with contextlib.suppress(OSError):
                     os.remove(target)
             raise
-
-
-def _size(content: Any) -> int:
-    try:
-        return int(content.size)
-    except (AttributeError, TypeError, ValueError):
-        return 1 << 62
