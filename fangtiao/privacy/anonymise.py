@@ -18,6 +18,7 @@ index's bigrams (no number survives bigramming)."""
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from typing import Any
@@ -85,6 +86,7 @@ def _index_columns(model: type[models.Model]) -> list[str]:
     return [f.name for f in model._meta.concrete_fields if f.name.endswith("_index") and isinstance(f, models.CharField)]
 
 
+@functools.cache
 def related_models(target: type[models.Model]) -> list[tuple[type[models.Model], str]]:
     """(model, fk attname) of every concrete model with a foreign key to `target` (privacy and audit excluded)."""
     out = []
