@@ -136,7 +136,7 @@ def _assert_headers(url: str, who: str, response: Any, problems: list[str]) -> N
         problems.append(f"{who} {url} {response.status_code}: Referrer-Policy {h.get('Referrer-Policy')!r}")
     if h.get("Cross-Origin-Opener-Policy") != "same-origin":
         problems.append(f"{who} {url} {response.status_code}: COOP {h.get('Cross-Origin-Opener-Policy')!r}")
-    if h.get("X-Frame-Options") != "DENY" and not sandboxed:
+    if h.get("X-Frame-Options", "DENY") != "DENY":  # frame-ancestors 'none' (above) is what browsers use now
         problems.append(f"{who} {url} {response.status_code}: X-Frame-Options {h.get('X-Frame-Options')!r}")
     cc = {d.strip().lower() for d in h.get("Cache-Control", "").split(",")}
     if not {"no-store", "private"} <= cc:
