@@ -174,7 +174,7 @@ def test_reveal_endpoint(world, login):
     c = login(world.users["clerk_t01"])
     detail = c.get(f"/org/mediators/{m.pk}/").content.decode()
     assert "139****5678" in detail and "13912345678" not in detail
-    r = c.post(f"/org/reveal/mediator/{m.pk}/phone/")
+    r = c.post(f"/org/reveal/mediator/{m.pk}/phone/", {"reason": "联系调解"})
     assert r.status_code == 200 and "13912345678" in r.content.decode()
     assert r["Cache-Control"] == "no-store"
     assert AuditEvent.objects.filter(action="pii.revealed", subject_id=str(m.pk), actor_username="clerk_t01").exists()
@@ -183,8 +183,8 @@ def test_reveal_endpoint(world, login):
 
 def test_reveal_denied(world, login):
     m = world.mediators["wang_t01"]
-    assert login(world.users["mediator_t01"]).post(f"/org/reveal/mediator/{m.pk}/phone/").status_code == 403
-    assert login(world.users["clerk_t02"]).post(f"/org/reveal/mediator/{m.pk}/phone/").status_code == 404
+    assert login(world.users["mediator_t01"]).post(f"/org/reveal/mediator/{m.pk}/phone/", {"reason": "x"}).status_code == 403
+    assert login(world.users["clerk_t02"]).post(f"/org/reveal/mediator/{m.pk}/phone/", {"reason": "x"}).status_code == 404
     assert not AuditEvent.objects.filter(action="pii.revealed").exists()
 
 
