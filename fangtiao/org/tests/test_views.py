@@ -51,7 +51,9 @@ def test_navigation_follows_capabilities(world, login):
     clerk = login(world.users["clerk_t01"]).get("/").content.decode()
     assert "调解员" in clerk and "审计日志" not in clerk and "工作人员" not in clerk
     admin = login(world.users["admin"]).get("/").content.decode()
-    assert "审计日志" in admin and "工作人员" in admin
+    assert "审计日志" not in admin and "工作人员" in admin  # issue 9: the audit log is the audit administrator's
+    auditor = login(world.users["auditor"]).get("/").content.decode()
+    assert "审计日志" in auditor
 
 
 def test_other_township_detail_is_404(world, login):
