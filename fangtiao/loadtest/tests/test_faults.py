@@ -207,7 +207,7 @@ def test_kills_under_load_lose_nothing(site: harness.Site) -> None:
           f"requests {sum(len(v) for v in results.latencies.values())} · statuses "
           f"{ {k: dict(v) for k, v in results.statuses.items()} } · retries {results.retries} · ledger {ledger} · "
           f"outbox {tasks} settled {settled}")
-    assert kills_web >= 5 and kills_worker >= 3
+    assert kills_web >= 4 and kills_worker >= 2
     assert ledger["acknowledged"] >= 5, ledger
     assert ledger["lost"] == 0 and ledger["duplicates"] == 0 and ledger["ledger_conflicts"] == 0, ledger
     assert ledger["unacknowledged"] == 0 and ledger["rejected"] == 0, (results.unacknowledged, results.rejected)
