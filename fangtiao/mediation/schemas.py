@@ -171,6 +171,23 @@ class SignatureIn(Bounded):
     def _png(cls, v: str) -> str:
         if v and not v.startswith("data:image/png;base64,"):
             raise ValueError("签名图像应为 PNG")
+        if v:  # an upload like any other (fangtiao.core.uploads, ADR 0021): a real PNG, within the pixel limit
+            import base64
+            import binascii
+
+            from fangtiao.core import uploads
+            from fangtiao.core.errors import ValidationFailed
+
+            try:
+                data = base64.b64decode(v.split(",", 1)[1], validate=True)
+            except (binascii.Error, ValueError) as exc:
+                raise ValueError("签名图像应为 PNG") from exc
+            if uploads.sniff(data) != uploads.PNG:
+                raise ValueError("签名图像应为 PNG")
+            try:
+                uploads.check_image(data)
+            except ValidationFailed as exc:
+                raise ValueError(exc.errors[0].message if exc.errors else "签名图像无法识别") from exc
         return v
 
 

@@ -282,3 +282,33 @@ def test_xss_payloads_in_case_and_party_fields_come_out_escaped(world, client):
         assert not re.search(r"\son[a-z]+\s*=", re.sub(r"&[a-z]+;|&#\d+;", "", html).replace(
             "onerror=alert(2)", "")), f"{name}: an inline event handler"
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in pages["detail"].content.decode()
+
+
+# --- the pages still work under the CSP, in a real Chromium -----------------------------------------
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_pages_run_under_the_csp_without_a_single_violation(page, browser_login, live_server):
+    from playwright.sync_api import expect
+
+    from fangtiao.core.testing.world import PASSWORD, build_world
+
+    w = build_world()
+    make_case(extend_world(w))
+    violations: list[str] = []
+    page.on("console", lambda msg: violations.append(msg.text) if "Content Security Policy" in msg.text else None)
+    browser_login("leader", PASSWORD)
+    # htmx: the filter bar swaps the list in place (hx-get, hx-push-url) — no eval needed
+    page.goto(f"{live_server.url}/cases/")
+    with page.expect_response(lambda r: "/cases/" in r.url and r.request.headers.get("hx-request") == "true"):
+        page.locator("form.filter-bar").evaluate("f => f.requestSubmit()")
+    # echarts draws the statistics charts from json_script data
+    page.goto(f"{live_server.url}/stats/")
+    expect(page.locator("[data-chart][data-rendered='1']").first).to_be_attached()
+    page.locator("[data-chart][data-rendered='1'] canvas, [data-chart][data-rendered='1'] svg").first.hover()
+    # the intake form's own script (party rows from a <template>)
+    page.goto(f"{live_server.url}/cases/new/")
+    expect(page.locator("[data-intake]")).to_be_visible()
+    page.goto(f"{live_server.url}/documents/flowchart/")
+    expect(page.get_by_test_id("flowchart-svg")).to_be_visible()
+    assert not violations, violations  # Chromium reports every blocked script, style, eval or frame here

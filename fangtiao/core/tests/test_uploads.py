@@ -224,3 +224,21 @@ def test_a_polyglot_and_eicar_through_the_scan_page_store_nothing(issued, media,
     assert not SignedCopy.objects.exists()
     assert not (media / "documents" / "scans").exists()
     assert AuditEvent.objects.filter(action="upload.rejected", actor_id=clerk.pk).count() == 1
+
+
+def test_a_mediation_signature_must_be_a_real_png_within_the_pixel_limit():
+    import base64
+
+    from pydantic import ValidationError
+
+    from fangtiao.mediation.schemas import SignatureIn
+
+    def sig(data: bytes) -> dict[str, str]:
+        return {"signer": "mediator", "image": "data:image/png;base64," + base64.b64encode(data).decode()}
+
+    assert SignatureIn(**sig(png())).image.startswith("data:image/png;base64,")
+    for bad in (POLYGLOT, flood_png(), b"<svg onload=alert(1)>", png()[:50]):
+        with pytest.raises(ValidationError):
+            SignatureIn(**sig(bad))
+    with pytest.raises(ValidationError):
+        SignatureIn(signer="mediator", image="data:image/png;base64,***not base64***")
