@@ -20,7 +20,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
-from django.db.models import Max, Q
+from django.db.models import Exists, Max, OuterRef, Q
 from django.utils import timezone
 
 from fangtiao.audit.models import AuditEvent, AuditPurge, AuditSeal
@@ -80,7 +80,10 @@ def protected_days() -> int:
 
 
 def _eligible(plan_cutoff: dt.datetime, protected_cutoff: dt.datetime, boundary: int) -> Q:
-    return Q(id__lte=boundary, at__lt=plan_cutoff) & (
+    """Old enough, at or below the boundary, and sealed: an unsealed event below the head (evidence
+    of an insertion the verifier reports) is never purged away."""
+    sealed = Exists(AuditSeal.objects.filter(event_id=OuterRef("id")))
+    return Q(sealed, id__lte=boundary, at__lt=plan_cutoff) & (
         ~Q(action__in=sorted(protected_actions())) | Q(at__lt=protected_cutoff))
 
 

@@ -220,22 +220,32 @@ def test_purge_keeps_reveals_and_exports_three_years_and_the_chain_verifiable(db
     old_export = _aged(800, "export.xlsx")
     ancient_reveal = _aged(1200, "pii.revealed")
     recent = _aged(100)
+    gap = _aged(500)
+    with transaction.atomic(), purge.permit() as cur:  # an id left unused before sealing
+        cur.execute("DELETE FROM audit_auditevent WHERE id = %s", [gap.pk])
+    slipped_in = _aged(500)
     chain.seal(lag_seconds=0)
-    unsealed = _aged(300)  # not in the chain yet: never removed by this purge
+    # below the sealed head without a link (an insertion the verifier reports): never purged away
+    inserted = _event(id=gap.pk, at=timezone.now() - dt.timedelta(days=500))
     before = today - dt.timedelta(days=200)
     out = StringIO()
     call_command("audit-purge", "--before", before.isoformat(), "--dry-run", stdout=out)
-    assert "将清理 2 条" in out.getvalue() and AuditEvent.objects.filter(pk=old.pk).exists()
+    assert "将清理 3 条" in out.getvalue() and AuditEvent.objects.filter(pk=old.pk).exists()
     plan, rec = purge.purge(before=before, actor_username="system:audit-purge", chunk=1)
     left = set(AuditEvent.objects.values_list("pk", flat=True))
     assert {old.pk, ancient_reveal.pk}.isdisjoint(left)
-    assert {old_reveal.pk, old_export.pk, recent.pk, unsealed.pk} <= left
-    assert rec.count == 2 and rec.anchor == AuditSeal.objects.get(event_id=rec.boundary_event_id).hash
+    assert {old_reveal.pk, old_export.pk, recent.pk, inserted.pk} <= left
+    assert slipped_in.pk not in left
+    assert rec.count == 3 and rec.anchor == AuditSeal.objects.get(event_id=rec.boundary_event_id).hash
     event = AuditEvent.objects.get(action="audit.purged")
-    assert event.extra["count"] == 2 and event.actor_username == "system:audit-purge"
+    assert event.extra["count"] == 3 and event.actor_username == "system:audit-purge"
     chain.seal(lag_seconds=0)
     report = chain.verify()
-    assert report.ok and report.purged == 2, report.problem
+    assert (report.problem.kind, report.problem.event_id) == ("inserted_row", inserted.pk)
+    with tampering() as cur:  # without the inserted row the rest verifies, the purged links included
+        cur.execute("DELETE FROM audit_auditevent WHERE id = %s", [inserted.pk])
+        report = chain.verify()
+    assert report.ok and report.purged == 3, report.problem
     # a protected reveal removed outside the rules is still reported, at its id
     with transaction.atomic(), purge.permit() as cur:
         cur.execute("DELETE FROM audit_auditevent WHERE id = %s", [old_reveal.pk])
