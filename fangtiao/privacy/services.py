@@ -153,8 +153,13 @@ def _years_before(day: dt.date, years: int) -> dt.date:
         return day.replace(year=day.year - years, day=28)
 
 
-def _done_ids(subject_type: str) -> QuerySet:
-    return (Anonymisation.objects.filter(subject_type=subject_type)
+def _done_ids(subject_type: str, action: str = RetentionAction.ANONYMISE) -> QuerySet:
+    """Objects the sweep has finished with: anonymised (or deleted); for a 仅存储 rule also those
+    already marked — a restricted object becomes due again if its rule is changed to anonymise."""
+    actions = [RetentionAction.ANONYMISE, RetentionAction.DELETE]
+    if action == RetentionAction.RESTRICT:
+        actions.append(RetentionAction.RESTRICT)
+    return (Anonymisation.objects.filter(subject_type=subject_type, action__in=actions)
             .annotate(pk_value=Cast("subject_id", BigIntegerField())).values("pk_value"))
 
 
@@ -174,16 +179,16 @@ def due_queryset(rule: RetentionRule, *, today: dt.date) -> QuerySet:
                                     **{f"{date_field}__lte": cutoff})
                 .exclude(status__in=OPEN_STATUSES).exclude(litigation_pending=True)
                 .exclude(pk__in=held).exclude(pk__in=reviewing).exclude(pk__in=requested)
-                .exclude(pk__in=_done_ids("cases.case")).order_by("closed_on", "pk"))
+                .exclude(pk__in=_done_ids("cases.case", rule.action)).order_by("closed_on", "pk"))
     if rule.record_type == RecordType.CONSULTATION:
         field_name = "answered_at__date" if rule.from_date == FromDate.CLOSED else "received_at__date"
         return (Consultation.objects.filter(**{f"{field_name}__lte": cutoff})
                 .exclude(case_id__in=Case.objects.filter(status__in=OPEN_STATUSES).values("pk"))
-                .exclude(pk__in=_done_ids("legalservice.consultation")).order_by("received_at", "pk"))
+                .exclude(pk__in=_done_ids("legalservice.consultation", rule.action)).order_by("received_at", "pk"))
     field_name = "closed_on" if rule.from_date == FromDate.CLOSED else "received_on"
     return (RightsRequest.objects.filter(status__in=[RequestStatus.ANSWERED, RequestStatus.REFUSED],
                                          **{f"{field_name}__lte": cutoff})
-            .exclude(pk__in=_done_ids("privacy.rightsrequest")).order_by("received_on", "pk"))
+            .exclude(pk__in=_done_ids("privacy.rightsrequest", rule.action)).order_by("received_on", "pk"))
 
 
 def held_count(rule: RetentionRule, *, today: dt.date) -> int:
@@ -194,7 +199,7 @@ def held_count(rule: RetentionRule, *, today: dt.date) -> int:
         return 0
     cutoff = _years_before(today, rule.years)
     past = Case.objects.filter(kind=CASE_TYPES[rule.record_type], closed_on__isnull=False, closed_on__lte=cutoff)
-    return past.exclude(pk__in=_done_ids("cases.case")).count() - due_queryset(rule, today=today).count()
+    return past.exclude(pk__in=_done_ids("cases.case", rule.action)).count() - due_queryset(rule, today=today).count()
 
 
 def _record(rule: RetentionRule, obj: Any, action: str, rows: int, fields: list[str], actor: Any) -> None:

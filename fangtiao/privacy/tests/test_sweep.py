@@ -171,3 +171,27 @@ def test_retention_page_and_permissions(xw: Any, login: Any) -> None:
     r = c.post("/privacy/holds/new/", {"case_number": case.number, "reason": "行政诉讼中"})
     assert r.status_code == 302 and LegalHold.objects.get().case_id == case.pk
     assert services.hold_reasons(case) == ["事项尚未办结", "法律保留"]
+
+
+def test_restrict_then_anonymise_and_delete_consultations(xw: Any) -> None:
+    from fangtiao.legalservice import services as ls
+    from fangtiao.legalservice.models import Consultation
+
+    seed()
+    case, p = _closed(xw, years_ago=11)
+    RetentionRule.objects.filter(record_type="case.dispute").update(action="restrict")
+    assert services.retention_sweep().done["case.dispute"] == 1
+    assert Party.objects.get(case=case).id_index  # 仅存储: marked, not rewritten
+    assert Anonymisation.objects.get(subject_id=str(case.pk)).action == "restrict"
+    assert AuditEvent.objects.filter(action="privacy.restricted", subject_id=str(case.pk)).count() == 1
+    assert services.retention_sweep().done["case.dispute"] == 0
+    RetentionRule.objects.filter(record_type="case.dispute").update(action="anonymise")
+    assert services.retention_sweep().done["case.dispute"] == 1
+    assert Party.objects.get(case=case).id_index == ""
+    c = ls.consultation_record(actor=xw.users["clerk_t01"], channel="visit", asker_name="周秀兰",
+                               asker_phone=mobile(), region="331003001201", topic="物业费", question="怎么办？")
+    Consultation.objects.filter(pk=c.pk).update(received_at=timezone.now() - dt.timedelta(days=365 * 4))
+    RetentionRule.objects.filter(record_type="consultation").update(action="delete")
+    assert services.retention_sweep().done["consultation"] == 1
+    assert not Consultation.objects.filter(pk=c.pk).exists()
+    assert AuditEvent.objects.filter(action="privacy.deleted").count() == 1
