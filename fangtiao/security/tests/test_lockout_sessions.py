@@ -94,9 +94,9 @@ def test_idle_and_absolute_timeouts(world, client):
         post_login(c, "clerk_t02", ip="10.0.0.6")
     for k in range(1, 29):
         with at(t0 + dt.timedelta(minutes=25 * k)):
-            assert c.get("/").status_code == 200, k
+            assert c.get("/accounts/sessions/").status_code == 200, k
     with at(t0 + dt.timedelta(hours=12, minutes=1)):
-        r = c.get("/")
+        r = c.get("/accounts/sessions/")
         assert r.status_code == 302 and r["Location"].startswith("/accounts/login/")
 
 
