@@ -207,6 +207,16 @@ def permission_denied(request: HttpRequest, exception: Exception | None = None) 
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
+    # --- load and faults (issue 9): a full disk or a lost database raised outside a view (in a
+    # middleware, e.g. the session save) is a 507/503 too, as ResourceErrorMiddleware makes it in views.
+    import sys
+
+    from fangtiao.core.middleware import resource_error_response, resource_error_status
+
+    exc = sys.exc_info()[1]
+    status = resource_error_status(exc) if exc is not None else None
+    if status is not None:
+        return resource_error_response(request, status, exc)
     if request.path.startswith("/api/"):
         return _api_error(500, "系统出现错误，已记录，请稍后重试")
     from django.views.defaults import server_error as default

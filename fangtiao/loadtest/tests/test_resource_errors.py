@@ -107,3 +107,20 @@ def test_a_failed_write_leaves_no_partial_file(tmp_path) -> None:  # type: ignor
     # A finished write is kept whole.
     name = storage.save("documents/scans/b.enc", ContentFile(b"y" * 5000))
     assert (tmp_path / name).read_bytes() == b"y" * 5000
+
+
+def test_raised_outside_a_view_the_500_handler_answers_the_same() -> None:
+    """handler500 runs inside Django's except block: an ENOSPC from a middleware is a 507, a bug a 500."""
+    from fangtiao.core.views import server_error
+
+    request = RequestFactory().post("/api/v1/cases")
+    try:
+        raise OSError(errno.ENOSPC, "No space left on device", "/var/lib/fangtiao/sessions")
+    except OSError:
+        response = server_error(request)
+    assert response.status_code == 507 and json.loads(response.content)["detail"] == STORAGE_FULL_DETAIL
+    try:
+        raise KeyError("a bug")
+    except KeyError:
+        response = server_error(request)
+    assert response.status_code == 500
