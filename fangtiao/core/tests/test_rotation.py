@@ -5,6 +5,8 @@ audited; afterwards the old key can go."""
 import base64
 
 import pytest
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.core.management import call_command
 from django.db import connection
 
@@ -14,6 +16,7 @@ from fangtiao.cases.tests.factories import extend_world, intake, person
 from fangtiao.core import crypto
 from fangtiao.core.rotation import encrypted_models
 from fangtiao.core.testing.api import ApiClient
+from fangtiao.documents.models import PrintJob
 from fangtiao.org.models import Mediator
 
 K1 = base64.b64encode(b"1" * 32).decode()
@@ -40,9 +43,14 @@ def test_discovers_every_encrypted_column():
             "legalservice.consultation.asker_phone", "mediation.mediatorrelation.id_number"} <= found
 
 
-def test_rotate_keys_algorithm_and_index(old_keys, world, capsys):
+def test_rotate_keys_algorithm_and_index(old_keys, world, capsys, tmp_path):
     settings = old_keys
+    settings.MEDIA_ROOT = str(tmp_path / "media")
     xw = extend_world(world)
+    # An encrypted file under the old key (a batch-print PDF), found through its FileField.
+    name = default_storage.save("documents/print/2026/11/p.pdf.enc",
+                                ContentFile(crypto.encrypt_bytes(b"%PDF-1.7 old", context="documents.file")))
+    PrintJob.objects.create(kind="archive", unit=world.users["clerk_t01"].unit, created_by=world.users["clerk_t01"], file=name)
     p = person()
     assert ApiClient(xw.clerk_t01).post("/api/v1/cases", intake(parties=[p])).status_code == 201
     before = _raw("cases_party", "id_number") + _raw("org_mediator", "phone")
@@ -67,11 +75,15 @@ def test_rotate_keys_algorithm_and_index(old_keys, world, capsys):
     assert m.phone == "13912345678" and m.phone_index == crypto.blind_index("13912345678", purpose="phone")
     event = AuditEvent.objects.get(action="crypto.rotated")
     assert event.extra["cipher"] == "sm4gcm" and event.extra["key"] == "k2" and event.extra["values"] > 0
-    assert "已重新加密字段值" in out
+    assert "已重新加密字段值" in out and event.extra["files"] == 1
+    with default_storage.open(name, "rb") as fh:
+        blob = fh.read()
+    assert blob.startswith(b"FTENC2\x06sm4gcm\x02k2") and crypto.decrypt_bytes(blob, context="documents.file") == b"%PDF-1.7 old"
 
     # Idempotent: nothing left to do; and the old key can be retired.
     call_command("rotate-keys")
     assert AuditEvent.objects.filter(action="crypto.rotated").latest("id").extra["values"] == 0
     assert AuditEvent.objects.filter(action="crypto.rotated").latest("id").extra["indexes"] == 0
+    assert AuditEvent.objects.filter(action="crypto.rotated").latest("id").extra["files"] == 0
     settings.FANGTIAO_FIELD_KEYS = f"k2:{K2}"
     assert Party.objects.get().phone == p["phone"]
