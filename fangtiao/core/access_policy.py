@@ -34,6 +34,8 @@ class Policy:
     kind: str
     capabilities: tuple[str, ...] = ()
     obj: str | None = None  # "case", "unit", "region", "staff", or another model name (scoped, 404 outside)
+    # "workflow": past the gate, the case workflow may still refuse the named action (403);
+    # "district": only users of a district-level unit (subsidies.services), 403 below
     note: str = ""
 
     def __str__(self) -> str:
@@ -57,7 +59,7 @@ PUBLIC_ALLOWLIST = frozenset({
     "portal:guide", "portal:submit", "portal:submitted", "portal:legal", "portal:legal_done", "portal:track",
     "portal:rate",
     "api:openapi-json", "api:openapi-view", "api:api-root",
-    "API GET /meta/enums", "API POST /auth/token",
+    "notifications:unread_count", "API POST /auth/token",
     "API POST /public/petitions", "API GET /public/petitions/{number}", "API POST /public/petitions/{number}/rating",
 })
 # Name prefixes that may hold public pages added by the authentication work (sign-in steps: OTP,
@@ -89,7 +91,7 @@ POLICIES: dict[str, Policy] = {
     "security_home": cap("security.manage"),
     "security_end_all": cap("security.manage"),
     "security_unlock": cap("security.manage", obj="lockout"),
-    "security_action": cap("security.manage", obj="staff"),
+    "security_action": cap("security.manage", obj="account_action"),
     # --- personal information: retention, register, rights requests (fangtiao.privacy) -------
     "privacy:retention": cap("privacy.view"),
     "privacy:rule_edit": cap("privacy.manage", obj="retention_rule"),
@@ -133,7 +135,7 @@ POLICIES: dict[str, Policy] = {
     "cases:detail": cap("case.view", obj="case"),
     "cases:receipt": cap("case.view", obj="case"),
     "cases:reissue_code": cap("case.register", obj="case"),
-    "cases:act": cap("case.view", obj="case", note="the action itself is then checked by the workflow (role, holder)"),
+    "cases:act": cap("case.view", obj="case", note="workflow"),
     "cases:reveal": cap("pii.reveal", obj="case"),
     # --- mediation -------------------------------------------------------------------------
     "mediation:workspace": cap("mediation.workspace"),
@@ -142,8 +144,8 @@ POLICIES: dict[str, Policy] = {
     "mediation:board": cap("mediation.board"),
     "mediation:loads": cap("mediation.board"),
     "mediation:loads_panel": cap("mediation.board"),
-    "mediation:suggestions": cap("mediation.board", obj="case"),
-    "mediation:assign": cap("mediation.board", obj="case"),
+    "mediation:suggestions": cap("mediation.board", obj="board_case", note="a case awaiting a mediator"),
+    "mediation:assign": cap("mediation.board", obj="board_case", note="a case awaiting a mediator"),
     "mediation:court": cap("mediation.court"),
     "mediation:opinions": cap("mediation.opinions"),
     "mediation:answer_opinion": cap("mediation.opinions", obj="opinion"),
@@ -151,10 +153,10 @@ POLICIES: dict[str, Policy] = {
     "mediation:overdue": cap("mediation.oversight"),
     "mediation:backlog": cap("mediation.oversight"),
     "mediation:archives": cap("mediation.archive"),
-    "mediation:archive": cap("mediation.archive", obj="case"),
+    "mediation:archive": cap("mediation.archive", obj="archive"),
     "mediation:agree": cap("case.view", obj="case"),
     "mediation:sign": cap("case.view", obj="case"),
-    "mediation:act": cap("case.view", obj="case"),
+    "mediation:act": cap("case.view", obj="case", note="workflow"),
     # --- documents -------------------------------------------------------------------------
     "documents:case": cap("documents.view", obj="case"),
     "documents:panel": cap("documents.view", obj="case"),
@@ -169,7 +171,7 @@ POLICIES: dict[str, Policy] = {
     "documents:job_progress": cap("documents.print", obj="print_job"),
     "documents:job_file": cap("documents.print", obj="print_job"),
     "documents:templates": cap("documents.templates"),
-    "documents:template_upload": cap("documents.templates"),
+    "documents:template_upload": cap("documents.templates", obj="template"),
     "documents:template_disable": cap("documents.templates", obj="template"),
     "documents:flowchart": cap("case.view"),
     "documents:flowchart_pdf": cap("case.view"),
@@ -195,8 +197,8 @@ POLICIES: dict[str, Policy] = {
     "legalservice:consultation": cap("consultation.view", obj="consultation"),
     "legalservice:consultation_answer": cap("consultation.record", obj="consultation"),
     "legalservice:consultation_case": cap("case.register", obj="consultation"),
-    "legalservice:participations": cap("lawyer.participation"),
-    "legalservice:participation_counts": cap("lawyer.participation"),
+    "legalservice:participations": cap("consultation.view"),
+    "legalservice:participation_counts": cap("consultation.view"),
     "legalservice:participation_new": cap("lawyer.participation"),
     "legalservice:case_participation_new": cap("lawyer.participation", obj="case"),
     # --- statistics, assessment, subsidies -------------------------------------------------
@@ -223,14 +225,14 @@ POLICIES: dict[str, Policy] = {
     "subsidies:batch": cap("subsidy.view", obj="batch"),
     "subsidies:batch_sheet": cap("subsidy.view", obj="batch"),
     "subsidies:batch_action": cap("subsidy.view", obj="batch"),
-    "subsidies:rules": cap("subsidy.view"),
-    "subsidies:rule_new": cap("subsidy.rules"),
+    "subsidies:rules": cap("subsidy.view", "subsidy.rules"),
+    "subsidies:rule_new": cap("subsidy.rules", note="district"),
     "subsidies:rule_edit": cap("subsidy.rules", obj="rule"),
     # --- notifications (the caller's own inbox) --------------------------------------------
     "notifications:index": L,
     "notifications:list": L,
     "notifications:read": L,
-    "notifications:unread_count": L,
+    "notifications:unread_count": P,  # the navigation badge: empty for anonymous (no data), no login page in htmx
     "notifications:sms": cap("case.view"),
     # --- the citizens' portal --------------------------------------------------------------
     "portal:guide": P,
@@ -243,7 +245,7 @@ POLICIES: dict[str, Policy] = {
     # --- the Django admin site -------------------------------------------------------------
     "admin:*": A,
     # --- API v1 ----------------------------------------------------------------------------
-    "API GET /meta/enums": P,
+    "API GET /meta/enums": L,
     "API POST /auth/token": P,
     "API DELETE /auth/token": L,
     "API GET /me": L,
@@ -261,7 +263,7 @@ POLICIES: dict[str, Policy] = {
     "API GET /cases": cap("case.view"),
     "API GET /cases/{int:case_id}": cap("case.view", obj="case"),
     "API GET /cases/{int:case_id}/actions": cap("case.view", obj="case"),
-    "API POST /cases/{int:case_id}/actions/{action}": cap("case.view", obj="case"),
+    "API POST /cases/{int:case_id}/actions/{action}": cap("case.view", obj="case", note="workflow"),
     "API GET /cases/{int:case_id}/similar": cap("case.view", obj="case"),
     "API POST /cases/{int:case_id}/parties/{int:party_id}/reveal": cap("pii.reveal", obj="case"),
     "API GET /cases/{int:case_id}/mediator-suggestions": cap("case.view", obj="case"),
@@ -330,7 +332,7 @@ POLICIES: dict[str, Policy] = {
     "API GET /subsidies/batches/{int:batch_id}": cap("subsidy.view", obj="batch"),
     "API GET /subsidies/batches/{int:batch_id}/sheet": cap("subsidy.view", obj="batch"),
     "API POST /subsidies/batches/{int:batch_id}/actions/{action}": cap("subsidy.view", obj="batch"),
-    "API GET /subsidies/rules": cap("subsidy.view"),
+    "API GET /subsidies/rules": cap("subsidy.view", "subsidy.rules"),
     "API POST /subsidies/rules": cap("subsidy.rules"),
     "API PUT /subsidies/rules/{int:rule_id}": cap("subsidy.rules", obj="rule"),
 }
