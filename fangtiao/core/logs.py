@@ -17,20 +17,29 @@ import re
 
 from fangtiao.core import context
 
-# The regexes of security-reliability.md §6 item 12, bounded by anything but ASCII letters and digits
-# (so the digits inside a hex request id or a hash are not taken for a phone number).
-ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])(\d{6})\d{8}(\d{3}[\dXx])(?![0-9A-Za-z])")
-MOBILE = re.compile(r"(?<![0-9A-Za-z])(1[3-9]\d)\d{4}(\d{4})(?![0-9A-Za-z])")
+# The regexes of security-reliability.md §6 item 12, as `fangtiao pii-scan` applies them
+# (core.piiscan): standing alone — not inside a run of ASCII letters or digits (hex ids, hashes) nor
+# the decimals of a number — and, for an ID number, with a right GB 11643 check digit (so a random
+# 18-digit key is not taken for one).
+ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])(?<!\d\.)(\d{6})(\d{8})(\d{3}[\dXx])(?![0-9A-Za-z])")
+MOBILE = re.compile(r"(?<![0-9A-Za-z])(?<!\d\.)(1[3-9]\d)\d{4}(\d{4})(?![0-9A-Za-z])")
+
+
+def _valid_id(m: re.Match[str]) -> bool:
+    from fangtiao.core.validators import id_check_char
+
+    number = (m.group(1) + m.group(2) + m.group(3)).upper()
+    return id_check_char(number[:17]) == number[17]
 
 
 def redact(text: str) -> str:
-    """`110101199003071234` → `110101********1234`, `13812345678` → `138****5678`."""
-    text = ID_NUMBER.sub(lambda m: f"{m.group(1)}********{m.group(2)}", text)
+    """`11010519491231002X` → `110105********002X`, `13812345678` → `138****5678`."""
+    text = ID_NUMBER.sub(lambda m: f"{m.group(1)}********{m.group(3)}" if _valid_id(m) else m.group(0), text)
     return MOBILE.sub(lambda m: f"{m.group(1)}****{m.group(2)}", text)
 
 
 def contains_pii(text: str) -> bool:
-    return bool(ID_NUMBER.search(text) or MOBILE.search(text))
+    return any(_valid_id(m) for m in ID_NUMBER.finditer(text)) or bool(MOBILE.search(text))
 
 
 class JsonFormatter(logging.Formatter):

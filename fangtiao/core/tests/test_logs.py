@@ -40,13 +40,15 @@ def test_id_and_mobile_numbers_are_masked_in_message_and_traceback() -> None:
 
 
 @pytest.mark.parametrize(("text", "hit"), [
-    ("13812345678", True), ("电话：13812345678。", True), ("110105194912310021", True),
+    ("13812345678", True), ("电话：13812345678。", True), ("110105199003071239", True),
     ("11010519491231002x", True),
+    ("110105199003071238", False),               # wrong check digit: a random 18-digit key
+    ("0.13812345678", False),                    # the decimals of a number
     ("12812345678", False),                      # no mobile prefix 12
     ("138123456789", False),                     # 12 digits: not a mobile number
     ("a3f13812345678c9", False),                 # digits inside a hex id
     ("请求 job-5e13812345678ab", False),
-    ("1101051949123100210", False),              # 19 digits
+    ("1101051990030712390", False),              # 19 digits
 ])
 def test_what_counts_as_pii(text: str, hit: bool) -> None:
     assert contains_pii(text) is hit
