@@ -23,6 +23,14 @@ SEEN_RESOLUTION = 60  # seconds: the idle stamp is rewritten at most once a minu
 
 def _redirect(url_name: str, request: HttpRequest) -> HttpResponse:
     url = reverse(url_name)
+    if request.headers.get("HX-Request"):
+        # an htmx fragment (a badge, a list refresh) must not swap a login or OTP page into the page:
+        # after a timeout the whole page goes to the login; while a step is due, nothing is swapped
+        if url_name == "login":
+            response = HttpResponse(status=204)
+            response["HX-Redirect"] = url
+            return response
+        return HttpResponse(status=204)
     nxt = request.get_full_path()
     if request.method == "GET" and nxt != url:
         url += "?" + urlencode({"next": nxt})

@@ -86,8 +86,9 @@ def test_idle_and_absolute_timeouts(world, client):
     with at(t0 + dt.timedelta(minutes=29)):
         assert client.get("/").status_code == 200
     with at(t0 + dt.timedelta(minutes=29 + 31)):
-        r = client.get("/")
-        assert r.status_code == 302 and r["Location"].startswith("/accounts/login/")
+        r = client.get("/", HTTP_HX_REQUEST="true")  # an htmx fragment: the whole page goes to the login
+        assert r.status_code == 204 and r["HX-Redirect"] == "/accounts/login/"
+        assert client.get("/").status_code == 302
     # absolute: active every 25 minutes, still out after 12 h
     c = Client()
     with at(t0):

@@ -123,6 +123,7 @@ def test_login_enrol_and_verify_journey(world):
     post_login(c, "leader")
     r = c.get("/")
     assert r.status_code == 302 and r["Location"].startswith("/accounts/otp/")
+    assert c.get("/inbox/", HTTP_HX_REQUEST="true").status_code == 204  # no fragment swapped in
     r = c.get("/accounts/otp/enrol/")
     assert r.status_code == 200 and "otpauth://totp/" in r.content.decode() and "<svg" in r.content.decode()
     device = TOTPDevice.objects.get(user=world.users["leader"])
