@@ -39,6 +39,15 @@ def _expected(mw: Any, user: Any, role: str) -> set[int]:
     return ids
 
 
+def _xlsx_cells(data: bytes) -> set[str]:
+    import io
+
+    from openpyxl import load_workbook
+
+    wb = load_workbook(io.BytesIO(data), read_only=True)
+    return {str(v) for row in wb.active.iter_rows(values_only=True) for v in row if v is not None}
+
+
 def _api_ids(client: Client, **params: Any) -> tuple[set[int], int]:
     r = client.get("/api/v1/cases", {"page_size": 200, **params})
     assert r.status_code == 200, r.content
@@ -68,6 +77,16 @@ def test_case_list_and_search_are_exactly_the_subtree_up_to_the_clearance(mw: An
     found, _ = _api_ids(client, q="矩阵事项")
     assert found == {pk for pk in want if pk != mw.accusation.pk} & found and found <= want
     assert found == {c.pk for c in Case.objects.filter(pk__in=want, title__contains="矩阵事项")}
+    # the Excel export (with its reason) holds exactly the same cases, by number
+    from fangtiao.org.permissions import has_capability as can
+
+    if can(user, "export.xlsx"):
+        r = client.get("/cases/", {"export": "xlsx", "reason": "矩阵核对"})
+        assert r.status_code == 200
+        numbers = _xlsx_cells(b"".join(r.streaming_content) if r.streaming else r.content)
+        expected_numbers = set(Case.objects.filter(pk__in=want).values_list("number", flat=True))
+        all_numbers = set(Case.objects.values_list("number", flat=True))
+        assert numbers & all_numbers == expected_numbers
     # the list page shows the same rows (by title)
     page = client.get("/cases/", {"q": "矩阵事项"}).content.decode()
     for (div, label), case in mw.cases.items():
