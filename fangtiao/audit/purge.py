@@ -134,6 +134,6 @@ def purge(*, before: dt.date, actor_username: str, dry_run: bool = False, chunk:
             break
         with transaction.atomic(), permit() as cur:
             placeholders = ",".join(["%s"] * len(ids))
-            cur.execute(f"DELETE FROM audit_auditevent WHERE id IN ({placeholders})", ids)  # noqa: S608  # nosec B608 — identifiers from model metadata or fixed names, values bound as parameters  # nosemgrep: fangtiao-sql-string-formatting — identifiers from model metadata or fixed names (quoted), values bound as parameters
+            cur.execute(f"DELETE FROM audit_auditevent WHERE id IN ({placeholders})", ids)  # noqa: S608  # nosec B608  # — identifiers from model metadata or fixed names, values bound as parameters  # nosemgrep: fangtiao-sql-string-formatting — identifiers from model metadata or fixed names (quoted), values bound as parameters
         low = ids[-1]
     return p, rec

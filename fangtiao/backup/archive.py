@@ -196,7 +196,7 @@ def table_digests(cur: Any, vendor: str) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for name, pk, ncols in tables:
         order = ", ".join(_q(c) for c in pk) if pk else ", ".join(str(i) for i in range(1, ncols + 1))
-        cur.execute(f"SELECT * FROM {_q(name)} ORDER BY {order}")  # noqa: S608 - names from the catalogue, quoted  # nosec B608 — identifiers from model metadata or fixed names, values bound as parameters  # nosemgrep: fangtiao-sql-string-formatting — identifiers from model metadata or fixed names (quoted), values bound as parameters
+        cur.execute(f"SELECT * FROM {_q(name)} ORDER BY {order}")  # noqa: S608 - names from the catalogue, quoted  # nosec B608  # — identifiers from model metadata or fixed names, values bound as parameters  # nosemgrep: fangtiao-sql-string-formatting — identifiers from model metadata or fixed names (quoted), values bound as parameters
         h, n = hashlib.sha256(), 0
         while True:
             rows = cur.fetchmany(2000)

@@ -80,7 +80,7 @@ def _insert(cur: Any, table: str, values: dict[str, Any], now: dt.datetime) -> i
     row.update(values)
     cols = ", ".join(row)
     marks = ", ".join(["%s"] * len(row))
-    cur.execute(f"INSERT INTO {table} ({cols}) VALUES ({marks}) RETURNING id", list(row.values()))  # noqa: S608  # nosec B608 — identifiers from model metadata or fixed names, values bound as parameters
+    cur.execute(f"INSERT INTO {table} ({cols}) VALUES ({marks}) RETURNING id", list(row.values()))  # noqa: S608  # nosec B608  # — identifiers from model metadata or fixed names, values bound as parameters
     return int(cur.fetchone()[0])
 
 

@@ -672,11 +672,11 @@ class _Table:
                 for i, fn in self.adapt:
                     row[i] = fn(row[i])
             marks = ", ".join(["%s"] * len(self.columns))
-            cursor.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})", rows)  # noqa: S608 - model metadata only  # nosec B608 — identifiers from model metadata or fixed names, values bound as parameters
+            cursor.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})", rows)  # noqa: S608 - model metadata only  # nosec B608  # — identifiers from model metadata or fixed names, values bound as parameters
 
     def next_id(self) -> int:
         with connection.cursor() as cursor:
-            cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {connection.ops.quote_name(self.model._meta.db_table)}")  # noqa: S608  # nosec B608 — identifiers from model metadata or fixed names, values bound as parameters
+            cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {connection.ops.quote_name(self.model._meta.db_table)}")  # noqa: S608  # nosec B608  # — identifiers from model metadata or fixed names, values bound as parameters
             return int(cursor.fetchone()[0]) + 1
 
     def reset_sequence(self) -> None:
@@ -684,7 +684,7 @@ class _Table:
             return  # SQLite's rowid continues after the largest id by itself
         table = self.model._meta.db_table
         with connection.cursor() as cursor:
-            cursor.execute(f"SELECT setval(pg_get_serial_sequence(%s, 'id'), (SELECT COALESCE(MAX(id), 1) FROM {table}))",  # noqa: S608  # nosec B608 — identifiers from model metadata or fixed names, values bound as parameters
+            cursor.execute(f"SELECT setval(pg_get_serial_sequence(%s, 'id'), (SELECT COALESCE(MAX(id), 1) FROM {table}))",  # noqa: S608  # nosec B608  # — identifiers from model metadata or fixed names, values bound as parameters
                            [table])
 
 
@@ -784,8 +784,8 @@ class _TextKeys:
                     rows.append((i, case_id, k))
                     i += 1
             with connection.cursor() as cursor:
-                cursor.executemany(f"INSERT INTO {self.table} (id, case_id, key) VALUES (%s, %s, %s)", rows)  # noqa: S608  # nosec B608 — identifiers from model metadata or fixed names, values bound as parameters
-                cursor.executemany(f"INSERT INTO {profiles} (case_id, words) VALUES (%s, %s)",  # noqa: S608  # nosec B608 — identifiers from model metadata or fixed names, values bound as parameters
+                cursor.executemany(f"INSERT INTO {self.table} (id, case_id, key) VALUES (%s, %s, %s)", rows)  # noqa: S608  # nosec B608  # — identifiers from model metadata or fixed names, values bound as parameters
+                cursor.executemany(f"INSERT INTO {profiles} (case_id, words) VALUES (%s, %s)",  # noqa: S608  # nosec B608  # — identifiers from model metadata or fixed names, values bound as parameters
                                    [(case_id, w) for case_id, (_ks, w) in zip(ids, index, strict=True)])
         self.written += i - self.next_id
         self.next_id = i
@@ -806,7 +806,7 @@ class _TextKeys:
                 for statement in self.dropped:
                     cursor.execute(statement)
                 cursor.execute("SET CONSTRAINTS ALL DEFERRED")
-            cursor.execute(f"SELECT setval(pg_get_serial_sequence(%s, 'id'), (SELECT COALESCE(MAX(id), 1) FROM {self.table}))",  # noqa: S608  # nosec B608 — identifiers from model metadata or fixed names, values bound as parameters
+            cursor.execute(f"SELECT setval(pg_get_serial_sequence(%s, 'id'), (SELECT COALESCE(MAX(id), 1) FROM {self.table}))",  # noqa: S608  # nosec B608  # — identifiers from model metadata or fixed names, values bound as parameters
                            [TextKey._meta.db_table])
             cursor.execute(f"ANALYZE {self.table}")
 

@@ -355,7 +355,7 @@ def why_not(case: Case, actor: Any, t: Transition) -> str | None:
             return reason
     extra = t.permission()
     if extra is not None:
-        return extra(case, actor)  # nosec B610 — false positive: a transition's permission callable named extra, not QuerySet.extra()
+        return extra(case, actor)  # nosec B610  # — false positive: a transition's permission callable named extra, not QuerySet.extra()
     return None
 
 

@@ -108,7 +108,7 @@ def _rotate_model(model: type[models.Model], fields: list[EncryptedCharField], *
     while True:
         where = f"WHERE {_q(pk)} > %s " if last is not None else ""
         with transaction.atomic(), connection.cursor() as cur:
-            cur.execute(f"SELECT {_q(pk)}, {', '.join(_q(c) for c in cols)} FROM {_q(table)} {where}"  # noqa: S608  # nosec B608 — identifiers from model metadata or fixed names, values bound as parameters
+            cur.execute(f"SELECT {_q(pk)}, {', '.join(_q(c) for c in cols)} FROM {_q(table)} {where}"  # noqa: S608  # nosec B608  # — identifiers from model metadata or fixed names, values bound as parameters
                         f"ORDER BY {_q(pk)} LIMIT %s", ([last] if last is not None else []) + [batch])
             rows = cur.fetchall()
             if not rows:
@@ -140,7 +140,7 @@ def _rotate_model(model: type[models.Model], fields: list[EncryptedCharField], *
                     continue
                 assign = ", ".join(f"{_q(c)} = %s" for c in sets)
                 guard = " AND ".join(f"{_q(f.column)} = %s" for f in fields)
-                cur.execute(f"UPDATE {_q(table)} SET {assign} WHERE {_q(pk)} = %s AND {guard}",  # noqa: S608  # nosec B608 — identifiers from model metadata or fixed names, values bound as parameters  # nosemgrep: fangtiao-sql-string-formatting — identifiers from model metadata or fixed names (quoted), values bound as parameters
+                cur.execute(f"UPDATE {_q(table)} SET {assign} WHERE {_q(pk)} = %s AND {guard}",  # noqa: S608  # nosec B608  # — identifiers from model metadata or fixed names, values bound as parameters  # nosemgrep: fangtiao-sql-string-formatting — identifiers from model metadata or fixed names (quoted), values bound as parameters
                             [*sets.values(), row[0], *(raw[f.column] or "" for f in fields)])
                 if cur.rowcount != 1:
                     counts.skipped_concurrent += 1

@@ -28,7 +28,7 @@ import logging
 import os
 import re
 import shlex
-import subprocess  # nosec B404 — the antivirus command runs with an argument list, never a shell
+import subprocess  # nosec B404  # — the antivirus command runs with an argument list, never a shell
 import tempfile
 import unicodedata
 import uuid

@@ -449,7 +449,7 @@ def flowchart_page(request: HttpRequest) -> HttpResponse:
     from fangtiao.documents import flowchart as fc
 
     # Drawn server-side from our own lifecycle and clock tables, every text escaped by flowchart.py.
-    svg = mark_safe(_fluid(fc.render_svg()))  # noqa: S308  # nosec B308 B703 — server-drawn SVG, every text escaped by flowchart.py  # nosemgrep: fangtiao-mark-safe — server-drawn SVG, every text escaped by flowchart.py
+    svg = mark_safe(_fluid(fc.render_svg()))  # noqa: S308  # nosec B308 B703  # — server-drawn SVG, every text escaped by flowchart.py  # nosemgrep: fangtiao-mark-safe — server-drawn SVG, every text escaped by flowchart.py
     return render(request, "documents/flowchart.html", {"title": _("工作流程图"), "svg": svg,
                                                         "fingerprint": fc.fingerprint()})
 

@@ -178,7 +178,7 @@ class HttpBackend:
         data = json.dumps({"message_id": message_id, "phone": phone, "text": text}, ensure_ascii=False).encode()
         request = urllib.request.Request(url, data=data, headers=headers, method="POST")  # noqa: S310 - https URL from settings
         try:
-            with urllib.request.urlopen(request, timeout=settings.FANGTIAO_SMS_HTTP_TIMEOUT) as response:  # noqa: S310  # nosec B310 — https gateway URL from the operator's settings (checked at start-up), never from a request
+            with urllib.request.urlopen(request, timeout=settings.FANGTIAO_SMS_HTTP_TIMEOUT) as response:  # noqa: S310  # nosec B310  # — https gateway URL from the operator's settings (checked at start-up), never from a request
                 response.read(1024)
         except urllib.error.HTTPError as exc:
             if exc.code != 409:

@@ -253,7 +253,7 @@ def _context(user: Any) -> str:
 def _totp(seed: bytes) -> TOTP:
     # HMAC-SHA-1 as RFC 6238 and every authenticator app use it (HMAC does not rest on SHA-1's
     # collision resistance); GM/T 0021 (SM3) would be another device class.
-    return TOTP(seed, TOTP_DIGITS, SHA1(), TOTP_STEP)  # noqa: S303  # nosec B303 — HMAC-SHA-1 as RFC 6238 and every authenticator app use it; HMAC does not rest on SHA-1's collision resistance
+    return TOTP(seed, TOTP_DIGITS, SHA1(), TOTP_STEP)  # noqa: S303  # nosec B303  # — HMAC-SHA-1 as RFC 6238 and every authenticator app use it; HMAC does not rest on SHA-1's collision resistance
 
 
 def device_seed(device: TOTPDevice) -> bytes:

@@ -163,7 +163,7 @@ def test_one_flipped_byte_in_any_of_100_random_rows_is_detected(sealed):
         for _ in range(100):
             pk = rng.choice(sealed)
             col = rng.choice([*text_cols, "actor_id", "success", "ip"])
-            cur.execute(f"SELECT {col} FROM audit_auditevent WHERE id = %s", [pk])  # noqa: S608  # nosec B608 — identifiers from model metadata or fixed names, values bound as parameters
+            cur.execute(f"SELECT {col} FROM audit_auditevent WHERE id = %s", [pk])  # noqa: S608  # nosec B608  # — identifiers from model metadata or fixed names, values bound as parameters
             old = cur.fetchone()[0]
             if col == "actor_id":
                 new = old ^ (1 << rng.randrange(8))
@@ -175,10 +175,10 @@ def test_one_flipped_byte_in_any_of_100_random_rows_is_detected(sealed):
                 text = old if isinstance(old, str) and old else "x"
                 i = rng.randrange(len(text))
                 new = text[:i] + chr(ord(text[i]) ^ (1 << rng.randrange(5))) + text[i + 1:]
-            cur.execute(f"UPDATE audit_auditevent SET {col} = %s WHERE id = %s", [new, pk])  # noqa: S608  # nosec B608 — identifiers from model metadata or fixed names, values bound as parameters
+            cur.execute(f"UPDATE audit_auditevent SET {col} = %s WHERE id = %s", [new, pk])  # noqa: S608  # nosec B608  # — identifiers from model metadata or fixed names, values bound as parameters
             problem = chain.verify().problem
             caught += bool(problem and problem.kind == "changed_row" and problem.event_id == pk)
-            cur.execute(f"UPDATE audit_auditevent SET {col} = %s WHERE id = %s", [old, pk])  # noqa: S608  # nosec B608 — identifiers from model metadata or fixed names, values bound as parameters
+            cur.execute(f"UPDATE audit_auditevent SET {col} = %s WHERE id = %s", [old, pk])  # noqa: S608  # nosec B608  # — identifiers from model metadata or fixed names, values bound as parameters
     assert caught == 100
 
 

@@ -33,7 +33,7 @@ def old_keys(settings):
 
 def _raw(table, col):
     with connection.cursor() as cur:
-        cur.execute(f"SELECT {col} FROM {table} WHERE {col} <> '' ORDER BY id")  # noqa: S608  # nosec B608 — identifiers from model metadata or fixed names, values bound as parameters
+        cur.execute(f"SELECT {col} FROM {table} WHERE {col} <> '' ORDER BY id")  # noqa: S608  # nosec B608  # — identifiers from model metadata or fixed names, values bound as parameters
         return [r[0] for r in cur.fetchall()]
 
 

@@ -41,7 +41,7 @@ def _texts(el: ET.Element) -> str:
 
 
 def parse(svg: str) -> tuple[ET.Element, dict[str, str]]:
-    root = ET.fromstring(svg)  # noqa: S314 — our own output  # nosec B314 — parses our own generated SVG in a test, never user input
+    root = ET.fromstring(svg)  # noqa: S314 — our own output  # nosec B314  # — parses our own generated SVG in a test, never user input
     groups = {g.get("data-state"): _texts(g) for g in root.iter(f"{SVG}g") if g.get("data-state")}
     return root, groups
 
@@ -119,12 +119,12 @@ def test_the_chart_is_drawn_from_the_tables(rules, monkeypatch):
 
     # a row taken out of the table leaves the chart
     monkeypatch.setattr(workflow, "TRANSITIONS", tuple(t for t in workflow.TRANSITIONS if t.action != "archive"))
-    assert _norm("▶ 归档 →") not in _texts(ET.fromstring(flowchart.render_svg()))  # noqa: S314  # nosec B314 — parses our own generated SVG in a test, never user input
+    assert _norm("▶ 归档 →") not in _texts(ET.fromstring(flowchart.render_svg()))  # noqa: S314  # nosec B314  # — parses our own generated SVG in a test, never user input
 
     # the periods come from the rule table an administrator edits
     monkeypatch.undo()
     ClockRule.objects.filter(code="petition.handling", region__isnull=True).update(days=45, source="测试规则第1条")
-    edited = _texts(ET.fromstring(flowchart.render_svg()))  # noqa: S314  # nosec B314 — parses our own generated SVG in a test, never user input
+    edited = _texts(ET.fromstring(flowchart.render_svg()))  # noqa: S314  # nosec B314  # — parses our own generated SVG in a test, never user input
     assert _norm(f"{rules['petition.handling'].name}：45日（测试规则第1条）") in edited
 
 

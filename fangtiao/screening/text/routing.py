@@ -146,7 +146,7 @@ class RoutingModel:
     @classmethod
     def loads(cls, data: bytes) -> RoutingModel:
         """Only for bytes our own `dumps` wrote to our own database (pickle runs code)."""
-        obj = pickle.loads(data)  # noqa: S301 — our own artifact, see the module docstring  # nosec B301 — unpickles only the routing model our own dumps() wrote to our own database  # nosemgrep: fangtiao-unsafe-deserialisation — unpickles only the routing model our own dumps() wrote to our own database
+        obj = pickle.loads(data)  # noqa: S301 — our own artifact, see the module docstring  # nosec B301  # — unpickles only the routing model our own dumps() wrote to our own database  # nosemgrep: fangtiao-unsafe-deserialisation — unpickles only the routing model our own dumps() wrote to our own database
         if not isinstance(obj, dict) or obj.get("format") != FORMAT or not isinstance(obj.get("model"), cls):
             raise ValueError("not a routing model of this version")
         return obj["model"]

@@ -42,7 +42,7 @@ def test_device_parameters_and_encrypted_seed(world):
     # RFC 6238 appendix B vector (SHA-1, 8 digits there; our 6 digits are its last six)
     from cryptography.hazmat.primitives.hashes import SHA1
     from cryptography.hazmat.primitives.twofactor.totp import TOTP
-    assert TOTP(b"12345678901234567890", 8, SHA1(), 30).generate(59) == b"94287082"  # noqa: S303 (RFC 6238 vector)  # nosec B303 — the RFC 6238 test vector
+    assert TOTP(b"12345678901234567890", 8, SHA1(), 30).generate(59) == b"94287082"  # noqa: S303 (RFC 6238 vector)  # nosec B303  # — the RFC 6238 test vector
     assert services.totp_code(b"12345678901234567890", dt.datetime.fromtimestamp(59, dt.UTC)) == "287082"
 
 

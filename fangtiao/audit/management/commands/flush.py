@@ -27,6 +27,6 @@ class Command(DjangoFlush):
                 # SQLite empties table by table: the events and links go first, while the permit row
                 # is still there (PostgreSQL truncates every table in one statement, after the checks).
                 for table in ("audit_auditevent", "audit_auditseal", "audit_auditpurge"):
-                    cur.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed names  # nosec B608 — identifiers from model metadata or fixed names, values bound as parameters  # nosemgrep: fangtiao-sql-string-formatting — identifiers from model metadata or fixed names (quoted), values bound as parameters
+                    cur.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed names  # nosec B608  # — identifiers from model metadata or fixed names, values bound as parameters  # nosemgrep: fangtiao-sql-string-formatting — identifiers from model metadata or fixed names (quoted), values bound as parameters
             super().handle(**options)
         return None
