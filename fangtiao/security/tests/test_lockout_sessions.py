@@ -181,3 +181,22 @@ def test_inactive_accounts_are_disabled_by_the_periodic_job(world):
         assert services.periodic()["disabled"] == 1
     assert not User.objects.get(pk=user.pk).is_active
     assert AuditEvent.objects.filter(action="auth.account_disabled", subject_id=str(user.pk)).exists()
+
+
+@override_settings(SESSION_ENGINE="django.contrib.sessions.backends.cache")
+def test_ending_sessions_works_with_the_cache_engine(world, sec):
+    a, b = Client(), Client()
+    post_login(a, "clerk_t01", ip="10.2.2.1")
+    post_login(b, "clerk_t02", ip="10.2.2.2")
+    assert a.get("/").status_code == 200 and b.get("/").status_code == 200
+    call_command("end-sessions", "--user", "clerk_t01")
+    assert a.get("/").status_code == 302 and b.get("/").status_code == 200
+    call_command("end-sessions", "--all")
+    assert b.get("/").status_code == 302
+    c = Client()
+    post_login(c, "clerk_t01", ip="10.2.2.3")
+    old = c.cookies["sessionid"].value
+    c.post("/accounts/logout/")
+    replay = Client()
+    replay.cookies["sessionid"] = old
+    assert replay.get("/").status_code == 302
