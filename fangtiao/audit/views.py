@@ -67,6 +67,8 @@ class AuditList(ListPage):
         for one) plus `audit.exported`: exporting the log itself is an audit event of its own."""
         with transaction.atomic():
             response = super().export(request, qs, filters)
+            if response.status_code != 200:  # refused (no reason): nothing exported, nothing to record
+                return response
             record(actor=request.user, action="audit.exported", region_path=request.user.audit_region_path,
                    extra={"filters": {k: str(v) for k, v in filters.items()},
                           "reason": str(request.GET.get("reason", request.POST.get("reason", "")))[:200]})

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from fangtiao.audit import services as audit
 from fangtiao.core.errors import DomainError
 from fangtiao.core.excel import xlsx_response
-from fangtiao.core.views import Col, ListPage, add_domain_errors, raise_http
+from fangtiao.core.views import Col, ListPage, add_domain_errors, export_reason, raise_http, refuse_export
 from fangtiao.legalservice import forms as lf
 from fangtiao.legalservice import participations, selectors, services
 from fangtiao.legalservice.choices import ConsultStatus
@@ -199,8 +199,12 @@ def participation_counts(request: HttpRequest) -> HttpResponse:
     rows = participations.participation_counts(user=request.user, filters=filters)
     if request.GET.get("export") == "xlsx":
         _need(request, "export.xlsx")
+        reason = export_reason(request)  # every export states why (个人信息保护法 第51条)
+        if reason is None:
+            return refuse_export(request)
         audit.record(actor=request.user, action="export.xlsx", region_path=request.user.audit_region_path,
-                     extra={"list": "律师参与化解统计", "filters": {k: str(v) for k, v in filters.items()}})
+                     extra={"list": "律师参与化解统计", "filters": {k: str(v) for k, v in filters.items()},
+                            "reason": reason})
         cols = [("律师", lambda r: r["name"]), ("律师事务所", lambda r: r["organisation"]),
                 ("参与调解", lambda r: r["mediation"]), ("参与信访接谈", lambda r: r["petition"]),
                 ("合计", lambda r: r["total"]), ("涉及事项", lambda r: r["cases"])]

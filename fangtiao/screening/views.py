@@ -27,7 +27,7 @@ from django.views.decorators.http import require_GET, require_POST
 from fangtiao.audit import services as audit
 from fangtiao.core.errors import DomainError
 from fangtiao.core.excel import xlsx_response
-from fangtiao.core.views import Col, ListPage, add_domain_errors
+from fangtiao.core.views import Col, ListPage, add_domain_errors, export_reason, refuse_export
 from fangtiao.org.permissions import has_capability
 from fangtiao.screening import forms as sf
 from fangtiao.screening import selectors
@@ -120,9 +120,13 @@ class Page(ListPage):
         return self.columns
 
     def export(self, request: HttpRequest, qs: Any, filters: dict[str, Any]) -> HttpResponse:
+        reason = export_reason(request)  # every export states why (个人信息保护法 第51条)
+        if reason is None:
+            return refuse_export(request)
         limit = settings.FANGTIAO_EXPORT_MAX_ROWS
         audit.record(actor=request.user, action="export.xlsx",
-                     extra={"list": self.title, "filters": {k: str(v) for k, v in filters.items()}, "limit": limit},
+                     extra={"list": self.title, "filters": {k: str(v) for k, v in filters.items()}, "limit": limit,
+                            "reason": reason},
                      region_path=request.user.audit_region_path)
         cols = [(c.label, c.export or c.value) for c in self.columns if c.label != "操作"]
         rows = qs[:limit]

@@ -34,6 +34,7 @@ from django.views.decorators.http import require_GET
 from fangtiao.audit import services as audit
 from fangtiao.core.dbrouter import reporting_reads
 from fangtiao.core.excel import xlsx_response
+from fangtiao.core.views import export_reason, refuse_export
 from fangtiao.org.permissions import has_capability
 from fangtiao.stats import people, selectors
 from fangtiao.stats.access import stats_path
@@ -223,10 +224,13 @@ def cases_link(scope: Scope, *, start: dt.date | None = None, end: dt.date | Non
 def _export(request: HttpRequest, page: str, block: Block, scope: Scope) -> HttpResponse:
     if not has_capability(request.user, "export.xlsx"):
         raise PermissionDenied
+    reason = export_reason(request)  # every export states why (个人信息保护法 第51条; docs/security.md §4)
+    if reason is None:
+        return refuse_export(request)
     audit.record(
         actor=request.user, action="export.xlsx",
         extra={"list": f"{page}·{block.title}", "filters": {**scope.query, "table": block.key},
-               "limit": settings.FANGTIAO_EXPORT_MAX_ROWS},
+               "limit": settings.FANGTIAO_EXPORT_MAX_ROWS, "reason": reason},
         region_path=request.user.audit_region_path,
     )
     columns: list[tuple[str, Callable[[Any], Any]]] = [(h, itemgetter(i)) for i, h in enumerate(block.headers)]

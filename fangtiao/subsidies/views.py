@@ -19,7 +19,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from fangtiao.audit import services as audit
 from fangtiao.core.errors import DomainError
-from fangtiao.core.views import Col, ListPage, add_domain_errors, raise_http
+from fangtiao.core.views import (
+    EXPORT_REASON_MESSAGE,
+    Col,
+    ListPage,
+    add_domain_errors,
+    export_reason,
+    raise_http,
+)
 from fangtiao.org.permissions import has_capability
 from fangtiao.subsidies import forms as sf
 from fangtiao.subsidies import selectors, services
@@ -163,8 +170,15 @@ def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def batch_sheet(request: HttpRequest, pk: int) -> HttpResponse:
     b = _batch(request, pk)
     _need(request, "export.xlsx")
+    reason = export_reason(request)  # names and amounts: every export states why (个人信息保护法 第51条)
+    if reason is None:
+        from django.contrib import messages
+
+        messages.error(request, EXPORT_REASON_MESSAGE)
+        return redirect("subsidies:batch", pk=b.pk)
     lines = selectors.lines_of(user=request.user, batch=b)
-    audit.record(actor=request.user, action="subsidy.sheet_exported", subject=b, extra={"lines": len(lines)})
+    audit.record(actor=request.user, action="subsidy.sheet_exported", subject=b,
+                 extra={"lines": len(lines), "reason": reason})
     return payout_response(b, lines)
 
 

@@ -54,6 +54,7 @@ def test_leader_reads_the_overview_follows_a_figure_and_exports(
 
     # the Excel of one table: the channels of last year
     with page.expect_download() as info:
+        page.get_by_test_id("export-form-channel").get_by_test_id("export-reason").fill("核对来源渠道")  # every export states why
         page.get_by_test_id("export-channel").click()
     target = tmp_path / "channel.xlsx"
     info.value.save_as(target)

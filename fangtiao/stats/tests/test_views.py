@@ -70,8 +70,11 @@ def active_warnings(path: str = "") -> int:
 
 
 def page(client, user, name="stats:overview", **params):
+    """GET the page; an export states its reason unless the test passes reason=None."""
     client.force_login(user)
-    return client.get(reverse(name), params)
+    if params.get("export") and "reason" not in params:
+        params["reason"] = "核对统计数"
+    return client.get(reverse(name), {k: v for k, v in params.items() if v is not None})
 
 
 def text_of(html: str, tid: str) -> str:
@@ -177,6 +180,14 @@ class TestOverview:
         events = AuditEvent.objects.filter(action="export.xlsx", actor_id=xw.leader.pk)
         assert events.count() == 4
         assert any("领导驾驶舱·按来源渠道" in str(e.extra) for e in events)
+        assert {e.extra["reason"] for e in events} == {"核对统计数"}
+
+    def test_an_export_without_a_reason_is_refused_and_not_audited(self, client, xw, data):
+        r = page(client, xw.leader, export="xlsx", table="channel", reason=None)
+        assert r.status_code == 302 and "export" not in r["Location"]  # back to the dashboard, with the message
+        assert "导出事由" in client.get(r["Location"]).content.decode()
+        assert page(client, xw.leader, export="xlsx", table="channel", reason="  ").status_code == 302
+        assert not AuditEvent.objects.filter(action="export.xlsx", actor_id=xw.leader.pk).exists()
 
     def test_query_count_is_bounded(self, client, xw, data, django_assert_max_num_queries, t01_leader):
         client.force_login(xw.leader)
@@ -239,7 +250,7 @@ class TestMediators:
         assert shown == {"wang_t01", "shan_t01"}
         html = page(client, xw.head_t01, "stats:mediators", q="wxm").content.decode()
         assert f'mediator-{xw.mediators["wang_t01"].pk}"' in html and f'mediator-{xw.mediators["shan_t01"].pk}"' not in html
-        assert "q=wxm" in html  # the export keeps the search
+        assert '<input type="hidden" name="q" value="wxm">' in html  # the export keeps the search
 
     def test_excel_and_queries(self, client, xw, data, django_assert_max_num_queries):
         rows = xlsx(page(client, xw.leader, "stats:mediators", export="xlsx", table="mediators"))

@@ -165,7 +165,12 @@ def test_prepare_query_count_does_not_grow_with_cases(xw):
 def test_excel_sheet(xw, two_cases):
     a, b = two_cases
     batch = prepare(xw)
-    r = ApiClient(officer_t01(xw)).get(f"/api/v1/subsidies/batches/{batch.pk}/sheet")
+    api = ApiClient(officer_t01(xw))
+    for bad in ({}, {"reason": ""}, {"reason": "   "}, {"reason": "x" * 201}):  # every export states why
+        r = api.get(f"/api/v1/subsidies/batches/{batch.pk}/sheet", bad)
+        assert r.status_code == 422 and r.json()["errors"][0]["field"] == "reason", bad
+    assert not AuditEvent.objects.filter(action="subsidy.sheet_exported").exists()
+    r = api.get(f"/api/v1/subsidies/batches/{batch.pk}/sheet", {"reason": "核对发放"})
     assert r.status_code == 200 and "spreadsheetml" in r["Content-Type"]
     wb = load_workbook(io.BytesIO(b"".join(r.streaming_content)))
     ws = wb["发放表"]
@@ -181,7 +186,7 @@ def test_excel_sheet(xw, two_cases):
     assert total[0] == "合计" and Decimal(str(total[6])) == Decimal("2000.00")
     signatures = " ".join(str(c) for row in rows[7:] for c in row if c)
     assert "编制：" in signatures and "审核：" in signatures and "审批：" in signatures
-    assert AuditEvent.objects.filter(action="subsidy.sheet_exported").exists()
+    assert AuditEvent.objects.get(action="subsidy.sheet_exported").extra["reason"] == "核对发放"
 
 
 def test_township_leader_cannot_change_district_rules(xw):

@@ -27,7 +27,9 @@ def test_list_detail_actions_and_export(xw, client):
     detail = client.get(f"/subsidies/batches/{batch.pk}/").content.decode()
     assert "王小明" in detail and "1000.00" in detail and 'data-testid="action-recompute"' in detail
     assert 'data-testid="action-approve"' not in detail  # officers do not approve
-    assert client.get(f"/subsidies/batches/{batch.pk}/sheet/").status_code == 200
+    assert client.get(f"/subsidies/batches/{batch.pk}/sheet/", {"reason": "核对"}).status_code == 200
+    refused = client.get(f"/subsidies/batches/{batch.pk}/sheet/")  # no reason: back to the batch, nothing exported
+    assert refused.status_code == 302 and refused["Location"].endswith(f"/subsidies/batches/{batch.pk}/")
 
     client.force_login(leader_t01(xw))
     detail = client.get(f"/subsidies/batches/{batch.pk}/").content.decode()
