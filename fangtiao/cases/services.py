@@ -32,8 +32,8 @@ from fangtiao.core.errors import Conflict, FieldError, NotFound, PermissionDenie
 from fangtiao.core.numbering import chinese_year_number, next_number
 from fangtiao.core.pinyin import search_key
 from fangtiao.core.validators import id_number_error, normalize_id_number, normalize_phone, phone_error
-from fangtiao.org.models import DisputeCategory, Region, Unit
 from fangtiao.org.choices import Clearance
+from fangtiao.org.models import DisputeCategory, Region, Unit
 from fangtiao.org.permissions import has_capability
 
 LEVEL_RANK = {"village": 0, "township": 1, "district": 2, "city": 3, "province": 4}
@@ -206,9 +206,9 @@ def case_register(*, actor: Any, data: CaseIn | Mapping[str, Any], unit: Unit | 
         is_escalation_risk=data.escalation_risk,
         identity_incomplete=identity_incomplete, administrative_dispute=data.administrative_dispute,
         litigation_pending=data.litigation_pending, accused_unit=resolved.get("accused_unit"),
-        registered_unit=unit, registered_by=actor, received_at=now, holder_unit=unit,
         # 检举控告类: labelled 涉及检举揭发 at registration (信访工作条例 第30条第3款; ADR 0022).
         sensitivity=Clearance.ACCUSATION if data.nature == "accusation" else Clearance.NORMAL,
+        registered_unit=unit, registered_by=actor, received_at=now, holder_unit=unit,
     )
     code = new_query_code()
     case.query_code_hash = query_code_hash(code)
@@ -314,9 +314,9 @@ def _lock_visible(pk: int, actor: Any) -> Case:
     path = case_scope_path(actor)
     in_subtree = path is not None and case.region_path.startswith(path)
     near = in_subtree or (actor.unit_id and actor.unit_id in (case.holder_unit_id, case.registered_unit_id))
-    if accusation_ok and near and not (actor.role_codes == {"expert"} and not actor.is_superuser):
     if not clearance_allows(actor, case):  # above the actor's clearance: as if it did not exist
         raise NotFound("未找到该事项，或不在您的管辖范围内")
+    if accusation_ok and near and not (actor.role_codes == {"expert"} and not actor.is_superuser):
         return case
     if not Case.objects.visible_to(actor).filter(pk=pk).exists():
         raise NotFound("未找到该事项，或不在您的管辖范围内")
