@@ -102,7 +102,7 @@ load: install-test
 	$(BIN)/python -m fangtiao.loadtest load --db $(DB) --users $(USERS) --duration $(DURATION) --think $(THINK) --out var/load
 
 faults: install-test
-	FANGTIAO_FAULTS=1 $(BIN)/pytest -q -s -m faults fangtiao/loadtest/tests/test_faults.py
+	FANGTIAO_FAULTS=1 $(BIN)/pytest -q -s -m faults fangtiao/loadtest/tests/test_faults.py $(FAULTS_ARGS)
 
 fuzz: install-test fonts
 	$(BIN)/python -m fangtiao.loadtest fuzz --db $(DB) --examples $(FUZZ_EXAMPLES) $(FUZZ_SEEDS) --timeout $(FUZZ_TIMEOUT) --out var/fuzz

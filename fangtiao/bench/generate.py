@@ -33,6 +33,7 @@ from fangtiao.core.crypto import blind_index
 from fangtiao.core.pinyin import search_key
 from fangtiao.org.choices import (
     DISPUTE_CATEGORIES,
+    Clearance,
     Employment,
     ExpertKind,
     Gender,
@@ -591,10 +592,13 @@ def _insert(ds: Dataset, say: Callable[[str], None]) -> None:
     say(f"  工作人员账号 {len(staff)} 个")
 
     # Last, because its existence marks a complete generation.
-    bench = User(username=BENCH_USERNAME, name="基准测试管理员", unit=province_unit, search_key=_person_key("基准测试管理员"))
+    # A province-level leader with the accusation clearance sees every case of every district; the system
+    # administrator's role keeps the registry operations (issue 9 keeps administrators off the cases).
+    bench = User(username=BENCH_USERNAME, name="基准测试管理员", unit=province_unit, search_key=_person_key("基准测试管理员"),
+                 clearance=Clearance.ACCUSATION)
     bench.set_password(BENCH_PASSWORD)
     bench.save()
-    bench.roles.add(R.ADMIN)
+    bench.roles.add(R.ADMIN, R.LEADER)
 
 
 # --- lookups the operations use ----------------------------------------------------------------

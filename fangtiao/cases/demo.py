@@ -87,7 +87,7 @@ from fangtiao.mediation import services as mediation_services
 from fangtiao.mediation.models import Obligation, Room, Session
 from fangtiao.org import demo as district
 from fangtiao.org import services as org_services
-from fangtiao.org.choices import Gender, RegionKind, UnitKind, UnitLevel
+from fangtiao.org.choices import Clearance, Gender, RegionKind, UnitKind, UnitLevel
 from fangtiao.org.choices import Role as R
 from fangtiao.org.models import Expert, Mediator, Region, Unit, User
 from fangtiao.org.seed import ensure_reference_data
@@ -663,6 +663,8 @@ def load_directory(p: district.Plan, *, password: str) -> Directory:
             new.append(user.pk)
     if new:
         User.objects.filter(pk__in=new).update(password=make_password(password))
+        # the security administrator's clearance for accusation handlers (安全标记; ADR 0022)
+        User.objects.filter(pk__in=new, roles__code__in=("officer", "leader")).update(clearance=Clearance.ACCUSATION)
     wanted = {s.username for s in specs} | {s.username for s in p.logins}
     users = {u.username: u for u in User.objects.filter(username__in=wanted).select_related("unit__region")
              .prefetch_related("roles")}

@@ -32,6 +32,7 @@ from fangtiao.core.validators import id_check_char
 from fangtiao.org import services
 from fangtiao.org.choices import (
     DISPUTE_CATEGORIES,
+    Clearance,
     Employment,
     ExpertKind,
     Gender,
@@ -739,6 +740,11 @@ class _Builder:
                 self.users[s.username] = user
         if new:
             User.objects.filter(pk__in=new).update(password=make_password(self.password))
+            # the security administrator's clearance for accusation handlers (安全标记; ADR 0022)
+            User.objects.filter(pk__in=new, roles__code__in=("officer", "leader")).update(clearance=Clearance.ACCUSATION)
+            for user in self.users.values():
+                if user.pk in new and {"officer", "leader"} & set(user.role_codes):
+                    user.clearance = Clearance.ACCUSATION
 
     def _link(self, obj: Mediator | Expert, username: str, action: str) -> None:
         """Attach a login to a person row that exists without it (a build interrupted between the two)."""

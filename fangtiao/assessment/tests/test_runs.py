@@ -177,7 +177,7 @@ def test_page_starts_a_run_and_shows_its_progress(xw, month, client, settings):
     assert f'hx-get="{progress_url}"' in page and 'hx-trigger="every 2s"' in page
     part = client.get(progress_url, headers={"HX-Request": "true"})
     html = part.content.decode()
-    assert part.status_code == 200 and part["Cache-Control"] == "no-store" and "<script" not in html
+    assert part.status_code == 200 and "no-store" in part["Cache-Control"] and "<script" not in html
     assert 'hx-get="' in html and "<html" not in html
     with frozen(TODAY):
         assert runs.run_pending() == 1

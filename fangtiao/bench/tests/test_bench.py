@@ -83,7 +83,7 @@ def test_generate_fills_the_registry_consistently_and_once() -> None:
 
     bench = User.objects.select_related("unit__region").get(username=gen.BENCH_USERNAME)
     assert bench.check_password(gen.BENCH_PASSWORD)
-    assert bench.role_codes == {"admin"}
+    assert bench.role_codes == {"admin", "leader"} and bench.clearance == 2
     assert bench.unit is not None and bench.unit.region.code == gen.PROVINCE_CODE  # sees every generated county
 
     # The same size again: nothing to do. Another size on the same database: refused.

@@ -131,15 +131,16 @@ def test_who_gets_a_404_and_who_a_403(xw):
             r = api.get(path)
             assert r.status_code == 404, (who.username, path, r.status_code)
         assert _upload(who, case.pk, "petition_register").status_code == 404
-    # the audit administrator's area covers the case, but reading cases is not their role: 403
-    api = ApiClient(xw.w.users["auditor"])
-    for path in (url(case.pk), url(case.pk, "petition_register"), url(case.pk, "acceptance_notice")):
-        assert api.get(path).status_code == 403, path
-    assert _upload(xw.w.users["auditor"], case.pk, "petition_register").status_code == 403
-    # visible, may read, may not upload (the district's administrator)
-    admin = xw.w.users["admin"]
-    assert ApiClient(admin).get(url(case.pk, "petition_register")).status_code == 200
-    r = _upload(admin, case.pk, "petition_register")
+    # the audit and system administrators' area covers the case, but reading cases is not their role: 403
+    for who in (xw.w.users["auditor"], xw.w.users["admin"]):
+        api = ApiClient(who)
+        for path in (url(case.pk), url(case.pk, "petition_register"), url(case.pk, "acceptance_notice")):
+            assert api.get(path).status_code == 403, (who.username, path)
+        assert _upload(who, case.pk, "petition_register").status_code == 403
+    # visible, may read, may not upload (a grid worker of the district centre)
+    grid = xw.user("centre", "grid")
+    assert ApiClient(grid).get(url(case.pk, "petition_register")).status_code == 200
+    r = _upload(grid, case.pk, "petition_register")
     assert r.status_code == 403 and r.json()["detail"]
     assert not SignedCopy.objects.exists()
     assert _upload(xw.w.users["clerk_t01"], case.pk, "petition_register").status_code == 201

@@ -225,7 +225,7 @@ def test_scan_upload_needs_the_capability_and_the_case(xw: Any, client: Any) -> 
     case = agreed_case(xw)
     row = issued(case, mediator(xw))
     url = f"/documents/cases/{case.pk}/documents/{row.pk}/scans/"
-    client.force_login(xw.users["admin"])  # sees documents, uploads nothing
+    client.force_login(xw.user("centre", "grid"))  # sees documents, uploads nothing
     assert client.get(f"/documents/cases/{case.pk}/panel/").status_code == 200
     assert 'data-testid="scan-form"' not in html(client.get(f"/documents/cases/{case.pk}/panel/"))
     assert client.post(url, {"file": upload("a.png", png())}, **HX).status_code == 403
