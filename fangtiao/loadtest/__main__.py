@@ -48,6 +48,10 @@ def load(args: argparse.Namespace) -> int:
         seeded = site.value("SELECT count(*) FROM cases_case")
         print(f"[load] {args.db}: site up on :{site.port} ({seeded} cases seeded); "
               f"{args.users} users × {args.duration} s …", flush=True)
+        floor_lat: list[float] = []
+        if args.floor:
+            print(f"[load] floor: {args.users} users × {args.floor} s on /healthz …", flush=True)
+            floor_lat = client.floor(site.port, users=args.users, duration=args.floor, think=args.think)
         run = f"{int(time.time()) % 1_000_000}"
         driver = client.Load(site.port, site.seed, users=args.users, duration=args.duration, think=args.think, run=run,
                              lookup_path=lookup_path(site.port), rng_seed=args.seed)
@@ -58,6 +62,7 @@ def load(args: argparse.Namespace) -> int:
             results, ledger=ledger,
             server_locked=count_in_logs(site, r"database is locked"),
             server_errors=count_in_logs(site, r'" 5\d\d '),
+            floor=floor_lat,
             meta={"db": args.db, "users": args.users, "duration_s": args.duration, "think_s": args.think,
                   "web_workers": args.web_workers, "threads": args.threads, "rng_seed": driver.rng_seed, "when": when,
                   "load_average_before": round(load_avg, 2), "outbox": dict(pending),
@@ -83,6 +88,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--petitions", type=int, default=200, help="public submissions seeded before the run")
     p.add_argument("--seed", type=int, default=None)
     p.add_argument("--root", default="")
+    p.add_argument("--floor", type=int, default=30,
+                   help="seconds of the floor phase (/healthz, same users) before the run; 0: none")
     p.add_argument("--out", default="var/load")
     f = sub.add_parser("fuzz", help="schemathesis against a live site")
     from fangtiao.loadtest import fuzz

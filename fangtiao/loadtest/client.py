@@ -226,6 +226,34 @@ class Load:
         return self.join()
 
 
+def floor(port: int, *, users: int, duration: float, think: float, rng_seed: int = 0) -> list[float]:
+    """The floor of the run (docs/benchmarks.md: figures are ratios to a floor measured in the same run):
+    the same closed-loop users, the same think time, against `/healthz` — no database, no session, no
+    template — so what is left of a request's time is the stack itself (gunicorn, Django, loopback)."""
+    latencies: list[float] = []
+    lock = threading.Lock()
+    stop_at = time.monotonic() + duration
+
+    def one(i: int) -> None:
+        rng = random.Random(rng_seed + i)  # noqa: S311 - think times, not a secret
+        while time.monotonic() < stop_at:
+            t0 = time.perf_counter()
+            status, _ = request(port, "GET", "/healthz", timeout=10)
+            if status == "200":
+                with lock:
+                    latencies.append(time.perf_counter() - t0)
+            if think:
+                time.sleep(rng.uniform(0.5 * think, 1.5 * think))
+
+    threads = [threading.Thread(target=one, args=(i,), daemon=True) for i in range(users)]
+    for t in threads:
+        t.start()
+        time.sleep(min(2.0 / max(users, 1), 0.1))
+    for t in threads:
+        t.join(timeout=duration + 30)
+    return latencies
+
+
 def ledger_check(sql: Callable[..., list[tuple[Any, ...]]], results: Results, run: str) -> dict[str, Any]:
     """The client's ledger against the database: every acknowledged submission's case exists with the
     number the client was given (0 lost), and no key made more than one case (0 duplicates)."""

@@ -22,7 +22,7 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def summarise(results: Results, *, meta: dict[str, Any], ledger: dict[str, Any], server_locked: int,
-              server_errors: int) -> dict[str, Any]:
+              server_errors: int, floor: list[float] | None = None) -> dict[str, Any]:
     elapsed = max(results.ended - results.started, 1e-9)
     kinds = {}
     total = errors = 0
@@ -47,6 +47,7 @@ def summarise(results: Results, *, meta: dict[str, Any], ledger: dict[str, Any],
         "error_rate": round(errors / total, 5) if total else 0.0,
         "all": {"p50_ms": percentile(every, 50), "p95_ms": percentile(every, 95), "p99_ms": percentile(every, 99)},
         "kinds": kinds,
+        "floor": _floor(floor or [], every),
         "retries": results.retries,
         "database_is_locked": {"responses": results.locked, "server_log": server_locked},
         "server_errors_logged": server_errors,
@@ -55,6 +56,18 @@ def summarise(results: Results, *, meta: dict[str, Any], ledger: dict[str, Any],
         "error_samples": results.error_samples[:10],
         "ledger": ledger,
     }
+
+
+def _floor(floor: list[float], every: list[float]) -> dict[str, Any]:
+    """The floor's percentiles and the run's as multiples of them (the same users, think time, site)."""
+    if not floor:
+        return {}
+    out: dict[str, Any] = {"requests": len(floor)}
+    for q in (50, 95, 99):
+        f = percentile(floor, q)
+        out[f"p{q}_ms"] = f
+        out[f"p{q}_ratio"] = round(percentile(every, q) / f, 1) if f else None
+    return out
 
 
 def markdown(summary: dict[str, Any]) -> str:
@@ -81,6 +94,11 @@ def markdown(summary: dict[str, Any]) -> str:
         f"{s['database_is_locked']['server_log']} in the server log · 5xx logged {s['server_errors_logged']} · "
         f"leaks (traceback/SQL/paths in a body) {s['leaks']}",
     ]
+    fl = s.get("floor") or {}
+    if fl:
+        lines += ["", f"floor (`/healthz`, same users and think time, {fl['requests']} requests): p50 {fl['p50_ms']} ms, "
+                      f"p95 {fl['p95_ms']} ms, p99 {fl['p99_ms']} ms · the run as multiples of it: "
+                      f"p50 ×{fl['p50_ratio']}, p95 ×{fl['p95_ratio']}, p99 ×{fl['p99_ratio']}"]
     return "\n".join(lines) + "\n"
 
 
