@@ -46,6 +46,7 @@ from fangtiao.org.choices import (
 )
 from fangtiao.org.choices import Role as R
 from fangtiao.org.models import Expert, Mediator, Region, Unit, User
+from fangtiao.org.seed import ensure_reference_data
 
 SEED = 20260101
 BENCH_USERNAME = "bench"
@@ -477,6 +478,9 @@ def generate(n_cases: int, *, seed: int = SEED, log: Callable[[str], None] | Non
     ds = build(n_cases, seed=seed)
     say(f"  数据已构造（{time.monotonic() - t0:.1f} 秒），正在写入数据库……")
     with transaction.atomic():
+        # The role and dispute-type tables the rows point at (seeded by migration; a flushed test
+        # database has lost them — the generator's writes would then fail at COMMIT).
+        ensure_reference_data()
         _insert(ds, say)
         say(f"  登记数据已写入（{time.monotonic() - t0:.1f} 秒），正在写入 {n_cases} 件事项……")
         from fangtiao.bench.generate_cases import insert_cases

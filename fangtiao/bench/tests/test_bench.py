@@ -106,8 +106,28 @@ def test_ops_registry_and_local_only() -> None:
         runner._parse_base_url("http://example.com:8000")
 
 
+def _reseed_after_flush() -> None:
+    """A transactional test before this one (same worker) flushed the reference data the migrations
+    seeded — roles, dispute types, clock rules, assessment indicators, the default subsidy rule — and
+    the live server's operations need all of it: run those seeds again (only after a flush: they are
+    written for an empty table)."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    from fangtiao.org.models import Role
+
+    if Role.objects.exists():
+        return
+    for module in ("org.migrations.0002_seed_roles_and_categories", "clocks.migrations.0002_seed_rules",
+                   "mediation.migrations.0002_seed", "assessment.migrations.0002_seed_indicators_and_schemes",
+                   "subsidies.migrations.0002_default_rule"):
+        import_module(f"fangtiao.{module}").seed(apps, None)
+
+
 @pytest.mark.django_db(transaction=True)
 def test_runner_measures_every_operation_against_a_live_server(live_server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    _reseed_after_flush()
     gen.generate(1000)
     config = runner.RunConfig(n_cases=1000, requests=5, concurrency=1, warmup=1, base_url=live_server.url, op_timeout_s=30)
     results = runner.run(config, log=lambda _msg: None)
