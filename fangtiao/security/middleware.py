@@ -103,8 +103,11 @@ _NAMES: dict[str, str] = {}
 
 
 def _names() -> dict[str, str]:
+    """The paths, reversed once per process. Built whole and then published in one assignment: gunicorn
+    threads share the dict, and one filled key by key showed a half-built dict to a second thread
+    (a KeyError, a 500, found by the topology test)."""
     if not _NAMES:
-        for name in ("login", "logout", "otp_verify", "otp_enrol", "password_change"):
-            _NAMES[name] = reverse(name)
-        _NAMES["admin_login"] = reverse("admin:login")
+        names = {name: reverse(name) for name in ("login", "logout", "otp_verify", "otp_enrol", "password_change")}
+        names["admin_login"] = reverse("admin:login")
+        _NAMES.update(names)
     return _NAMES

@@ -331,7 +331,8 @@ class Api:
             conn.request(method, path, body=data, headers=h)
             resp = conn.getresponse()
             raw = resp.read()
-        except OSError as exc:  # refused, reset, timed out, RemoteDisconnected
+        except (OSError, http.client.HTTPException) as exc:  # refused, reset, timed out, RemoteDisconnected,
+            # or IncompleteRead: the process was killed while it sent the body
             with self.stats.lock:
                 self.stats.conn_errors[port] += 1
                 self.stats.lost_answers += not isinstance(exc, ConnectionRefusedError)
@@ -360,7 +361,7 @@ class Api:
                 time.sleep(min(0.1 * attempt, 1.0))
             try:
                 status, out = self.once(method, path, body, headers)
-            except OSError:
+            except (OSError, http.client.HTTPException):
                 continue
             if status < 500:
                 return status, out
